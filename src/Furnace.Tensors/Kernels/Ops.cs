@@ -1,0 +1,106 @@
+// Element-wise and row-wise float kernels used by the transformer layers.
+namespace Furnace.Tensors;
+
+public static class Ops
+{
+    // y (n,) = x / sqrt(mean(x^2) + eps) * w
+    public static void RmsNorm(Span<float> y, ReadOnlySpan<float> x, ReadOnlySpan<float> w, float eps)
+    {
+        double ss = 0;
+        for (int i = 0; i < x.Length; i++) ss += (double)x[i] * x[i];
+        float scale = (float)(1.0 / Math.Sqrt(ss / x.Length + eps));
+        for (int i = 0; i < x.Length; i++) y[i] = x[i] * scale * w[i];
+    }
+
+    // y (n,) = (x - mean) / sqrt(var + eps) * w + b
+    public static void LayerNorm(Span<float> y, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, float eps)
+    {
+        double mean = 0;
+        for (int i = 0; i < x.Length; i++) mean += x[i];
+        mean /= x.Length;
+        double var = 0;
+        for (int i = 0; i < x.Length; i++) var += (x[i] - mean) * (x[i] - mean);
+        var /= x.Length;
+        float inv = (float)(1.0 / Math.Sqrt(var + eps));
+        for (int i = 0; i < x.Length; i++) y[i] = (float)(x[i] - mean) * inv * w[i] + b[i];
+    }
+
+    // x (n,) = softmax(x), in place
+    public static void Softmax(Span<float> x)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float v in x) max = MathF.Max(max, v);
+        double sum = 0;
+        for (int i = 0; i < x.Length; i++) { x[i] = MathF.Exp(x[i] - max); sum += x[i]; }
+        float inv = (float)(1.0 / sum);
+        for (int i = 0; i < x.Length; i++) x[i] *= inv;
+    }
+
+    // gate (n,) = silu(gate) * up
+    public static void SiluMul(Span<float> gate, ReadOnlySpan<float> up)
+    {
+        for (int i = 0; i < gate.Length; i++) gate[i] = gate[i] / (1f + MathF.Exp(-gate[i])) * up[i];
+    }
+
+    public static void Silu(Span<float> x)
+    {
+        for (int i = 0; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-x[i]));
+    }
+
+    // GELU, tanh approximation (PyTorch approximate='tanh', ggml_gelu)
+    public static void GeluTanh(Span<float> x)
+    {
+        const float c = 0.7978845608028654f; // sqrt(2/pi)
+        for (int i = 0; i < x.Length; i++)
+        {
+            float v = x[i];
+            x[i] = 0.5f * v * (1f + MathF.Tanh(c * (v + 0.044715f * v * v * v)));
+        }
+    }
+
+    // GELU with the exact erf (PyTorch default)
+    public static void GeluErf(Span<float> x)
+    {
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(0.5 * x[i] * (1.0 + Erf(x[i] / Math.Sqrt(2.0))));
+    }
+
+    // quick-GELU of CLIP: x * sigmoid(1.702 x)
+    public static void QuickGelu(Span<float> x)
+    {
+        for (int i = 0; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-1.702f * x[i]));
+    }
+
+    // y += x
+    public static void Add(Span<float> y, ReadOnlySpan<float> x)
+    {
+        for (int i = 0; i < y.Length; i++) y[i] += x[i];
+    }
+
+    // Abramowitz-Stegun 7.1.26 is too coarse for 1e-6 checks; use a series/continued-fraction pair.
+    public static double Erf(double x)
+    {
+        double ax = Math.Abs(x);
+        double r;
+        if (ax < 2.5)
+        {
+            // Maclaurin series
+            double sum = ax, term = ax, x2 = ax * ax;
+            for (int n = 1; n < 60; n++)
+            {
+                term *= -x2 / n;
+                double add = term / (2 * n + 1);
+                sum += add;
+                if (Math.Abs(add) < 1e-17 * Math.Abs(sum)) break;
+            }
+            r = 2.0 / Math.Sqrt(Math.PI) * sum;
+        }
+        else
+        {
+            // continued fraction for erfc
+            double f = 0;
+            for (int n = 60; n >= 1; n--) f = n / 2.0 / (ax + f);
+            r = 1.0 - Math.Exp(-ax * ax) / Math.Sqrt(Math.PI) / (ax + f);
+        }
+        return x < 0 ? -r : r;
+    }
+}

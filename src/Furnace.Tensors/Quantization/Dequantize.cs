@@ -1,0 +1,52 @@
+// Stored rows to float: F16/BF16 widening and Q8_0/Q4_0 block decoding (ggml dequantize_row_*).
+namespace Furnace.Tensors;
+
+public static unsafe class Dequantize
+{
+    // dst (w.Cols,) = row r of w as float
+    public static void Row(Span<float> dst, WeightMatrix w, int r)
+    {
+        if ((uint)r >= (uint)w.Rows) throw new ArgumentOutOfRangeException(nameof(r), r, $"row outside [0, {w.Rows})");
+        Bytes(dst.Slice(0, w.Cols), w.Row(r), w.Type);
+    }
+
+    // dst (n,) = n elements of type t starting at src
+    public static void Bytes(Span<float> dst, byte* src, DType t)
+    {
+        int n = dst.Length;
+        switch (t)
+        {
+            case DType.F32:
+                new ReadOnlySpan<float>(src, n).CopyTo(dst);
+                break;
+            case DType.F16:
+                for (int i = 0; i < n; i++) dst[i] = (float)((Half*)src)[i];
+                break;
+            case DType.BF16:
+                for (int i = 0; i < n; i++) dst[i] = BitConverter.Int32BitsToSingle(((ushort*)src)[i] << 16);
+                break;
+            case DType.Q8_0:
+                for (int b = 0; b < n / 32; b++)
+                {
+                    var blk = (BlockQ8_0*)(src + b * BlockQ8_0.Size);
+                    float d = (float)blk->D;
+                    for (int j = 0; j < 32; j++) dst[b * 32 + j] = blk->Qs[j] * d;
+                }
+                break;
+            case DType.Q4_0:
+                for (int b = 0; b < n / 32; b++)
+                {
+                    var blk = (BlockQ4_0*)(src + b * BlockQ4_0.Size);
+                    float d = (float)blk->D;
+                    for (int j = 0; j < 16; j++)
+                    {
+                        dst[b * 32 + j] = ((blk->Qs[j] & 0x0F) - 8) * d;
+                        dst[b * 32 + j + 16] = ((blk->Qs[j] >> 4) - 8) * d;
+                    }
+                }
+                break;
+            default:
+                throw new NotSupportedException($"dtype {t} cannot be dequantized");
+        }
+    }
+}
