@@ -5,11 +5,12 @@
 // the field, never an out-of-range read or a huge allocation.
 using System.Buffers.Binary;
 using System.Text;
+using Furnace.Formats.Weights;
 using Furnace.Tensors;
 
 namespace Furnace.Formats.Gguf;
 
-public sealed class GgufFile : IDisposable
+public sealed class GgufFile : ITensorSource
 {
     public const uint Magic = 0x46554747; // "GGUF" little-endian
     public const int DefaultAlignment = 32;
@@ -167,6 +168,13 @@ public sealed class GgufFile : IDisposable
     public double? GetFloat(string key) => Metadata.TryGetValue(key, out var v) ? v.AsDouble() : null;
 
     public T[]? GetArray<T>(string key) => Metadata.TryGetValue(key, out var v) ? v.Value as T[] : null;
+
+    public IEnumerable<TensorEntry> Entries => Tensors.Select(ToEntry);
+
+    public TensorEntry? Find(string name) => _byName.TryGetValue(name, out var t) ? ToEntry(t) : null;
+
+    // ggml's ne[] lists the contiguous dimension first; TensorEntry is outermost first.
+    private TensorEntry ToEntry(GgufTensorInfo t) => new(t.Name, t.Shape.Reverse().ToArray(), t.Type, Map, t.Offset);
 
     public void Dispose() => Map.Dispose();
 

@@ -1,0 +1,52 @@
+// Fetches weights by name with the shape the model expects (candle's VarBuilder): `vb.Prefix("blk.0").Matrix(
+// "attn_q.weight", dim, dim)`. A missing key or a wrong shape fails with the full key, the file, and both shapes.
+using Furnace.Tensors;
+
+namespace Furnace.Formats.Weights;
+
+public sealed class WeightLoader
+{
+    private readonly ITensorSource _source;
+    private readonly string _prefix;
+
+    public WeightLoader(ITensorSource source, string prefix = "")
+    {
+        _source = source;
+        _prefix = prefix;
+    }
+
+    public string SourcePath => _source.Path;
+
+    public WeightLoader Prefix(string name) => new(_source, Key(name) + ".");
+
+    public string Key(string name) => _prefix + name;
+
+    public bool Contains(string name) => _source.Find(Key(name)) != null;
+
+    public TensorEntry Get(string name, params long[] shape)
+    {
+        string key = Key(name);
+        TensorEntry e = _source.Find(key) ?? throw new FurnaceFormatException(_source.Path, $"missing tensor '{key}'");
+        if (!e.Shape.SequenceEqual(shape))
+            throw new FurnaceFormatException(_source.Path, $"tensor '{key}' has shape {e.ShapeText}, expected [{string.Join(", ", shape)}]");
+        return e;
+    }
+
+    /// <summary>A weight (rows, cols) used in place, in its stored dtype.</summary>
+    public WeightMatrix Matrix(string name, int rows, int cols)
+    {
+        TensorEntry e = Get(name, rows, cols);
+        if (cols % DTypes.BlockSize(e.Type) != 0)
+            throw new FurnaceFormatException(_source.Path, $"tensor '{Key(name)}' row length {cols} is not a multiple of the {DTypes.Name(e.Type)} block size");
+        return e.File.Matrix(e.Offset, rows, cols, e.Type);
+    }
+
+    /// <summary>A 1-D tensor (n,) decoded to float (norm weights, biases).</summary>
+    public float[] Vector(string name, int n)
+    {
+        TensorEntry e = Get(name, n);
+        return e.File.ReadFloats(e.Offset, n, e.Type);
+    }
+
+    public float[]? OptionalVector(string name, int n) => Contains(name) ? Vector(name, n) : null;
+}
