@@ -8,7 +8,7 @@ namespace Furnace.Models.Llama;
 /// <summary>Llama-3 style "llama3" rope_scaling.</summary>
 public sealed record Llama3RopeScaling(float Factor, float LowFreqFactor, float HighFreqFactor, int OriginalMaxPositions);
 
-public sealed record LlamaConfig
+public sealed partial record LlamaConfig
 {
     /// <summary>"llama" or "qwen2" (the GGUF general.architecture names).</summary>
     public required string Architecture { get; init; }

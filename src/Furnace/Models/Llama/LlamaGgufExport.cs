@@ -1,0 +1,56 @@
+// Writes a Llama-family model as a GGUF file that llama.cpp loads: hyper-parameters, tokenizer metadata,
+// and every tensor under llama.cpp's name, Q/K rows permuted for the llama arch, 2-D weights encoded in the
+// requested type (norms and biases stay f32, as llama.cpp's converter keeps them).
+using Furnace.Formats.Gguf;
+using Furnace.Tensors;
+
+namespace Furnace.Models.Llama;
+
+public static class LlamaGgufExport
+{
+    /// <param name="hfTensor">Returns the float values of a tensor by its Hugging Face name (row-major).</param>
+    /// <param name="tokenizerMetadata">tokenizer.ggml.* entries (and any other metadata) to include.</param>
+    public static void Write(string path, LlamaConfig c, Func<string, float[]> hfTensor, DType type,
+        IEnumerable<KeyValuePair<string, GgufValue>> tokenizerMetadata, string name = "furnace")
+    {
+        var w = new GgufWriter();
+        c.WriteGguf(w, name);
+        w.Add("general.file_type", (uint)FileType(type));
+        foreach (var (k, v) in tokenizerMetadata) w.Add(k, v);
+        foreach (var t in LlamaTensorNames.All(c))
+        {
+            DType tt = t.Shape.Length == 2 ? type : DType.F32;
+            long[] ggmlShape = t.Shape.Reverse().ToArray();
+            var entry = t;
+            w.AddTensor(t.Gguf, tt, ggmlShape, DTypes.RowBytes(tt, ggmlShape[0]) * (ggmlShape.Length == 2 ? ggmlShape[1] : 1), s =>
+            {
+                float[] v = hfTensor(entry.Hf);
+                long expect = entry.Shape.Aggregate(1L, (a, b) => a * b);
+                if (v.LongLength != expect) throw new FurnaceException($"tensor '{entry.Hf}' has {v.LongLength} values, expected {expect}");
+                int rows = (int)entry.Shape[0];
+                if (entry.Permutation == RowPermutation.QueryHeads) v = LlamaTensorNames.PermuteRows(v, rows, c.Heads);
+                else if (entry.Permutation == RowPermutation.KeyHeads) v = LlamaTensorNames.PermuteRows(v, rows, c.KvHeads);
+                int cols = (int)(v.LongLength / (entry.Shape.Length == 2 ? rows : 1));
+                int nRows = entry.Shape.Length == 2 ? rows : 1;
+                var buf = new byte[DTypes.RowBytes(tt, cols)];
+                for (int r = 0; r < nRows; r++)
+                {
+                    Quantize.Row(buf, v.AsSpan(r * cols, cols), tt);
+                    s.Write(buf);
+                }
+            });
+        }
+        w.Write(path);
+    }
+
+    // llama_ftype of a file whose 2-D weights are all of one type.
+    private static int FileType(DType t) => t switch
+    {
+        DType.F32 => 0,
+        DType.F16 => 1,
+        DType.Q4_0 => 2,
+        DType.Q8_0 => 7,
+        DType.BF16 => 32,
+        _ => 0,
+    };
+}

@@ -1,0 +1,136 @@
+// The Llama-family decoder forward pass (Touvron et al. 2023; HF modeling_llama / modeling_qwen2):
+//   x = embed(tokens)
+//   per layer: x += Wo · attn(rope(Wq·rms(x)), rope(Wk·rms(x)), Wv·rms(x));  x += Wdown · (silu(Wgate·rms(x)) ⊙ Wup·rms(x))
+//   logits = Wout · rms(x)
+// Tokens are processed in chunks of up to state.MaxBatch (prefill GEMM), one at a time when decoding (GEMV).
+using Furnace.Formats.Gguf;
+using Furnace.Formats.Weights;
+using Furnace.Tensors;
+
+namespace Furnace.Models.Llama;
+
+public sealed class LlamaModel : IDisposable
+{
+    private readonly ITensorSource? _owned;
+
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, RopeStyle ropeStyle, ITensorSource? owned = null)
+    {
+        _owned = owned;
+        Config = config;
+        Weights = weights;
+        RopeStyle = ropeStyle;
+        float[]? ff = weights.RopeFreqFactors;
+        if (ff == null && config.RopeScaling is { } s)
+            ff = RopeTable.Llama3FreqFactors(config.HeadDim, config.RopeTheta, s.Factor, s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositions);
+        _ropeFreqFactors = ff;
+    }
+
+    private readonly float[]? _ropeFreqFactors;
+    private RopeTable? _rope;
+
+    public LlamaConfig Config { get; }
+
+    public LlamaWeights Weights { get; }
+
+    /// <summary>Interleaved for llama.cpp-permuted GGUF llama weights, half-split for HF weights and qwen2.</summary>
+    public RopeStyle RopeStyle { get; }
+
+    /// <summary>Loads the decoder of a GGUF file (arch llama or qwen2); the model owns and disposes the file.</summary>
+    public static LlamaModel FromGguf(GgufFile f)
+    {
+        LlamaConfig c = LlamaConfig.FromGguf(f);
+        var weights = LlamaWeights.Load(new WeightLoader(f), c, CheckpointNaming.Gguf);
+        // llama.cpp's llama arch expects Q/K rows permuted for adjacent-pair rotation; qwen2 uses NEOX (half split).
+        return new LlamaModel(c, weights, c.Architecture == "llama" ? RopeStyle.Interleaved : RopeStyle.HalfSplit, f);
+    }
+
+    public void Dispose() => _owned?.Dispose();
+
+    public LlamaState NewState(int contextLength, int maxBatch = 64)
+    {
+        if (contextLength > Config.MaxPositions * 8)
+            throw new FurnaceException($"context length {contextLength} is far beyond the model's {Config.MaxPositions}");
+        var rope = _rope;
+        if (rope == null || rope.MaxPositions < contextLength)
+            _rope = new RopeTable(Config.HeadDim, contextLength, Config.RopeTheta, _ropeFreqFactors);
+        return new LlamaState(Config, contextLength, maxBatch);
+    }
+
+    /// <summary>
+    /// Evaluates tokens at positions state.Position.. and appends them to the KV cache. Writes logits of the last
+    /// token to state.Logits[0..vocab), or of every token (row i for tokens[i]) when allLogits is set, in which
+    /// case tokens.Length must not exceed state.MaxBatch.
+    /// </summary>
+    public void Forward(ReadOnlySpan<int> tokens, LlamaState state, KernelContext ctx, bool allLogits = false)
+    {
+        if (tokens.IsEmpty) throw new ArgumentException("no tokens to evaluate");
+        if (state.Position + tokens.Length > state.ContextLength)
+            throw new FurnaceException($"{state.Position + tokens.Length} tokens exceed the context length {state.ContextLength}");
+        if (allLogits && tokens.Length > state.MaxBatch)
+            throw new ArgumentException($"all logits of {tokens.Length} tokens need a batch of at least that size (have {state.MaxBatch})");
+        foreach (int t in tokens)
+        {
+            if ((uint)t >= (uint)Config.VocabSize) throw new FurnaceException($"token id {t} is outside the vocabulary [0, {Config.VocabSize})");
+        }
+        for (int start = 0; start < tokens.Length; start += state.MaxBatch)
+        {
+            int n = Math.Min(state.MaxBatch, tokens.Length - start);
+            bool last = start + n == tokens.Length;
+            ForwardChunk(tokens.Slice(start, n), state, ctx, last ? (allLogits ? n : 1) : 0);
+        }
+    }
+
+    // Runs n <= MaxBatch tokens; writes logits of the last `logitRows` tokens (0, 1, or n).
+    private void ForwardChunk(ReadOnlySpan<int> tokens, LlamaState s, KernelContext ctx, int logitRows)
+    {
+        LlamaConfig c = Config;
+        int n = tokens.Length, dim = c.Dim, pos0 = s.Position;
+        Span<float> x = s.X.AsSpan(0, n * dim);
+        for (int i = 0; i < n; i++) Dequantize.Row(x.Slice(i * dim, dim), Weights.TokenEmbedding, tokens[i]);
+
+        RopeTable rope = _rope!;
+        for (int l = 0; l < c.Layers; l++)
+        {
+            LlamaLayerWeights w = Weights.Layers[l];
+            Span<float> xn = s.XNorm.AsSpan(0, n * dim);
+            for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.AttnNorm, c.RmsEps);
+
+            Span<float> q = s.Q.AsSpan(0, n * c.QDim), k = s.K.AsSpan(0, n * c.KvDim), v = s.V.AsSpan(0, n * c.KvDim);
+            MatMul.Forward(q, xn, n, w.Wq, ctx);
+            MatMul.Forward(k, xn, n, w.Wk, ctx);
+            MatMul.Forward(v, xn, n, w.Wv, ctx);
+            for (int i = 0; i < n; i++)
+            {
+                Span<float> qi = q.Slice(i * c.QDim, c.QDim), ki = k.Slice(i * c.KvDim, c.KvDim), vi = v.Slice(i * c.KvDim, c.KvDim);
+                if (w.Bq != null) Ops.Add(qi, w.Bq);
+                if (w.Bk != null) Ops.Add(ki, w.Bk);
+                if (w.Bv != null) Ops.Add(vi, w.Bv);
+                Rope.Apply(qi, c.Heads, c.HeadDim, pos0 + i, rope, RopeStyle);
+                Rope.Apply(ki, c.KvHeads, c.HeadDim, pos0 + i, rope, RopeStyle);
+            }
+            k.CopyTo(s.KeyCache[l].AsSpan(pos0 * c.KvDim, n * c.KvDim));
+            v.CopyTo(s.ValueCache[l].AsSpan(pos0 * c.KvDim, n * c.KvDim));
+
+            Span<float> att = s.AttnOut.AsSpan(0, n * c.QDim);
+            Attention.Causal(att, q, s.KeyCache[l], s.ValueCache[l], pos0, n, c.Heads, c.KvHeads, c.HeadDim, ctx);
+            Span<float> proj = s.Proj.AsSpan(0, n * dim);
+            MatMul.Forward(proj, att, n, w.Wo, ctx);
+            Ops.Add(x, proj);
+
+            for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.FfnNorm, c.RmsEps);
+            Span<float> gate = s.Gate.AsSpan(0, n * c.FfnDim), up = s.Up.AsSpan(0, n * c.FfnDim);
+            MatMul.Forward(gate, xn, n, w.WGate, ctx);
+            MatMul.Forward(up, xn, n, w.WUp, ctx);
+            Ops.SiluMul(gate, up);
+            MatMul.Forward(proj, gate, n, w.WDown, ctx);
+            Ops.Add(x, proj);
+        }
+        s.Position = pos0 + n;
+
+        if (logitRows == 0) return;
+        int first = n - logitRows;
+        Span<float> xf = s.XNorm.AsSpan(0, logitRows * dim);
+        for (int i = 0; i < logitRows; i++) Ops.RmsNorm(xf.Slice(i * dim, dim), x.Slice((first + i) * dim, dim), Weights.OutputNorm, c.RmsEps);
+        MatMul.Forward(s.Logits.AsSpan(0, logitRows * c.VocabSize), xf, logitRows, Weights.Output, ctx);
+    }
+}

@@ -1,0 +1,114 @@
+// The read-only weights of a Llama-family decoder (llama2.c's TransformerWeights): matrices stay in the
+// memory-mapped checkpoint in their stored dtype; only the small 1-D norms and biases are decoded to float.
+// The checkpoint key names live here and nowhere else: GGUF (llama.cpp's tensor names) and Hugging Face
+// (transformers' LlamaForCausalLM / Qwen2ForCausalLM state dict).
+using Furnace.Formats.Weights;
+using Furnace.Tensors;
+
+namespace Furnace.Models.Llama;
+
+public enum CheckpointNaming
+{
+    Gguf,
+    HuggingFace,
+}
+
+public sealed class LlamaLayerWeights
+{
+    public required float[] AttnNorm { get; init; }    // (dim,)
+    public required WeightMatrix Wq { get; init; }     // (qDim, dim)
+    public required WeightMatrix Wk { get; init; }     // (kvDim, dim)
+    public required WeightMatrix Wv { get; init; }     // (kvDim, dim)
+    public required WeightMatrix Wo { get; init; }     // (dim, qDim)
+    public float[]? Bq { get; init; }                  // (qDim,) Qwen2
+    public float[]? Bk { get; init; }                  // (kvDim,)
+    public float[]? Bv { get; init; }                  // (kvDim,)
+    public required float[] FfnNorm { get; init; }     // (dim,)
+    public required WeightMatrix WGate { get; init; }  // (ffn, dim)
+    public required WeightMatrix WUp { get; init; }    // (ffn, dim)
+    public required WeightMatrix WDown { get; init; }  // (dim, ffn)
+}
+
+public sealed class LlamaWeights
+{
+    public required WeightMatrix TokenEmbedding { get; init; } // (vocab, dim)
+    public required LlamaLayerWeights[] Layers { get; init; }
+    public required float[] OutputNorm { get; init; }          // (dim,)
+    public required WeightMatrix Output { get; init; }         // (vocab, dim); the embedding when tied
+    public float[]? RopeFreqFactors { get; init; }             // (rotaryDims/2,) GGUF rope_freqs.weight
+
+    public static LlamaWeights Load(WeightLoader vb, LlamaConfig c, CheckpointNaming naming) =>
+        naming == CheckpointNaming.Gguf ? LoadGguf(vb, c) : LoadHf(vb, c);
+
+    private static LlamaWeights LoadGguf(WeightLoader vb, LlamaConfig c)
+    {
+        var layers = new LlamaLayerWeights[c.Layers];
+        for (int i = 0; i < c.Layers; i++)
+        {
+            var b = vb.Prefix($"blk.{i}");
+            layers[i] = new LlamaLayerWeights
+            {
+                AttnNorm = b.Vector("attn_norm.weight", c.Dim),
+                Wq = b.Matrix("attn_q.weight", c.QDim, c.Dim),
+                Wk = b.Matrix("attn_k.weight", c.KvDim, c.Dim),
+                Wv = b.Matrix("attn_v.weight", c.KvDim, c.Dim),
+                Wo = b.Matrix("attn_output.weight", c.Dim, c.QDim),
+                Bq = b.OptionalVector("attn_q.bias", c.QDim),
+                Bk = b.OptionalVector("attn_k.bias", c.KvDim),
+                Bv = b.OptionalVector("attn_v.bias", c.KvDim),
+                FfnNorm = b.Vector("ffn_norm.weight", c.Dim),
+                WGate = b.Matrix("ffn_gate.weight", c.FfnDim, c.Dim),
+                WUp = b.Matrix("ffn_up.weight", c.FfnDim, c.Dim),
+                WDown = b.Matrix("ffn_down.weight", c.Dim, c.FfnDim),
+            };
+        }
+        var embedding = vb.Matrix("token_embd.weight", c.VocabSize, c.Dim);
+        return new LlamaWeights
+        {
+            TokenEmbedding = embedding,
+            Layers = layers,
+            OutputNorm = vb.Vector("output_norm.weight", c.Dim),
+            Output = vb.Contains("output.weight") ? vb.Matrix("output.weight", c.VocabSize, c.Dim) : embedding,
+            RopeFreqFactors = vb.OptionalVector("rope_freqs.weight", c.HeadDim / 2),
+        };
+    }
+
+    private static LlamaWeights LoadHf(WeightLoader root, LlamaConfig c)
+    {
+        var vb = root.Prefix("model");
+        var layers = new LlamaLayerWeights[c.Layers];
+        for (int i = 0; i < c.Layers; i++)
+        {
+            var b = vb.Prefix($"layers.{i}");
+            var attn = b.Prefix("self_attn");
+            var mlp = b.Prefix("mlp");
+            bool bias = c.AttentionBias;
+            layers[i] = new LlamaLayerWeights
+            {
+                AttnNorm = b.Vector("input_layernorm.weight", c.Dim),
+                Wq = attn.Matrix("q_proj.weight", c.QDim, c.Dim),
+                Wk = attn.Matrix("k_proj.weight", c.KvDim, c.Dim),
+                Wv = attn.Matrix("v_proj.weight", c.KvDim, c.Dim),
+                Wo = attn.Matrix("o_proj.weight", c.Dim, c.QDim),
+                Bq = bias ? attn.Vector("q_proj.bias", c.QDim) : attn.OptionalVector("q_proj.bias", c.QDim),
+                Bk = bias ? attn.Vector("k_proj.bias", c.KvDim) : attn.OptionalVector("k_proj.bias", c.KvDim),
+                Bv = bias ? attn.Vector("v_proj.bias", c.KvDim) : attn.OptionalVector("v_proj.bias", c.KvDim),
+                FfnNorm = b.Vector("post_attention_layernorm.weight", c.Dim),
+                WGate = mlp.Matrix("gate_proj.weight", c.FfnDim, c.Dim),
+                WUp = mlp.Matrix("up_proj.weight", c.FfnDim, c.Dim),
+                WDown = mlp.Matrix("down_proj.weight", c.Dim, c.FfnDim),
+            };
+        }
+        var embedding = vb.Matrix("embed_tokens.weight", c.VocabSize, c.Dim);
+        bool hasHead = root.Contains("lm_head.weight");
+        if (!hasHead && !c.TiedEmbeddings)
+            throw new FurnaceFormatException(root.SourcePath, "missing tensor 'lm_head.weight' (and tie_word_embeddings is false)");
+        return new LlamaWeights
+        {
+            TokenEmbedding = embedding,
+            Layers = layers,
+            OutputNorm = vb.Vector("norm.weight", c.Dim),
+            Output = hasHead ? root.Matrix("lm_head.weight", c.VocabSize, c.Dim) : embedding,
+        };
+    }
+}

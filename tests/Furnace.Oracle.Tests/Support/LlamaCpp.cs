@@ -1,0 +1,80 @@
+// llama.cpp (through LLamaSharp's native bindings) as the reference engine: load a GGUF with an f32 KV cache
+// and flash attention off, evaluate token ids, and return its logits.
+using LLama;
+using LLama.Common;
+using LLama.Native;
+
+namespace Furnace.Oracle.Tests.Support;
+
+public sealed class LlamaCpp : IDisposable
+{
+    private readonly LLamaWeights _weights;
+    private readonly LLamaContext _ctx;
+
+    public LlamaCpp(string path, int contextSize = 256, int threads = 2)
+    {
+        var p = new ModelParams(path)
+        {
+            ContextSize = (uint)contextSize,
+            GpuLayerCount = 0,
+            Threads = threads,
+            BatchSize = (uint)contextSize,
+            UBatchSize = (uint)contextSize,
+            TypeK = GGMLType.GGML_TYPE_F32,
+            TypeV = GGMLType.GGML_TYPE_F32,
+            FlashAttention = false,
+        };
+        _weights = LLamaWeights.LoadFromFile(p);
+        _ctx = _weights.CreateContext(p);
+        VocabSize = _weights.Vocab.Count;
+    }
+
+    public int VocabSize { get; }
+
+    /// <summary>Logits (tokens.Length, vocab) of every position after evaluating tokens from position 0.</summary>
+    public float[][] AllLogits(IReadOnlyList<int> tokens)
+    {
+        _ctx.NativeHandle.MemoryClear(true);
+        var batch = new LLamaBatch();
+        for (int i = 0; i < tokens.Count; i++) batch.Add((LLamaToken)tokens[i], i, LLamaSeqId.Zero, true);
+        var rc = _ctx.NativeHandle.Decode(batch);
+        if (rc != DecodeResult.Ok) throw new InvalidOperationException($"llama_decode failed: {rc}");
+        var result = new float[tokens.Count][];
+        for (int i = 0; i < tokens.Count; i++) result[i] = _ctx.NativeHandle.GetLogitsIth(i).ToArray();
+        return result;
+    }
+
+    /// <summary>Greedy continuation of a prompt, one token per decode call (as a chat engine runs).</summary>
+    public List<int> Greedy(IReadOnlyList<int> prompt, int count)
+    {
+        _ctx.NativeHandle.MemoryClear(true);
+        var batch = new LLamaBatch();
+        for (int i = 0; i < prompt.Count; i++) batch.Add((LLamaToken)prompt[i], i, LLamaSeqId.Zero, i == prompt.Count - 1);
+        if (_ctx.NativeHandle.Decode(batch) != DecodeResult.Ok) throw new InvalidOperationException("llama_decode failed");
+        var output = new List<int>();
+        int pos = prompt.Count;
+        for (int n = 0; n < count; n++)
+        {
+            var logits = _ctx.NativeHandle.GetLogitsIth(batch.TokenCount - 1);
+            int next = ArgMax(logits);
+            output.Add(next);
+            batch.Clear();
+            batch.Add((LLamaToken)next, pos++, LLamaSeqId.Zero, true);
+            if (_ctx.NativeHandle.Decode(batch) != DecodeResult.Ok) throw new InvalidOperationException("llama_decode failed");
+        }
+        return output;
+    }
+
+    public static int ArgMax(ReadOnlySpan<float> v)
+    {
+        int best = 0;
+        for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    public void Dispose()
+    {
+        _ctx.Dispose();
+        _weights.Dispose();
+    }
+}
