@@ -1,11 +1,20 @@
-// Entry point of the `furnace` command.
+// Entry point of the `furnace` command: builds the verb tree and maps user errors to one-line messages.
+using System.CommandLine;
+using Furnace.Cli.Commands;
+
 namespace Furnace.Cli;
 
 public static class Program
 {
     public static int Main(string[] args)
     {
-        Console.WriteLine("furnace");
-        return 0;
+        var root = new RootCommand("Furnace — vision-language models in .NET: load GGUF and Hugging Face checkpoints, generate, benchmark.")
+        {
+            InfoCommand.Create(),
+            LogitsCommand.Create(),
+            ConvertCommand.Create(),
+            BenchCommand.Create(),
+        };
+        return root.Parse(args).Invoke();
     }
 }

@@ -1,0 +1,96 @@
+// `furnace bench llm`: load time, prefill and decode throughput, peak memory of one model, as one JSON line.
+// The side-by-side comparison with llama.cpp lives in bench/ and calls this.
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Furnace.Generation;
+using Furnace.Models;
+using Furnace.Tensors;
+
+namespace Furnace.Cli.Commands;
+
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var model = Cli.ModelOption();
+        var threads = Cli.ThreadsOption();
+        var prompt = new Option<int>("--prompt", "-p") { Description = "Prompt tokens to prefill", DefaultValueFactory = _ => 128 };
+        var gen = new Option<int>("--gen", "-n") { Description = "Tokens to decode", DefaultValueFactory = _ => 64 };
+        var llm = new Command("llm", "Measure load time, prefill and decode tokens/s and peak RSS of a decoder; prints one JSON line.\n\nExample:\n  furnace bench llm --model model-q4_0.gguf --threads 2 --prompt 128 --gen 64")
+        {
+            model,
+            threads,
+            prompt,
+            gen,
+        };
+        llm.SetAction(r => Cli.Run(() => RunLlm(r.GetValue(model)!, Cli.CheckThreads(r.GetValue(threads)), r.GetValue(prompt), r.GetValue(gen))));
+        return new Command("bench", "Benchmarks (see bench/ for side-by-side runs against llama.cpp).") { llm };
+    }
+
+    private static int RunLlm(string path, int threads, int promptTokens, int genTokens)
+    {
+        if (promptTokens < 1 || promptTokens > 1 << 20) throw new FurnaceException($"--prompt {promptTokens} must be between 1 and 1048576");
+        if (genTokens < 1 || genTokens > 1 << 20) throw new FurnaceException($"--gen {genTokens} must be between 1 and 1048576");
+        var sw = Stopwatch.StartNew();
+        using var m = ModelLoader.OpenLlama(path);
+        double loadMs = sw.Elapsed.TotalMilliseconds;
+        int ctxLen = promptTokens + genTokens;
+        if (ctxLen > m.Config.MaxPositions) throw new FurnaceException($"prompt + gen = {ctxLen} tokens exceed the model's context of {m.Config.MaxPositions}");
+        var state = m.NewState(ctxLen, maxBatch: Math.Min(promptTokens, 128));
+        using var ctx = new KernelContext(threads);
+        var rng = new Random(42);
+        int[] prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(3, m.Config.VocabSize)).ToArray();
+
+        // warm-up: touch every weight page once and JIT the kernels, as llama-bench's warm-up run does
+        m.Forward(prompt.AsSpan(0, Math.Min(8, promptTokens)), state, ctx);
+        state.Reset();
+
+        sw.Restart();
+        m.Forward(prompt, state, ctx);
+        double prefillS = sw.Elapsed.TotalSeconds;
+        int next = Sampler.ArgMax(state.Logits.AsSpan(0, m.Config.VocabSize));
+        sw.Restart();
+        int[] one = new int[1];
+        for (int i = 0; i < genTokens; i++)
+        {
+            one[0] = next;
+            m.Forward(one, state, ctx);
+            next = Sampler.ArgMax(state.Logits.AsSpan(0, m.Config.VocabSize));
+        }
+        double decodeS = sw.Elapsed.TotalSeconds;
+        var result = new Dictionary<string, object>
+        {
+            ["engine"] = "furnace",
+            ["model"] = Path.GetFileName(path),
+            ["threads"] = threads,
+            ["load_ms"] = Math.Round(loadMs, 1),
+            ["prompt_tokens"] = promptTokens,
+            ["gen_tokens"] = genTokens,
+            ["prefill_tok_s"] = Math.Round(promptTokens / prefillS, 2),
+            ["decode_tok_s"] = Math.Round(genTokens / decodeS, 2),
+            ["peak_rss_mb"] = Math.Round(PeakRssBytes() / 1048576.0, 1),
+            ["kv_cache_mb"] = Math.Round(state.KvCacheBytes / 1048576.0, 1),
+            ["file_mb"] = Math.Round(new FileInfo(path).Exists ? new FileInfo(path).Length / 1048576.0 : 0, 1),
+        };
+        Console.WriteLine(JsonSerializer.Serialize(result));
+        return 0;
+    }
+
+    // VmHWM of /proc/self/status (Linux); the managed peak working set elsewhere.
+    public static long PeakRssBytes()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim()) * 1024;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return Process.GetCurrentProcess().PeakWorkingSet64;
+    }
+}

@@ -1,0 +1,62 @@
+// Shared plumbing of the verbs: running an action with user errors turned into "furnace: error: ..." and
+// exit code 1 (2 for usage errors is System.CommandLine's own), and common options.
+using System.CommandLine;
+
+namespace Furnace.Cli.Commands;
+
+internal static class Cli
+{
+    public static int Run(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (FurnaceException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (FileNotFoundException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (IOException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail("cancelled");
+        }
+    }
+
+    public static int Fail(string message)
+    {
+        Console.Out.Flush();
+        Console.Error.WriteLine($"furnace: error: {message}");
+        return 1;
+    }
+
+    public static Option<string> ModelOption(bool required = true) => new("--model", "-m")
+    {
+        Description = "Model: a .gguf file or a Hugging Face directory (config.json + *.safetensors + tokenizer.json)",
+        Required = required,
+    };
+
+    public static Option<int> ThreadsOption() => new("--threads", "-t")
+    {
+        Description = "CPU threads for the kernels (default: all cores)",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+    };
+
+    public static int CheckThreads(int threads) =>
+        threads is >= 1 and <= 1024 ? threads : throw new FurnaceException($"--threads {threads} must be between 1 and 1024");
+}

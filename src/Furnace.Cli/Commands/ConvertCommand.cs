@@ -1,0 +1,40 @@
+// `furnace convert`: Hugging Face checkpoint -> GGUF that llama.cpp loads, or a seeded random-weight model of a
+// named shape (for benchmarks) with `--from random:PRESET`.
+using System.CommandLine;
+using Furnace.Models.Llama;
+using Furnace.Tensors;
+
+namespace Furnace.Cli.Commands;
+
+internal static class ConvertCommand
+{
+    public static Command Create()
+    {
+        var from = new Option<string>("--from") { Description = "Source: a Hugging Face model directory, or random:PRESET (bench-768, tinyllama-1.1b, …)", Required = true };
+        var to = new Option<string>("--to") { Description = "Output .gguf file (written atomically)", Required = true };
+        var type = new Option<string>("--type") { Description = "Weight type of 2-D tensors: f32, f16, bf16, q8_0, q4_0", DefaultValueFactory = _ => "f16" };
+        var seed = new Option<int>("--seed") { Description = "Seed for random:PRESET weights", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("convert", "Convert a checkpoint to GGUF (llama.cpp-compatible, with its Q/K row permutation).\n\nExamples:\n  furnace convert --from ./deepseek-llm-7b-chat --to deepseek-7b-q8_0.gguf --type q8_0\n  furnace convert --from random:bench-768 --to bench-q4_0.gguf --type q4_0")
+        {
+            from,
+            to,
+            type,
+            seed,
+        };
+        cmd.SetAction(r => Cli.Run(() => Run(r.GetValue(from)!, r.GetValue(to)!, r.GetValue(type)!, r.GetValue(seed))));
+        return cmd;
+    }
+
+    private static int Run(string from, string to, string typeName, int seed)
+    {
+        if (!DTypes.TryParse(typeName, out DType type)) throw new FurnaceException($"--type '{typeName}' is not one of f32, f16, bf16, q8_0, q4_0");
+        if (from.StartsWith("random:", StringComparison.Ordinal))
+        {
+            LlamaConfig c = LlamaConfig.Preset(from["random:".Length..]);
+            Console.Error.WriteLine($"writing random {from[7..]} ({c.ParameterCount / 1e6:F0}M parameters, {DTypes.Name(type)}) to {to}");
+            RandomLlama.WriteGguf(to, c, type, seed);
+            return 0;
+        }
+        return HfToGguf.Convert(from, to, type);
+    }
+}
