@@ -79,11 +79,12 @@ public sealed partial record LlamaConfig
     /// <summary>Named shapes of well-known models (weights not included) for benchmarks and tests.</summary>
     public static LlamaConfig Preset(string name) => name switch
     {
+        "test-tiny" => new() { Architecture = "llama", Dim = 64, Layers = 2, Heads = 4, KvHeads = 2, HeadDim = 16, FfnDim = 96, VocabSize = 320, MaxPositions = 256, RmsEps = 1e-5f },
         "bench-768" => new() { Architecture = "llama", Dim = 768, Layers = 12, Heads = 12, KvHeads = 12, HeadDim = 64, FfnDim = 2048, VocabSize = 32000, MaxPositions = 2048, RmsEps = 1e-5f },
         "tinyllama-1.1b" => new() { Architecture = "llama", Dim = 2048, Layers = 22, Heads = 32, KvHeads = 4, HeadDim = 64, FfnDim = 5632, VocabSize = 32000, MaxPositions = 2048, RmsEps = 1e-5f },
         "deepseek-llm-7b" => new() { Architecture = "llama", Dim = 4096, Layers = 30, Heads = 32, KvHeads = 32, HeadDim = 128, FfnDim = 11008, VocabSize = 102400, MaxPositions = 4096, RmsEps = 1e-6f },
         "deepseek-llm-67b" => new() { Architecture = "llama", Dim = 8192, Layers = 95, Heads = 64, KvHeads = 8, HeadDim = 128, FfnDim = 22016, VocabSize = 102400, MaxPositions = 4096, RmsEps = 1e-6f },
         "deepseek-r1-distill-qwen-1.5b" => new() { Architecture = "qwen2", Dim = 1536, Layers = 28, Heads = 12, KvHeads = 2, HeadDim = 128, FfnDim = 8960, VocabSize = 151936, MaxPositions = 131072, RmsEps = 1e-6f, RopeTheta = 10000f, AttentionBias = true },
-        _ => throw new FurnaceException($"unknown preset '{name}' (bench-768, tinyllama-1.1b, deepseek-llm-7b, deepseek-llm-67b, deepseek-r1-distill-qwen-1.5b)"),
+        _ => throw new FurnaceException($"unknown preset '{name}' (test-tiny, bench-768, tinyllama-1.1b, deepseek-llm-7b, deepseek-llm-67b, deepseek-r1-distill-qwen-1.5b)"),
     };
 }

@@ -1,0 +1,89 @@
+using System.Text.Json;
+
+namespace Furnace.Cli.Tests;
+
+public sealed class CliTests
+{
+    [Fact]
+    public void Help_ListsEveryVerb()
+    {
+        var r = FurnaceProcess.Run("--help");
+        Assert.Equal(0, r.ExitCode);
+        foreach (string verb in new[] { "info", "logits", "convert", "bench" }) Assert.Contains(verb, r.Stdout);
+    }
+
+    [Fact]
+    public void Logits_MissingModel_OneLineErrorAndExitCode1()
+    {
+        var r = FurnaceProcess.Run("logits", "--model", "/nonexistent/model.gguf", "--tokens", "1,2");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("furnace: error: /nonexistent/model.gguf: no such file or directory", r.Stderr.Trim());
+    }
+
+    [Fact]
+    public void Logits_NotAGgufFile_NamesTheFile()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("x.gguf"), "not a model");
+        var r = FurnaceProcess.Run("logits", "--model", dir.File("x.gguf"), "--tokens", "1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith($"furnace: error: {dir.File("x.gguf")}: not a GGUF file", r.Stderr.Trim());
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
+    [Fact]
+    public void ConvertRandomThenLogits_TinyModel_PrintsJsonWithArgmax()
+    {
+        using var dir = new TempDir();
+        string model = dir.File("tiny.gguf");
+        var c = FurnaceProcess.Run("convert", "--from", "random:test-tiny", "--to", model, "--type", "q8_0");
+        Assert.True(c.ExitCode == 0, c.Stderr);
+        var r = FurnaceProcess.Run("logits", "--model", model, "--tokens", "1,5,9", "--threads", "1");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var logits = doc.RootElement.GetProperty("logits").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        Assert.Equal(320, logits.Length);
+        int argmax = doc.RootElement.GetProperty("argmax").GetInt32();
+        Assert.Equal(logits.Max(), logits[argmax]);
+    }
+
+    [Fact]
+    public void Logits_TokenOutsideVocab_ClearError()
+    {
+        using var dir = new TempDir();
+        string model = dir.File("tiny.gguf");
+        Assert.Equal(0, FurnaceProcess.Run("convert", "--from", "random:test-tiny", "--to", model, "--type", "f32").ExitCode);
+        var r = FurnaceProcess.Run("logits", "--model", model, "--tokens", "1,99999");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("token id 99999 is outside the vocabulary [0, 320)", r.Stderr);
+    }
+
+    [Fact]
+    public void Convert_BadType_ListsTheValidOnes()
+    {
+        var r = FurnaceProcess.Run("convert", "--from", "random:test-tiny", "--to", "/tmp/x.gguf", "--type", "q5_k");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--type 'q5_k' is not one of f32, f16, bf16, q8_0, q4_0", r.Stderr);
+    }
+
+    [Fact]
+    public void Convert_TargetDirectoryMissing_NoPartialFileAndError()
+    {
+        var r = FurnaceProcess.Run("convert", "--from", "random:test-tiny", "--to", "/nonexistent-dir/x.gguf", "--type", "f32");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("does not exist", r.Stderr);
+    }
+
+    [Fact]
+    public void BenchLlm_TinyModel_PrintsOneJsonLine()
+    {
+        using var dir = new TempDir();
+        string model = dir.File("tiny.gguf");
+        Assert.Equal(0, FurnaceProcess.Run("convert", "--from", "random:test-tiny", "--to", model, "--type", "q4_0").ExitCode);
+        var r = FurnaceProcess.Run("bench", "llm", "--model", model, "--threads", "1", "--prompt", "16", "--gen", "4");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout.Trim());
+        Assert.True(doc.RootElement.GetProperty("decode_tok_s").GetDouble() > 0);
+        Assert.True(doc.RootElement.GetProperty("peak_rss_mb").GetDouble() > 0);
+    }
+}
