@@ -2,6 +2,8 @@
 // loop; ggml's non-flash path: kq = k.q * 1/sqrt(hd), softmax, kqv). Query row i sits at position startPos + i and
 // sees cache positions 0..startPos+i. Parallel over (token, head) pairs; score rows live in the context's
 // per-thread scratch.
+using System.Runtime.CompilerServices;
+
 namespace Furnace.Tensors;
 
 public static unsafe class Attention
@@ -39,6 +41,7 @@ public static unsafe class Attention
         public float Scale;
 
         // items [start, end) of (t, nHead), row-major
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
         public void Execute(int start, int end, int thread)
         {
             float* s = Scores + (long)thread * Stride;

@@ -3,6 +3,8 @@
 // Activations are first brought to the weight's dot type as llama.cpp does (ggml vec_dot_type):
 //   F32 -> as is;  F16 -> rounded to f16;  BF16 -> rounded to bf16;  Q8_0, Q4_0 -> quantized to Q8_0 blocks.
 // Rows are split across the context's threads; nothing is allocated per call.
+using System.Runtime.CompilerServices;
+
 namespace Furnace.Tensors;
 
 public static unsafe class MatMul
@@ -68,6 +70,7 @@ public static unsafe class MatMul
         public int Cols;
         public DType Type;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
         public void Execute(int start, int end, int thread)
         {
             long n0 = (long)start * Cols, n1 = (long)end * Cols;

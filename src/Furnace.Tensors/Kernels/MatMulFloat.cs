@@ -11,6 +11,7 @@ namespace Furnace.Tensors;
 internal static unsafe class MatMulFloat
 {
     // w row (n,) . x (n,) -> scalar
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public static float Dot<TL>(byte* w, float* x, int n) where TL : struct, IFloatLoad
     {
         int i = 0;
@@ -121,6 +122,7 @@ internal static unsafe class MatMulFloat
         public int T;
         public WeightMatrix W;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
         public void Execute(int start, int end, int thread)
         {
             int cols = W.Cols, rows = W.Rows;

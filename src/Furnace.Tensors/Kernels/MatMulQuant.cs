@@ -61,6 +61,7 @@ internal static unsafe class MatMulQuant
     private static float Scale(byte* blk) => HalfTable.ToSingle(*(ushort*)blk);
 
     // w row (nb blocks) . activation row (xq (nb,32), xd (nb,), xs (nb,)) -> scalar
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public static float Dot<TB>(byte* w, sbyte* xq, float* xd, int* xs, int nb) where TB : struct, IQuantBlock
     {
         int bb = TB.BlockBytes, off = TB.Offset;
@@ -99,6 +100,7 @@ internal static unsafe class MatMulQuant
     }
 
     // one weight row against four activation token rows (duplicates allowed for padding) -> o[0..3]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public static void Tile1x4<TB>(byte* w, in ActivationQ8 x, int t0, int t1, int t2, int t3, float* o) where TB : struct, IQuantBlock
     {
         int nb = x.Blocks, bb = TB.BlockBytes, off = TB.Offset;
@@ -140,6 +142,7 @@ internal static unsafe class MatMulQuant
         public int T;
         public WeightMatrix W;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
         public void Execute(int start, int end, int thread)
         {
             int rows = W.Rows, nb = X.Blocks;
@@ -174,6 +177,7 @@ internal static unsafe class MatMulQuant
         public float* X;
         public int Cols;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
         public void Execute(int start, int end, int thread)
         {
             for (int i = start; i < end; i++) Out.QuantizeRow(i, X + (long)i * Cols);

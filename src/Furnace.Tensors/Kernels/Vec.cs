@@ -3,11 +3,14 @@
 // except Axpy, which fuses the multiply-add.
 using System.Runtime.Intrinsics;
 
+using System.Runtime.CompilerServices;
+
 namespace Furnace.Tensors;
 
 internal static unsafe class Vec
 {
     // y (n,) += a * x
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public static void Axpy(float* y, float a, float* x, int n)
     {
         int i = 0;
@@ -25,6 +28,7 @@ internal static unsafe class Vec
     }
 
     // y (n,) += x
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public static void Add(float* y, float* x, int n)
     {
         int i = 0;
@@ -36,6 +40,7 @@ internal static unsafe class Vec
     }
 
     // y (n,) = x * s * w   (evaluated as (x * s) * w, the order of the scalar RmsNorm)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public static void ScaleMul(float* y, float* x, float s, float* w, int n)
     {
         int i = 0;

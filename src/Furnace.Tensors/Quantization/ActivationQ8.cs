@@ -34,6 +34,7 @@ internal readonly unsafe struct ActivationQ8
     public int* RowSum(int token) => Sum + (long)token * Blocks;
 
     // token row (nb*32,) of x -> Q8 blocks
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public void QuantizeRow(int token, float* x)
     {
         sbyte* qs = RowQs(token);
