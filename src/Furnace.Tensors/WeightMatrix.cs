@@ -25,4 +25,11 @@ public readonly unsafe struct WeightMatrix
     public long ByteLength => RowBytes * Rows;
 
     public byte* Row(int r) => Data + r * RowBytes;
+
+    /// <summary>The stored bytes of row r (blocks or elements of Type).</summary>
+    public ReadOnlySpan<byte> RowSpan(int r)
+    {
+        if ((uint)r >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(r), r, $"row outside [0, {Rows})");
+        return new ReadOnlySpan<byte>(Row(r), checked((int)RowBytes));
+    }
 }

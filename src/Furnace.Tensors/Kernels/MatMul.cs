@@ -1,5 +1,10 @@
 // Matrix multiplication against stored weights: Y (t, rows) = X (t, cols) @ W^T, W (rows, cols) in any DType.
-// t == 1 is the decode GEMV; t > 1 the prefill GEMM.
+// t == 1 is the decode GEMV; t > 1 the prefill GEMM (token tiles of four share each weight load).
+// Activations are first brought to the weight's dot type as llama.cpp does (ggml vec_dot_type):
+//   F32 -> as is;  F16 -> rounded to f16;  BF16 -> rounded to bf16;  Q8_0, Q4_0 -> quantized to Q8_0 blocks.
+// Rows are split across the context's threads; nothing is allocated per call.
+using System.Runtime.CompilerServices;
+
 namespace Furnace.Tensors;
 
 public static unsafe class MatMul
@@ -7,55 +12,75 @@ public static unsafe class MatMul
     // y (t, w.Rows) = x (t, w.Cols) @ w^T
     public static void Forward(Span<float> y, ReadOnlySpan<float> x, int t, WeightMatrix w, KernelContext ctx)
     {
+        if (t < 1) throw new ArgumentOutOfRangeException(nameof(t), t, "token count must be >= 1");
         if (x.Length < (long)t * w.Cols) throw new ArgumentException($"x holds {x.Length} floats, need {t}x{w.Cols}");
         if (y.Length < (long)t * w.Rows) throw new ArgumentException($"y holds {y.Length} floats, need {t}x{w.Rows}");
-        float[] row = new float[w.Cols];
-        if (w.Type is DType.Q8_0 or DType.Q4_0)
+        fixed (float* px = x, py = y)
         {
-            int nb = w.Cols / 32;
-            byte[] xq = new byte[nb * BlockQ8_0.Size];
-            for (int i = 0; i < t; i++)
+            switch (w.Type)
             {
-                Quantize.Row(xq, x.Slice(i * w.Cols, w.Cols), DType.Q8_0);
-                fixed (byte* xp = xq)
+                case DType.F32:
+                    RunFloat<F32Load>(py, px, t, w, ctx);
+                    break;
+                case DType.F16:
+                case DType.BF16:
                 {
-                    for (int r = 0; r < w.Rows; r++)
-                    {
-                        float sum = 0;
-                        for (int b = 0; b < nb; b++)
-                        {
-                            var xb = (BlockQ8_0*)(xp + b * BlockQ8_0.Size);
-                            int si = 0;
-                            float dw;
-                            if (w.Type == DType.Q8_0)
-                            {
-                                var wb = (BlockQ8_0*)(w.Row(r) + b * BlockQ8_0.Size);
-                                dw = (float)wb->D;
-                                for (int j = 0; j < 32; j++) si += wb->Qs[j] * xb->Qs[j];
-                            }
-                            else
-                            {
-                                var wb = (BlockQ4_0*)(w.Row(r) + b * BlockQ4_0.Size);
-                                dw = (float)wb->D;
-                                for (int j = 0; j < 16; j++) si += ((wb->Qs[j] & 15) - 8) * xb->Qs[j] + ((wb->Qs[j] >> 4) - 8) * xb->Qs[j + 16];
-                            }
-                            sum += si * (dw * (float)xb->D);
-                        }
-                        y[i * w.Rows + r] = sum;
-                    }
+                    var rounded = (float*)ctx.Scratch(ScratchSlot.MatMulX, (long)t * w.Cols * sizeof(float));
+                    var round = new RoundJob { Src = px, Dst = rounded, Cols = w.Cols, Type = w.Type };
+                    ctx.Run(ref round, t);
+                    if (w.Type == DType.F16) RunFloat<F16Load>(py, rounded, t, w, ctx);
+                    else RunFloat<BF16Load>(py, rounded, t, w, ctx);
+                    break;
                 }
+                case DType.Q8_0:
+                case DType.Q4_0:
+                {
+                    int nb = w.Cols / 32;
+                    var aq = new ActivationQ8(ctx.Scratch(ScratchSlot.MatMulX, ActivationQ8.BytesFor(t, nb)), t, nb);
+                    var quant = new MatMulQuant.QuantizeJob { Out = aq, X = px, Cols = w.Cols };
+                    if (t == 1) quant.Execute(0, 1, 0);
+                    else ctx.Run(ref quant, t);
+                    if (w.Type == DType.Q8_0) RunQuant<Q8_0Block>(py, aq, t, w, ctx);
+                    else RunQuant<Q4_0Block>(py, aq, t, w, ctx);
+                    break;
+                }
+                default:
+                    throw new NotSupportedException($"matmul with {DTypes.Name(w.Type)} weights");
             }
-            return;
         }
-        for (int r = 0; r < w.Rows; r++)
+    }
+
+    private static void RunFloat<TL>(float* y, float* x, int t, WeightMatrix w, KernelContext ctx) where TL : struct, IFloatLoad
+    {
+        var job = new MatMulFloat.Job<TL> { Y = y, X = x, T = t, W = w };
+        ctx.Run(ref job, w.Rows, t == 1 ? 16 : 32);
+    }
+
+    private static void RunQuant<TB>(float* y, ActivationQ8 x, int t, WeightMatrix w, KernelContext ctx) where TB : struct, IQuantBlock
+    {
+        var job = new MatMulQuant.Job<TB> { Y = y, X = x, T = t, W = w };
+        ctx.Run(ref job, w.Rows, t == 1 ? 16 : 32);
+    }
+
+    // rows [start, end) of src (t, cols) rounded through f16 or bf16 into dst, kept as f32
+    private struct RoundJob : IParallelJob
+    {
+        public float* Src;
+        public float* Dst;
+        public int Cols;
+        public DType Type;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+        public void Execute(int start, int end, int thread)
         {
-            Dequantize.Row(row, w, r);
-            for (int i = 0; i < t; i++)
+            long n0 = (long)start * Cols, n1 = (long)end * Cols;
+            if (Type == DType.F16)
             {
-                ReadOnlySpan<float> xi = x.Slice(i * w.Cols, w.Cols);
-                double s = 0;
-                for (int k = 0; k < w.Cols; k++) s += row[k] * xi[k];
-                y[i * w.Rows + r] = (float)s;
+                for (long i = n0; i < n1; i++) Dst[i] = (float)(Half)Src[i];
+            }
+            else
+            {
+                for (long i = n0; i < n1; i++) Dst[i] = BitConverter.Int32BitsToSingle(Quantize.ToBF16(Src[i]) << 16);
             }
         }
     }

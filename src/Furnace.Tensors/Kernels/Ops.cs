@@ -1,7 +1,9 @@
-// Element-wise and row-wise float kernels used by the transformer layers.
+// Element-wise and row-wise float kernels used by the transformer layers (ggml ops.cpp: rms_norm, norm,
+// soft_max, silu, gelu). Reductions accumulate in double as ggml does (ggml_float); the element-wise
+// passes use the SIMD primitives of Vec.
 namespace Furnace.Tensors;
 
-public static class Ops
+public static unsafe class Ops
 {
     // y (n,) = x / sqrt(mean(x^2) + eps) * w
     public static void RmsNorm(Span<float> y, ReadOnlySpan<float> x, ReadOnlySpan<float> w, float eps)
@@ -9,7 +11,8 @@ public static class Ops
         double ss = 0;
         for (int i = 0; i < x.Length; i++) ss += (double)x[i] * x[i];
         float scale = (float)(1.0 / Math.Sqrt(ss / x.Length + eps));
-        for (int i = 0; i < x.Length; i++) y[i] = x[i] * scale * w[i];
+        if (y.Length < x.Length || w.Length < x.Length) throw new ArgumentException($"rms norm of {x.Length} values needs y and w of that length");
+        fixed (float* py = y, px = x, pw = w) Vec.ScaleMul(py, px, scale, pw, x.Length);
     }
 
     // y (n,) = (x - mean) / sqrt(var + eps) * w + b
@@ -73,7 +76,8 @@ public static class Ops
     // y += x
     public static void Add(Span<float> y, ReadOnlySpan<float> x)
     {
-        for (int i = 0; i < y.Length; i++) y[i] += x[i];
+        if (x.Length < y.Length) throw new ArgumentException($"add of {y.Length} values got {x.Length}");
+        fixed (float* py = y, px = x) Vec.Add(py, px, y.Length);
     }
 
     // Abramowitz-Stegun 7.1.26 is too coarse for 1e-6 checks; use a series/continued-fraction pair.

@@ -1,0 +1,146 @@
+// Kernel micro-benchmark: MatMul GEMV (t = 1) GFLOP/s and effective weight GB/s per dtype at 1 and 2 threads,
+// GEMM (t = 128) GFLOP/s, the cost of an empty parallel region, and the matmul-only decode rate of two model shapes
+// (the llama.cpp peer figures in DESIGN.md are whole-model decode rates, so these are upper bounds to compare).
+// Usage: dotnet run -c Release --project bench/Furnace.Bench.Kernels [-- quick]
+using System.Diagnostics;
+using Furnace.Tensors;
+
+bool quick = args.Contains("quick");
+double budget = quick ? 0.15 : 0.4; // seconds per measurement
+DType[] types = { DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0 };
+
+Console.WriteLine($"Furnace kernel bench — {Environment.ProcessorCount} cpus, Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, AvxVnni {System.Runtime.Intrinsics.X86.AvxVnni.IsSupported}");
+Console.WriteLine();
+Console.WriteLine("GEMV (t=1): y (rows) = W (rows, cols) @ x");
+Console.WriteLine($"{"shape",-12} {"dtype",-6} {"thr",3} {"us/call",10} {"GFLOP/s",9} {"GB/s",8}");
+foreach ((int rows, int cols) in new[] { (2048, 2048), (5632, 2048) })
+{
+    foreach (DType t in types)
+    {
+        using var w = Weights(rows, cols, t, 1);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var ctx = new KernelContext(threads);
+            double s = Time(w.AsMatrix(rows, cols, t), 1, ctx, budget);
+            double bytes = (double)DTypes.RowBytes(t, cols) * rows;
+            Console.WriteLine($"{rows}x{cols,-7} {DTypes.Name(t),-6} {threads,3} {s * 1e6,10:F1} {2.0 * rows * cols / s / 1e9,9:F1} {bytes / s / 1e9,8:F1}");
+        }
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine("GEMM (t=128): Y (128, 2048) = X (128, 2048) @ W^T");
+Console.WriteLine($"{"dtype",-6} {"thr",3} {"ms/call",10} {"GFLOP/s",9}");
+foreach (DType t in types)
+{
+    using var w = Weights(2048, 2048, t, 2);
+    foreach (int threads in new[] { 1, 2 })
+    {
+        using var ctx = new KernelContext(threads);
+        double s = Time(w.AsMatrix(2048, 2048, t), 128, ctx, budget * 2);
+        Console.WriteLine($"{DTypes.Name(t),-6} {threads,3} {s * 1e3,10:F2} {2.0 * 128 * 2048 * 2048 / s / 1e9,9:F1}");
+    }
+}
+
+Console.WriteLine();
+{
+    using var ctx = new KernelContext(2);
+    var job = new EmptyJob();
+    for (int i = 0; i < 10000; i++) ctx.Run(ref job, 64);
+    long t0 = Stopwatch.GetTimestamp();
+    const int n = 200_000;
+    for (int i = 0; i < n; i++) ctx.Run(ref job, 64);
+    double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+    Console.WriteLine($"empty parallel region, 2 threads: {s / n * 1e9:F0} ns");
+}
+
+Console.WriteLine();
+Console.WriteLine("matmul-only decode (t=1, 2 threads), tokens/s — upper bound of a whole-model decode");
+Console.WriteLine($"{"model",-34} {"dtype",-6} {"tok/s",8} {"GB/s",8}");
+var small = new ModelShape("dim768 L12 ffn2048 vocab32000", 768, 12, 768, 2048, 32000);
+var tiny = new ModelShape("TinyLlama-1.1B (kv 256)", 2048, 22, 256, 5632, 32000);
+foreach (ModelShape m in quick ? new[] { small } : new[] { small, tiny })
+{
+    foreach (DType t in m.Dim > 1024 ? new[] { DType.Q8_0, DType.Q4_0 } : new[] { DType.F32, DType.Q8_0, DType.Q4_0 })
+    {
+        (double tps, double gbs) = Decode(m, t, budget * 3);
+        Console.WriteLine($"{m.Name,-34} {DTypes.Name(t),-6} {tps,8:F1} {gbs,8:F1}");
+    }
+}
+
+static NativeBuffer Weights(int rows, int cols, DType t, int seed)
+{
+    var rng = new Random(seed);
+    var row = new float[cols];
+    long rb = DTypes.RowBytes(t, cols);
+    var buf = new NativeBuffer(rb * rows);
+    for (int r = 0; r < rows; r++)
+    {
+        for (int i = 0; i < cols; i++) row[i] = (float)(rng.NextDouble() * 2 - 1);
+        Quantize.Row(buf.Bytes.Slice((int)(r * rb), (int)rb), row, t);
+    }
+    return buf;
+}
+
+static double Time(WeightMatrix w, int t, KernelContext ctx, double budget)
+{
+    var x = new float[t * w.Cols];
+    var rng = new Random(3);
+    for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+    var y = new float[t * w.Rows];
+    for (int i = 0; i < 3; i++) MatMul.Forward(y, x, t, w, ctx);
+    // median of batches, each long enough to swamp timer noise
+    var samples = new List<double>();
+    long end = Stopwatch.GetTimestamp() + (long)(budget * Stopwatch.Frequency);
+    do
+    {
+        int reps = t == 1 ? 20 : 1;
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < reps; i++) MatMul.Forward(y, x, t, w, ctx);
+        samples.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds / reps);
+    } while (Stopwatch.GetTimestamp() < end || samples.Count < 3);
+    samples.Sort();
+    return samples[samples.Count / 2];
+}
+
+static (double TokensPerSecond, double GBs) Decode(ModelShape m, DType t, double budget)
+{
+    // one buffer per distinct weight per layer, so the working set is the model's, not a cached matrix
+    var mats = new List<(NativeBuffer Buf, WeightMatrix W)>();
+    void Add(int rows, int cols) { var b = Weights(rows, cols, t, mats.Count); mats.Add((b, b.AsMatrix(rows, cols, t))); }
+    for (int l = 0; l < m.Layers; l++)
+    {
+        Add(m.Dim, m.Dim); Add(m.KvDim, m.Dim); Add(m.KvDim, m.Dim); Add(m.Dim, m.Dim);
+        Add(m.Ffn, m.Dim); Add(m.Ffn, m.Dim); Add(m.Dim, m.Ffn);
+    }
+    Add(m.Vocab, m.Dim);
+    double bytes = mats.Sum(e => (double)e.W.ByteLength);
+    var x = new float[Math.Max(m.Dim, m.Ffn)];
+    new Random(5).NextBytes(new byte[1]);
+    for (int i = 0; i < x.Length; i++) x[i] = (float)Math.Sin(i);
+    var y = new float[m.Vocab];
+    using var ctx = new KernelContext(2);
+    void Token() { foreach (var e in mats) MatMul.Forward(y, x, 1, e.W, ctx); }
+    Token();
+    var samples = new List<double>();
+    long end = Stopwatch.GetTimestamp() + (long)(budget * Stopwatch.Frequency);
+    do
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        Token();
+        samples.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+    } while (Stopwatch.GetTimestamp() < end || samples.Count < 5);
+    samples.Sort();
+    double s = samples[samples.Count / 2];
+    foreach (var e in mats) e.Buf.Dispose();
+    return (1 / s, bytes / s / 1e9);
+}
+
+internal readonly record struct ModelShape(string Name, int Dim, int Layers, int KvDim, int Ffn, int Vocab);
+
+internal struct EmptyJob : IParallelJob
+{
+    public void Execute(int start, int end, int thread)
+    {
+    }
+}

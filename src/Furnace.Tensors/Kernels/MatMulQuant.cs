@@ -1,0 +1,186 @@
+// Quantized-weight matmul kernels: Q8_0 / Q4_0 weight rows against Q8_0-quantized activations (ActivationQ8),
+// mirroring ggml_vec_dot_q8_0_q8_0 / ggml_vec_dot_q4_0_q8_0: per 32-block an exact integer dot, then
+// sum += isum * (d_w * d_x) in f32.
+// With AVX-VNNI (vpdpbusd: u8 x s8 -> i32) the weights are made unsigned and the offset removed exactly through
+// the accumulator's start value, using the activation block sums:
+//   Q8_0: (w + 128) . x - 128 * sum(x)       (w + 128 = w ^ 0x80 as a byte)
+//   Q4_0: q . x - 8 * sum(x)                 (q = stored nibble in 0..15; value = q - 8)
+// Without VNNI the same integer sums are formed in scalar code.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Furnace.Tensors;
+
+internal unsafe interface IQuantBlock
+{
+    static abstract int BlockBytes { get; }
+
+    static abstract int Offset { get; } // weight zero point removed through the activation sums (128 or 8)
+
+    // the 32 weights of the block at blk as unsigned bytes in element order (value + Offset)
+    static abstract Vector256<byte> Unsigned(byte* blk);
+
+    static abstract int UnsignedScalar(byte* blk, int j);
+}
+
+internal readonly unsafe struct Q8_0Block : IQuantBlock
+{
+    public static int BlockBytes => BlockQ8_0.Size;
+
+    public static int Offset => 128;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Unsigned(byte* blk) => Vector256.Load(blk + 2) ^ Vector256.Create((byte)0x80);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnsignedScalar(byte* blk, int j) => ((sbyte*)(blk + 2))[j] + 128;
+}
+
+internal readonly unsafe struct Q4_0Block : IQuantBlock
+{
+    public static int BlockBytes => BlockQ4_0.Size;
+
+    public static int Offset => 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Unsigned(byte* blk)
+    {
+        Vector128<byte> v = Vector128.Load(blk + 2);
+        Vector128<byte> m = Vector128.Create((byte)0x0F);
+        return Vector256.Create(v & m, Vector128.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & m);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnsignedScalar(byte* blk, int j) => j < 16 ? blk[2 + j] & 0x0F : blk[2 + j - 16] >> 4;
+}
+
+internal static unsafe class MatMulQuant
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Scale(byte* blk) => HalfTable.ToSingle(*(ushort*)blk);
+
+    // w row (nb blocks) . activation row (xq (nb,32), xd (nb,), xs (nb,)) -> scalar
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static float Dot<TB>(byte* w, sbyte* xq, float* xd, int* xs, int nb) where TB : struct, IQuantBlock
+    {
+        int bb = TB.BlockBytes, off = TB.Offset;
+        if (AvxVnni.IsSupported)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            int b = 0;
+            for (; b <= nb - 4; b += 4)
+            {
+                byte* p = w + b * bb;
+                a0 = BlockFma<TB>(p, xq + b * 32, xd[b], xs[b], off, a0);
+                a1 = BlockFma<TB>(p + bb, xq + b * 32 + 32, xd[b + 1], xs[b + 1], off, a1);
+                a2 = BlockFma<TB>(p + 2 * bb, xq + b * 32 + 64, xd[b + 2], xs[b + 2], off, a2);
+                a3 = BlockFma<TB>(p + 3 * bb, xq + b * 32 + 96, xd[b + 3], xs[b + 3], off, a3);
+            }
+            for (; b < nb; b++) a0 = BlockFma<TB>(w + b * bb, xq + b * 32, xd[b], xs[b], off, a0);
+            return Vector256.Sum((a0 + a1) + (a2 + a3));
+        }
+        float sum = 0;
+        for (int b = 0; b < nb; b++)
+        {
+            byte* p = w + b * bb;
+            int isum = -off * xs[b];
+            for (int j = 0; j < 32; j++) isum += TB.UnsignedScalar(p, j) * xq[b * 32 + j];
+            sum += isum * (Scale(p) * xd[b]);
+        }
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> BlockFma<TB>(byte* blk, sbyte* xq, float xd, int xs, int off, Vector256<float> acc)
+        where TB : struct, IQuantBlock
+    {
+        Vector256<int> dot = AvxVnni.MultiplyWideningAndAdd(Vector256.CreateScalar(-off * xs), TB.Unsigned(blk), Vector256.Load(xq));
+        return Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Create(Scale(blk) * xd), acc);
+    }
+
+    // one weight row against four activation token rows (duplicates allowed for padding) -> o[0..3]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static void Tile1x4<TB>(byte* w, in ActivationQ8 x, int t0, int t1, int t2, int t3, float* o) where TB : struct, IQuantBlock
+    {
+        int nb = x.Blocks, bb = TB.BlockBytes, off = TB.Offset;
+        sbyte* q0 = x.RowQs(t0), q1 = x.RowQs(t1), q2 = x.RowQs(t2), q3 = x.RowQs(t3);
+        float* d0 = x.RowD(t0), d1 = x.RowD(t1), d2 = x.RowD(t2), d3 = x.RowD(t3);
+        int* s0 = x.RowSum(t0), s1 = x.RowSum(t1), s2 = x.RowSum(t2), s3 = x.RowSum(t3);
+        if (AvxVnni.IsSupported)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int b = 0; b < nb; b++)
+            {
+                byte* p = w + b * bb;
+                Vector256<byte> u = TB.Unsigned(p);
+                float dw = Scale(p);
+                int xo = b * 32;
+                Vector256<int> i0 = AvxVnni.MultiplyWideningAndAdd(Vector256.CreateScalar(-off * s0[b]), u, Vector256.Load(q0 + xo));
+                Vector256<int> i1 = AvxVnni.MultiplyWideningAndAdd(Vector256.CreateScalar(-off * s1[b]), u, Vector256.Load(q1 + xo));
+                Vector256<int> i2 = AvxVnni.MultiplyWideningAndAdd(Vector256.CreateScalar(-off * s2[b]), u, Vector256.Load(q2 + xo));
+                Vector256<int> i3 = AvxVnni.MultiplyWideningAndAdd(Vector256.CreateScalar(-off * s3[b]), u, Vector256.Load(q3 + xo));
+                a0 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i0), Vector256.Create(dw * d0[b]), a0);
+                a1 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i1), Vector256.Create(dw * d1[b]), a1);
+                a2 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i2), Vector256.Create(dw * d2[b]), a2);
+                a3 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i3), Vector256.Create(dw * d3[b]), a3);
+            }
+            o[0] = Vector256.Sum(a0); o[1] = Vector256.Sum(a1); o[2] = Vector256.Sum(a2); o[3] = Vector256.Sum(a3);
+            return;
+        }
+        o[0] = Dot<TB>(w, q0, d0, s0, nb);
+        o[1] = Dot<TB>(w, q1, d1, s1, nb);
+        o[2] = Dot<TB>(w, q2, d2, s2, nb);
+        o[3] = Dot<TB>(w, q3, d3, s3, nb);
+    }
+
+    // y (t, rows) = x (t, cols) @ W^T over rows [start, end), x given as Q8 activation rows
+    public struct Job<TB> : IParallelJob where TB : struct, IQuantBlock
+    {
+        public float* Y;
+        public ActivationQ8 X;
+        public int T;
+        public WeightMatrix W;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+        public void Execute(int start, int end, int thread)
+        {
+            int rows = W.Rows, nb = X.Blocks;
+            if (T == 1)
+            {
+                for (int r = start; r < end; r++) Y[r] = Dot<TB>(W.Row(r), X.Qs, X.D, X.Sum, nb);
+                return;
+            }
+            float* o = stackalloc float[4];
+            int rowBlock = Math.Max(1, (256 * 1024) / (int)Math.Min(W.RowBytes, 256 * 1024));
+            for (int rb = start; rb < end; rb += rowBlock)
+            {
+                int re = Math.Min(end, rb + rowBlock);
+                for (int tt = 0; tt < T; tt += 4)
+                {
+                    int nt = Math.Min(4, T - tt);
+                    int t1 = tt + Math.Min(1, nt - 1), t2 = tt + Math.Min(2, nt - 1), t3 = tt + Math.Min(3, nt - 1);
+                    for (int r = rb; r < re; r++)
+                    {
+                        Tile1x4<TB>(W.Row(r), X, tt, t1, t2, t3, o);
+                        for (int k = 0; k < nt; k++) Y[(long)(tt + k) * rows + r] = o[k];
+                    }
+                }
+            }
+        }
+    }
+
+    // activation rows [start, end) of x (t, cols) -> Q8 blocks
+    public struct QuantizeJob : IParallelJob
+    {
+        public ActivationQ8 Out;
+        public float* X;
+        public int Cols;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+        public void Execute(int start, int end, int thread)
+        {
+            for (int i = start; i < end; i++) Out.QuantizeRow(i, X + (long)i * Cols);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+// Activation rows quantized to Q8_0 for the integer dot products of Q8_0/Q4_0 weights, as llama.cpp does
+// (vec_dot_type of q8_0 and q4_0 is q8_0). Mirrors ggml-cpu quants.c quantize_row_q8_0 on x86 (AVX path):
+//   amax = max|x|, d = amax/127 (stored as f16), id = amax != 0 ? 127/amax : 0, q = round_half_even(x*id).
+// That differs from the reference quantizer (Quantize.Q8_0Block: id = 1/d, round half away from zero) only on
+// ties and last-ulp cases; the weights themselves are quantized by the reference version.
+// Layout here is split for SIMD instead of ggml's 34-byte blocks: qs (nb, 32) int8 | d (nb,) float | sum (nb,) int,
+// where d is the f16-rounded scale as float and sum = sum of the 32 qs (lets u8*s8 VNNI do signed dots exactly).
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Furnace.Tensors;
+
+internal readonly unsafe struct ActivationQ8
+{
+    public readonly sbyte* Qs;  // (t, nb, 32)
+    public readonly float* D;   // (t, nb)
+    public readonly int* Sum;   // (t, nb)
+    public readonly int Blocks; // nb per token row
+
+    public ActivationQ8(void* buffer, int t, int blocks)
+    {
+        Blocks = blocks;
+        Qs = (sbyte*)buffer;
+        D = (float*)((byte*)buffer + (long)t * blocks * 32);
+        Sum = (int*)(D + (long)t * blocks);
+    }
+
+    public static long BytesFor(int t, int blocks) => (long)t * blocks * (32 + 4 + 4);
+
+    public sbyte* RowQs(int token) => Qs + (long)token * Blocks * 32;
+
+    public float* RowD(int token) => D + (long)token * Blocks;
+
+    public int* RowSum(int token) => Sum + (long)token * Blocks;
+
+    // token row (nb*32,) of x -> Q8 blocks
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public void QuantizeRow(int token, float* x)
+    {
+        sbyte* qs = RowQs(token);
+        float* dd = RowD(token);
+        int* ss = RowSum(token);
+        for (int b = 0; b < Blocks; b++) QuantizeBlock(qs + b * 32, dd + b, ss + b, x + b * 32);
+    }
+
+    // x (nb*32,) -> q (nb*32,), d (nb,), sum (nb,) through the kernel path; for tests and tools
+    public static void Quantize(ReadOnlySpan<float> x, Span<sbyte> q, Span<float> d, Span<int> sum)
+    {
+        int nb = x.Length / 32;
+        if (x.Length % 32 != 0 || q.Length < x.Length || d.Length < nb || sum.Length < nb)
+            throw new ArgumentException($"{x.Length} values do not fill {nb} blocks of the given outputs");
+        fixed (float* px = x)
+        fixed (sbyte* pq = q)
+        fixed (float* pd = d)
+        fixed (int* ps = sum)
+        {
+            for (int b = 0; b < nb; b++) QuantizeBlock(pq + b * 32, pd + b, ps + b, px + b * 32);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuantizeBlock(sbyte* q, float* d, int* sum, float* x)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var v0 = Vector512.Load(x);
+            var v1 = Vector512.Load(x + 16);
+            float amax = Vector512.MaxNative(Vector512.Abs(v0), Vector512.Abs(v1)) is var m ? MaxAcross(m) : 0;
+            *d = (float)(Half)(amax / 127f);
+            float id = amax != 0 ? 127f / amax : 0f;
+            var vid = Vector512.Create(id);
+            // x*id lies in [-127, 127], so float -> int conversion after rounding is exact
+            var i0 = Vector512.ConvertToInt32(Vector512.Round(v0 * vid));
+            var i1 = Vector512.ConvertToInt32(Vector512.Round(v1 * vid));
+            var s16 = Vector512.Narrow(i0, i1);                        // (32,) int16 in order
+            var s8 = Vector256.Narrow(s16.GetLower(), s16.GetUpper());   // (32,) int8 in order
+            s8.Store(q);
+            *sum = Vector512.Sum(i0 + i1);
+            return;
+        }
+        float a = 0;
+        for (int j = 0; j < 32; j++) a = MathF.Max(a, MathF.Abs(x[j]));
+        *d = (float)(Half)(a / 127f);
+        float inv = a != 0 ? 127f / a : 0f;
+        int s = 0;
+        for (int j = 0; j < 32; j++)
+        {
+            int v = (int)MathF.Round(x[j] * inv, MidpointRounding.ToEven);
+            q[j] = (sbyte)v;
+            s += v;
+        }
+        *sum = s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MaxAcross(Vector512<float> m)
+    {
+        var h = Vector256.Max(m.GetLower(), m.GetUpper());
+        var q = Vector128.Max(h.GetLower(), h.GetUpper());
+        q = Vector128.Max(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
+        q = Vector128.Max(q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2)));
+        return q.ToScalar();
+    }
+}

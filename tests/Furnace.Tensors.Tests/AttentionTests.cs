@@ -1,0 +1,43 @@
+// Attention.Causal against the double-precision llama2.c-style twin (Reference.Attention): GQA, startPos > 0,
+// head sizes off the SIMD width, several thread counts. Tolerance 1e-5 absolute on outputs of magnitude ~1.
+using Furnace.Tensors;
+
+namespace Furnace.Tensors.Tests;
+
+public sealed class AttentionTests
+{
+    [Theory]
+    [InlineData(0, 1, 4, 4, 16, 1)]   // decode, first position, MHA
+    [InlineData(5, 1, 6, 2, 20, 2)]   // decode after a prefix, GQA 3:1, head dim not a multiple of 16
+    [InlineData(0, 7, 8, 2, 64, 2)]   // prefill from scratch
+    [InlineData(9, 4, 6, 3, 13, 3)]   // prefill continuing a cache, 3 threads
+    public void Causal_RandomQkv_MatchesNaiveReference(int startPos, int t, int nHead, int nKv, int hd, int threads)
+    {
+        int positions = startPos + t;
+        float[] q = Reference.Random(t * nHead * hd, 1 + t, 2f);
+        float[] k = Reference.Random(positions * nKv * hd, 2 + t, 2f);
+        float[] v = Reference.Random(positions * nKv * hd, 3 + t);
+        var o = new float[t * nHead * hd];
+        using var ctx = new KernelContext(threads);
+        Attention.Causal(o, q, k, v, startPos, t, nHead, nKv, hd, ctx);
+        double[] expect = Reference.Attention(q, k, v, startPos, t, nHead, nKv, hd);
+        for (int i = 0; i < o.Length; i++) Assert.True(Math.Abs(o[i] - expect[i]) <= 1e-5, $"o[{i}] = {o[i]}, expected {expect[i]}");
+    }
+
+    [Fact]
+    public void Causal_LaterTokens_DoNotSeeFuturePositions()
+    {
+        // Changing the cache at positions after a query must not change that query's output.
+        const int t = 3, nHead = 2, hd = 8;
+        float[] q = Reference.Random(t * nHead * hd, 4);
+        float[] k = Reference.Random(t * nHead * hd, 5);
+        float[] v = Reference.Random(t * nHead * hd, 6);
+        using var ctx = new KernelContext(2);
+        var a = new float[t * nHead * hd];
+        Attention.Causal(a, q, k, v, 0, t, nHead, nHead, hd, ctx);
+        for (int j = 2 * nHead * hd; j < k.Length; j++) { k[j] += 10; v[j] -= 10; }
+        var b = new float[t * nHead * hd];
+        Attention.Causal(b, q, k, v, 0, t, nHead, nHead, hd, ctx);
+        Assert.Equal(a.AsSpan(0, 2 * nHead * hd).ToArray(), b.AsSpan(0, 2 * nHead * hd).ToArray());
+    }
+}

@@ -1,0 +1,57 @@
+// Ops kernels against double-precision twins. Tolerances: 1e-6 relative for norms, exact for Add.
+using Furnace.Tensors;
+
+namespace Furnace.Tensors.Tests;
+
+public sealed class OpsTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]
+    [InlineData(768)]
+    public void RmsNorm_RandomRow_MatchesDoubleReference(int n)
+    {
+        float[] x = Reference.Random(n, n, 3f);
+        float[] w = Reference.Random(n, n + 1);
+        var y = new float[n];
+        Ops.RmsNorm(y, x, w, 1e-5f);
+        double ss = x.Sum(v => (double)v * v);
+        double scale = 1 / Math.Sqrt(ss / n + 1e-5);
+        for (int i = 0; i < n; i++) Assert.True(Math.Abs(y[i] - x[i] * scale * w[i]) <= 1e-6 * (1 + Math.Abs(x[i] * scale * w[i])));
+    }
+
+    [Fact]
+    public void Add_OddLength_ElementwiseExact()
+    {
+        float[] y = Reference.Random(53, 1);
+        float[] x = Reference.Random(53, 2);
+        float[] expect = y.Zip(x, (a, b) => a + b).ToArray();
+        Ops.Add(y, x);
+        Assert.Equal(expect, y);
+    }
+
+    [Fact]
+    public void Softmax_RandomRow_SumsToOneAndMatchesReference()
+    {
+        float[] x = Reference.Random(41, 3, 10f);
+        double max = x.Max();
+        double[] e = x.Select(v => Math.Exp(v - max)).ToArray();
+        double sum = e.Sum();
+        Ops.Softmax(x);
+        for (int i = 0; i < x.Length; i++) Assert.True(Math.Abs(x[i] - e[i] / sum) <= 1e-6);
+    }
+
+    [Fact]
+    public void LayerNorm_RandomRow_MatchesDoubleReference()
+    {
+        float[] x = Reference.Random(77, 4, 2f);
+        float[] w = Reference.Random(77, 5);
+        float[] b = Reference.Random(77, 6);
+        var y = new float[77];
+        Ops.LayerNorm(y, x, w, b, 1e-5f);
+        double mean = x.Average(v => (double)v);
+        double var = x.Average(v => (v - mean) * (v - mean));
+        for (int i = 0; i < 77; i++)
+            Assert.True(Math.Abs(y[i] - ((x[i] - mean) / Math.Sqrt(var + 1e-5) * w[i] + b[i])) <= 1e-5);
+    }
+}
