@@ -1,0 +1,169 @@
+// Decoder benchmark, Furnace vs llama.cpp, same GGUF files, same machine, one run, interleaved.
+//   compare [--threads 2] [--prompt 128] [--gen 64] [--rounds 3] [--models DIR] [--shapes bench-768,tinyllama-1.1b] [--types f32,q8_0,q4_0]
+//       writes seeded random-weight GGUF files of the named shapes (once, cached in DIR), then alternates
+//       `furnace bench llm` and this program's `peer` mode as child processes and prints a markdown table of medians.
+//   peer --model FILE [--threads 2] [--prompt 128] [--gen 64]
+//       llama.cpp's numbers for one file as one JSON line (the same fields as `furnace bench llm`).
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Furnace.Models.Llama;
+using Furnace.Tensors;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+
+string Arg(string name, string def)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : def;
+}
+
+int threads = int.Parse(Arg("--threads", "2"), CultureInfo.InvariantCulture);
+int prompt = int.Parse(Arg("--prompt", "128"), CultureInfo.InvariantCulture);
+int gen = int.Parse(Arg("--gen", "64"), CultureInfo.InvariantCulture);
+
+if (args.Length > 0 && args[0] == "peer")
+{
+    Console.WriteLine(Peer.Run(Arg("--model", ""), threads, prompt, gen));
+    return 0;
+}
+if (args.Length == 0 || args[0] != "compare")
+{
+    Console.Error.WriteLine("usage: Furnace.Bench.Llm compare [options] | peer --model FILE [options]");
+    return 2;
+}
+
+int rounds = int.Parse(Arg("--rounds", "3"), CultureInfo.InvariantCulture);
+string modelDir = Arg("--models", Path.Combine(Path.GetTempPath(), "furnace-bench-models"));
+string[] shapes = Arg("--shapes", "bench-768,tinyllama-1.1b").Split(',');
+string[] types = Arg("--types", "f32,q8_0,q4_0").Split(',');
+string furnace = Arg("--furnace", Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "Furnace.Cli", "bin", "Release", "net10.0", "furnace"));
+string self = Environment.ProcessPath!;
+Directory.CreateDirectory(modelDir);
+
+var rows = new List<string>();
+foreach (string shape in shapes)
+{
+    foreach (string typeName in types)
+    {
+        if (!DTypes.TryParse(typeName, out DType type)) throw new ArgumentException($"unknown type {typeName}");
+        string file = Path.Combine(modelDir, $"{shape}-{typeName}.gguf");
+        if (!File.Exists(file))
+        {
+            Console.Error.WriteLine($"writing {file}");
+            RandomLlama.WriteGguf(file, LlamaConfig.Preset(shape), type, seed: 1);
+        }
+        var ours = new List<JsonElement>();
+        var peer = new List<JsonElement>();
+        for (int r = 0; r < rounds; r++)
+        {
+            string common = $"--threads {threads} --prompt {prompt} --gen {gen}";
+            ours.Add(RunJson(furnace, $"bench llm --model {file} {common}"));
+            peer.Add(RunJson(self, $"peer --model {file} {common}"));
+            Console.Error.WriteLine($"{shape} {typeName} round {r + 1}: furnace {ours[^1].GetProperty("decode_tok_s")} tok/s, llama.cpp {peer[^1].GetProperty("decode_tok_s")} tok/s");
+        }
+        double Med(List<JsonElement> xs, string key) => xs.Select(x => x.GetProperty(key).GetDouble()).Order().ElementAt(xs.Count / 2);
+        double fileMb = new FileInfo(file).Length / 1048576.0;
+        double kvMb = Med(ours, "kv_cache_mb");
+        rows.Add(string.Create(CultureInfo.InvariantCulture,
+            $"| {shape} | {typeName} | {fileMb:F0} | {Med(ours, "prefill_tok_s"):F1} | {Med(peer, "prefill_tok_s"):F1} | {Med(ours, "prefill_tok_s") / Med(peer, "prefill_tok_s"):F2} | {Med(ours, "decode_tok_s"):F1} | {Med(peer, "decode_tok_s"):F1} | **{Med(ours, "decode_tok_s") / Med(peer, "decode_tok_s"):F2}** | {Med(ours, "peak_rss_mb"):F0} | {Med(peer, "peak_rss_mb"):F0} | {Med(ours, "peak_rss_mb") / (fileMb + kvMb):F2} |"));
+    }
+}
+Console.WriteLine($"threads {threads}, prompt {prompt}, gen {gen}, median of {rounds} interleaved rounds, {DateTime.UtcNow:yyyy-MM-dd}");
+Console.WriteLine();
+Console.WriteLine("| shape | type | file MB | prefill tok/s furnace | llama.cpp | ratio | decode tok/s furnace | llama.cpp | ratio | peak RSS MB furnace | llama.cpp | furnace RSS / (file + KV) |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+foreach (string row in rows) Console.WriteLine(row);
+return 0;
+
+static JsonElement RunJson(string exe, string arguments)
+{
+    var psi = new ProcessStartInfo(exe, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+    using var p = Process.Start(psi)!;
+    string stdout = p.StandardOutput.ReadToEnd();
+    string stderr = p.StandardError.ReadToEnd();
+    p.WaitForExit();
+    if (p.ExitCode != 0) throw new InvalidOperationException($"{exe} {arguments} failed ({p.ExitCode}): {stderr}");
+    string line = stdout.Split('\n').Last(l => l.TrimStart().StartsWith('{'));
+    return JsonDocument.Parse(line).RootElement.Clone();
+}
+
+internal static class Peer
+{
+    public static string Run(string path, int threads, int promptTokens, int genTokens)
+    {
+        NativeLogConfig.llama_log_set((level, message) => { });
+        var sw = Stopwatch.StartNew();
+        var p = new ModelParams(path)
+        {
+            ContextSize = (uint)(promptTokens + genTokens),
+            BatchSize = (uint)promptTokens,
+            UBatchSize = (uint)promptTokens,
+            Threads = threads,
+            BatchThreads = threads,
+            GpuLayerCount = 0,
+        };
+        using var weights = LLamaWeights.LoadFromFile(p);
+        using var ctx = weights.CreateContext(p);
+        double loadMs = sw.Elapsed.TotalMilliseconds;
+        int vocab = weights.Vocab.Count;
+        var rng = new Random(42);
+        int[] prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(3, vocab)).ToArray();
+        var batch = new LLamaBatch();
+
+        // warm-up, as `furnace bench llm` does
+        for (int i = 0; i < Math.Min(8, promptTokens); i++) batch.Add((LLamaToken)prompt[i], i, LLamaSeqId.Zero, i == 7);
+        Decode(ctx, batch);
+        ctx.NativeHandle.MemoryClear(true);
+
+        batch.Clear();
+        for (int i = 0; i < promptTokens; i++) batch.Add((LLamaToken)prompt[i], i, LLamaSeqId.Zero, i == promptTokens - 1);
+        sw.Restart();
+        Decode(ctx, batch);
+        double prefillS = sw.Elapsed.TotalSeconds;
+        int next = ArgMax(ctx.NativeHandle.GetLogitsIth(promptTokens - 1));
+        sw.Restart();
+        for (int i = 0; i < genTokens; i++)
+        {
+            batch.Clear();
+            batch.Add((LLamaToken)next, promptTokens + i, LLamaSeqId.Zero, true);
+            Decode(ctx, batch);
+            next = ArgMax(ctx.NativeHandle.GetLogitsIth(0));
+        }
+        double decodeS = sw.Elapsed.TotalSeconds;
+        return JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["engine"] = "llama.cpp",
+            ["model"] = Path.GetFileName(path),
+            ["threads"] = threads,
+            ["load_ms"] = Math.Round(loadMs, 1),
+            ["prefill_tok_s"] = Math.Round(promptTokens / prefillS, 2),
+            ["decode_tok_s"] = Math.Round(genTokens / decodeS, 2),
+            ["peak_rss_mb"] = Math.Round(PeakRss() / 1048576.0, 1),
+        });
+    }
+
+    private static void Decode(LLamaContext ctx, LLamaBatch batch)
+    {
+        var rc = ctx.NativeHandle.Decode(batch);
+        if (rc != DecodeResult.Ok) throw new InvalidOperationException($"llama_decode: {rc}");
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> v)
+    {
+        int best = 0;
+        for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    private static long PeakRss()
+    {
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
+        }
+        return 0;
+    }
+}
