@@ -240,6 +240,8 @@ public sealed class SafeTensorsFile : ITensorSource
         var values = new List<long>();
         while (Next(ref r) != JsonTokenType.EndArray)
         {
+            if (r.TokenType == JsonTokenType.Number && r.TryGetUInt64(out ulong u) && u > long.MaxValue)
+                throw new FurnaceFormatException(path, $"{what} value {u} is out of range");
             if (r.TokenType != JsonTokenType.Number || !r.TryGetInt64(out long v) || v < 0)
                 throw new FurnaceFormatException(path, $"{what} holds {Token(ref r)}, not a non-negative integer");
             values.Add(v);
