@@ -171,13 +171,26 @@ public sealed class SafeTensorsFile : ITensorSource
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (Next(ref r) != JsonTokenType.EndObject)
         {
-            string name = r.GetString()!;
+            string name = Str(ref r, path);
             if (!seen.Add(name)) throw new FurnaceFormatException(path, $"header names '{name}' twice");
             r.Read();
             if (name == MetadataKey) metadata = ReadMetadata(ref r, path);
             else tensors.Add(ReadTensor(ref r, name, path));
         }
         if (r.Read()) throw new FurnaceFormatException(path, "header has content after its JSON object");
+    }
+
+    // Utf8JsonReader accepts escapes such as a lone "\ud800" that cannot become a .NET string.
+    private static string Str(ref Utf8JsonReader r, string path)
+    {
+        try
+        {
+            return r.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new FurnaceFormatException(path, $"header string {Token(ref r)} has an invalid escape sequence");
+        }
     }
 
     private static JsonTokenType Next(ref Utf8JsonReader r)
@@ -192,9 +205,9 @@ public sealed class SafeTensorsFile : ITensorSource
         var m = new Dictionary<string, string>(StringComparer.Ordinal);
         while (Next(ref r) != JsonTokenType.EndObject)
         {
-            string key = r.GetString()!;
+            string key = Str(ref r, path);
             if (Next(ref r) != JsonTokenType.String) throw new FurnaceFormatException(path, $"'{MetadataKey}' entry '{key}' is not a string (safetensors metadata maps strings to strings)");
-            if (!m.TryAdd(key, r.GetString()!)) throw new FurnaceFormatException(path, $"'{MetadataKey}' names '{key}' twice");
+            if (!m.TryAdd(key, Str(ref r, path))) throw new FurnaceFormatException(path, $"'{MetadataKey}' names '{key}' twice");
         }
         return m;
     }
@@ -208,13 +221,13 @@ public sealed class SafeTensorsFile : ITensorSource
         long[]? offsets = null;
         while (Next(ref r) != JsonTokenType.EndObject)
         {
-            string field = r.GetString()!;
+            string field = Str(ref r, path);
             r.Read();
             switch (field)
             {
                 case "dtype":
                     if (r.TokenType != JsonTokenType.String) throw new FurnaceFormatException(path, $"{what}: dtype is not a string");
-                    dtype = r.GetString();
+                    dtype = Str(ref r, path);
                     break;
                 case "shape":
                     shape = ReadInts(ref r, path, $"{what}: shape");
