@@ -99,7 +99,7 @@ public sealed class GgufFile : ITensorSource
         if (tensorCount > (ulong)map.Length / 32) throw r.Error($"tensor_count {tensorCount} is larger than the file can hold");
 
         var metadata = new Dictionary<string, GgufValue>(StringComparer.Ordinal);
-        var order = new List<string>((int)kvCount);
+        var order = new List<string>((int)Math.Min(kvCount, 1 << 16)); // counts can exceed int for huge files: no capacity from them
         for (ulong i = 0; i < kvCount; i++)
         {
             string key = r.String($"key of metadata entry {i}");
@@ -117,7 +117,7 @@ public sealed class GgufFile : ITensorSource
             alignment = (int)a;
         }
 
-        var infos = new List<(string Name, long[] Shape, DType Type, ulong Offset)>((int)tensorCount);
+        var infos = new List<(string Name, long[] Shape, DType Type, ulong Offset)>((int)Math.Min(tensorCount, 1 << 16));
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (ulong i = 0; i < tensorCount; i++)
         {
@@ -238,12 +238,23 @@ public sealed class GgufFile : ITensorSource
                     if (depth > 2) throw Error($"'{key}': arrays nested too deeply");
                     var et = (GgufValueType)U32($"element type of '{key}'");
                     ulong n = U64($"length of '{key}'");
-                    if (n > (ulong)(map.Length - Position)) throw Error($"'{key}': array length {n} runs past the end of the file");
+                    // bound by the smallest encoding of one element, so a corrupt length never sizes a huge allocation
+                    if (n > (ulong)(map.Length - Position) / MinElementBytes(et) || n > int.MaxValue)
+                        throw Error($"'{key}': array length {n} runs past the end of the file");
                     return new(type, Array(et, (int)n, key, depth), et);
                 default:
                     throw Error($"'{key}' has unknown value type {(uint)type}");
             }
         }
+
+        private static ulong MinElementBytes(GgufValueType et) => et switch
+        {
+            GgufValueType.UInt16 or GgufValueType.Int16 => 2,
+            GgufValueType.UInt32 or GgufValueType.Int32 or GgufValueType.Float32 => 4,
+            GgufValueType.UInt64 or GgufValueType.Int64 or GgufValueType.Float64 or GgufValueType.String => 8,
+            GgufValueType.Array => 12,
+            _ => 1,
+        };
 
         private object Array(GgufValueType et, int n, string key, int depth)
         {

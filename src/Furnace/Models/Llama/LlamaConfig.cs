@@ -36,6 +36,9 @@ public sealed partial record LlamaConfig
 
     public Llama3RopeScaling? RopeScaling { get; init; }
 
+    /// <summary>Linear rope_scaling: positions are divided by this factor before rotation (DeepSeek-Coder: 4); 1 = none.</summary>
+    public float RopeLinearFactor { get; init; } = 1f;
+
     /// <summary>Output projection shares the token embedding (Qwen2 small models, Llama 3.2).</summary>
     public bool TiedEmbeddings { get; init; }
 
@@ -65,6 +68,8 @@ public sealed partial record LlamaConfig
         Need(MaxPositions > 0, $"context length {MaxPositions} must be positive");
         Need(RmsEps > 0 && RmsEps < 1, $"rms eps {RmsEps} is out of range");
         Need(RopeTheta > 0, $"rope theta {RopeTheta} must be positive");
+        Need(RopeLinearFactor > 0, $"linear rope scaling factor {RopeLinearFactor} must be positive");
+        Need(RopeScaling == null || RopeLinearFactor == 1f, "llama3 and linear rope scaling cannot both be set");
         return this;
     }
 
