@@ -16,11 +16,13 @@ public sealed class RopeTable
     private readonly float[] _sin;
 
     /// <param name="freqFactors">Optional per-pair divisors (Llama-3 rope scaling; GGUF rope_freqs.weight), length rotaryDims/2.</param>
-    public RopeTable(int rotaryDims, int maxPositions, float theta, ReadOnlySpan<float> freqFactors = default)
+    /// <param name="freqScale">Linear rope scaling: angles are multiplied by this (1 / HF rope_scaling.factor; ggml freq_scale).</param>
+    public RopeTable(int rotaryDims, int maxPositions, float theta, ReadOnlySpan<float> freqFactors = default, float freqScale = 1f)
     {
         if (rotaryDims <= 0 || rotaryDims % 2 != 0) throw new ArgumentException($"rotary dims {rotaryDims} must be positive and even");
         if (maxPositions <= 0) throw new ArgumentException($"max positions {maxPositions} must be positive");
         if (!(theta > 0)) throw new ArgumentException($"rope theta {theta} must be positive");
+        if (!(freqScale > 0)) throw new ArgumentException($"rope frequency scale {freqScale} must be positive");
         if (!freqFactors.IsEmpty && freqFactors.Length != rotaryDims / 2)
             throw new ArgumentException($"rope frequency factors hold {freqFactors.Length} values, need {rotaryDims / 2}");
         RotaryDims = rotaryDims;
@@ -35,7 +37,7 @@ public sealed class RopeTable
             for (int i = 0; i < half; i++)
             {
                 float ff = freqFactors.IsEmpty ? 1f : freqFactors[i];
-                float a = th / ff;
+                float a = freqScale * (th / ff);
                 _cos[p * half + i] = MathF.Cos(a);
                 _sin[p * half + i] = MathF.Sin(a);
                 th *= thetaScale;

@@ -1,5 +1,9 @@
 // Opens a decoder checkpoint from a path, whatever its format: a GGUF file, or a Hugging Face directory.
 using Furnace.Formats.Gguf;
+using Furnace.Formats.HfConfig;
+using Furnace.Formats.SafeTensors;
+using Furnace.Formats.Weights;
+using Furnace.Tensors;
 using Furnace.Models.Llama;
 
 namespace Furnace.Models;
@@ -24,6 +28,23 @@ public static class ModelLoader
         }
     }
 
-    private static LlamaModel OpenHuggingFace(string dir) =>
-        throw new FurnaceException($"{dir}: Hugging Face directories are not loadable yet");
+    /// <summary>A Hugging Face LlamaForCausalLM / Qwen2ForCausalLM directory: config.json + model.safetensors (or shards).</summary>
+    public static LlamaModel OpenHuggingFace(string dir)
+    {
+        string configPath = Path.Combine(dir, "config.json");
+        if (!File.Exists(configPath)) throw new FurnaceException($"{dir}: no config.json (not a Hugging Face model directory)");
+        LlamaConfig c = HfConfigFile.LoadLlama(configPath);
+        ITensorSource source = SafeTensorsCheckpoint.Open(dir);
+        try
+        {
+            var weights = LlamaWeights.Load(new WeightLoader(source), c, CheckpointNaming.HuggingFace);
+            // HF weights are in rotate_half order: half-split pairs, no llama.cpp permutation.
+            return new LlamaModel(c, weights, RopeStyle.HalfSplit, source);
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
 }

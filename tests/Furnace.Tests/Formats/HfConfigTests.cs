@@ -201,14 +201,14 @@ public sealed class HfConfigTests
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("config.json"), json);
-        return HfConfig.LoadLlama(dir.File("config.json"));
+        return HfConfigFile.LoadLlama(dir.File("config.json"));
     }
 
     private static FurnaceException Fails(string json)
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("config.json"), json);
-        return Assert.ThrowsAny<FurnaceException>(() => HfConfig.LoadLlama(dir.File("config.json")));
+        return Assert.ThrowsAny<FurnaceException>(() => HfConfigFile.LoadLlama(dir.File("config.json")));
     }
 
     [Fact]
@@ -285,11 +285,11 @@ public sealed class HfConfigTests
     [Fact]
     public void Read_KeepsRawFieldsIncludingEosLists()
     {
-        var raw = HfConfig.Parse(Encoding.UTF8.GetBytes(Llama32_1b.Replace("\"eos_token_id\": 128001", "\"eos_token_id\": [128001, 128008, 128009]")), "config.json");
+        var raw = HfConfigFile.Parse(Encoding.UTF8.GetBytes(Llama32_1b.Replace("\"eos_token_id\": 128001", "\"eos_token_id\": [128001, 128008, 128009]")), "config.json");
         Assert.Equal(new[] { 128001, 128008, 128009 }, raw.EosTokenId);
         Assert.Equal("bfloat16", raw.TorchDtype);
         Assert.Equal("llama3", raw.RopeScaling!.Kind);
-        Assert.Equal(new[] { 100001 }, HfConfig.Parse(Encoding.UTF8.GetBytes(DeepSeekLlm7bChat), "config.json").EosTokenId);
+        Assert.Equal(new[] { 100001 }, HfConfigFile.Parse(Encoding.UTF8.GetBytes(DeepSeekLlm7bChat), "config.json").EosTokenId);
     }
 
     [Fact]
@@ -366,6 +366,6 @@ public sealed class HfConfigTests
     public void MissingFile_IsAFurnaceException()
     {
         using var dir = new TempDir();
-        Assert.Contains("file not found", Assert.Throws<FurnaceException>(() => HfConfig.LoadLlama(dir.File("config.json"))).Message);
+        Assert.Contains("file not found", Assert.Throws<FurnaceException>(() => HfConfigFile.LoadLlama(dir.File("config.json"))).Message);
     }
 }

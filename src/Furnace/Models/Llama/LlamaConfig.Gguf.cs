@@ -24,6 +24,11 @@ public sealed partial record LlamaConfig
         int vocab = f.GetArray<string>("tokenizer.ggml.tokens")?.Length
             ?? (int?)f.GetInt($"{arch}.vocab_size")
             ?? (int)(f.FindTensor("token_embd.weight")?.Shape[^1] ?? throw new FurnaceFormatException(f.Path, "cannot tell the vocabulary size"));
+        string? scalingType = f.GetString($"{arch}.rope.scaling.type");
+        float linear = 1f;
+        if (scalingType == "linear") linear = (float)(f.GetFloat($"{arch}.rope.scaling.factor") ?? 1.0);
+        else if (scalingType is not (null or "none"))
+            throw new FurnaceFormatException(f.Path, $"rope scaling type '{scalingType}' is not supported (none, linear; llama3 through rope_freqs.weight)");
         var tokEmb = f.FindTensor("token_embd.weight");
         if (tokEmb != null && tokEmb.Shape.Length == 2 && tokEmb.Shape[1] != vocab) vocab = (int)tokEmb.Shape[1];
         return new LlamaConfig
@@ -39,6 +44,7 @@ public sealed partial record LlamaConfig
             MaxPositions = Int("context_length"),
             RmsEps = (float)(f.GetFloat($"{arch}.attention.layer_norm_rms_epsilon") ?? 1e-5),
             RopeTheta = (float)(f.GetFloat($"{arch}.rope.freq_base") ?? 10000.0),
+            RopeLinearFactor = linear,
             TiedEmbeddings = f.FindTensor("output.weight") == null,
             AttentionBias = f.FindTensor("blk.0.attn_q.bias") != null,
         }.Validated(f.Path);
@@ -60,6 +66,7 @@ public sealed partial record LlamaConfig
          .Add($"{a}.rope.freq_base", RopeTheta)
          .Add($"{a}.rope.dimension_count", (uint)HeadDim)
          .Add($"{a}.vocab_size", (uint)VocabSize);
+        if (RopeLinearFactor != 1f) w.Add($"{a}.rope.scaling.type", "linear").Add($"{a}.rope.scaling.factor", RopeLinearFactor);
         if (HeadDim != Dim / Heads)
         {
             w.Add($"{a}.attention.key_length", (uint)HeadDim).Add($"{a}.attention.value_length", (uint)HeadDim);

@@ -40,6 +40,12 @@ public static class LlamaGgufExport
                 }
             });
         }
+        if (c.RopeScaling is { } rs)
+        {
+            // llama.cpp carries Llama-3 rope scaling as per-pair frequency divisors (convert_hf_to_gguf.py generate_extra_tensors)
+            float[] ff = RopeTable.Llama3FreqFactors(c.HeadDim, c.RopeTheta, rs.Factor, rs.LowFreqFactor, rs.HighFreqFactor, rs.OriginalMaxPositions);
+            w.AddTensor("rope_freqs.weight", DType.F32, [ff.Length], ff);
+        }
         w.Write(path);
     }
 

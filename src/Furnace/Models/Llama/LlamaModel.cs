@@ -52,7 +52,7 @@ public sealed class LlamaModel : IDisposable
             throw new FurnaceException($"context length {contextLength} is far beyond the model's {Config.MaxPositions}");
         var rope = _rope;
         if (rope == null || rope.MaxPositions < contextLength)
-            _rope = new RopeTable(Config.HeadDim, contextLength, Config.RopeTheta, _ropeFreqFactors);
+            _rope = new RopeTable(Config.HeadDim, contextLength, Config.RopeTheta, _ropeFreqFactors, 1f / Config.RopeLinearFactor);
         return new LlamaState(Config, contextLength, maxBatch);
     }
 

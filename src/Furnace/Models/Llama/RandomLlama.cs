@@ -2,6 +2,8 @@
 // llama.cpp and PyTorch) and benchmarks (real model shapes without downloading weights). Every tensor is a pure
 // function of (seed, name), so a GGUF file and an HF directory made from the same seed hold the same model.
 using Furnace.Formats.Gguf;
+using Furnace.Formats.SafeTensors;
+using Furnace.IO;
 using Furnace.Tensors;
 
 namespace Furnace.Models.Llama;
@@ -33,6 +35,46 @@ public static class RandomLlama
 
     public static void WriteGguf(string path, LlamaConfig c, DType type, int seed) =>
         LlamaGgufExport.Write(path, c, name => Tensor(c, name, seed), type, SyntheticVocab(c.VocabSize), "furnace-random");
+
+    /// <summary>The same model as a Hugging Face directory: config.json + safetensors (split in two shards with an index when shards = 2).</summary>
+    public static void WriteHuggingFace(string dir, LlamaConfig c, DType type, int seed, int shards = 1)
+    {
+        if (shards is not (1 or 2)) throw new ArgumentException("shards must be 1 or 2");
+        Directory.CreateDirectory(dir);
+        AtomicFile.Write(Path.Combine(dir, "config.json"), s => s.Write(c.ToHfConfigJson()));
+        var names = LlamaTensorNames.All(c).ToList();
+        if (shards == 1)
+        {
+            var w = new SafeTensorsWriter();
+            foreach (var t in names) w.Add(t.Hf, t.Shape, Tensor(c, t.Hf, seed), t.Shape.Length == 2 ? type : DType.F32);
+            w.Write(Path.Combine(dir, "model.safetensors"));
+            return;
+        }
+        var map = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        for (int part = 0; part < 2; part++)
+        {
+            string file = $"model-{part + 1:D5}-of-00002.safetensors";
+            var w = new SafeTensorsWriter();
+            for (int i = part; i < names.Count; i += 2)
+            {
+                var t = names[i];
+                w.Add(t.Hf, t.Shape, Tensor(c, t.Hf, seed), t.Shape.Length == 2 ? type : DType.F32);
+                map[t.Hf] = file;
+            }
+            w.Write(Path.Combine(dir, file));
+        }
+        AtomicFile.Write(Path.Combine(dir, "model.safetensors.index.json"), s =>
+        {
+            using var j = new System.Text.Json.Utf8JsonWriter(s, new System.Text.Json.JsonWriterOptions { Indented = true });
+            j.WriteStartObject();
+            j.WriteStartObject("metadata");
+            j.WriteEndObject();
+            j.WriteStartObject("weight_map");
+            foreach (var (k, v) in map) j.WriteString(k, v);
+            j.WriteEndObject();
+            j.WriteEndObject();
+        });
+    }
 
     private static ulong Hash(int seed, string s)
     {

@@ -9,7 +9,7 @@ using Furnace.Models.Llama;
 
 namespace Furnace.Formats.HfConfig;
 
-public static class HfConfig
+public static class HfConfigFile
 {
     private static readonly string[] Supported = ["LlamaForCausalLM", "Qwen2ForCausalLM"];
 
