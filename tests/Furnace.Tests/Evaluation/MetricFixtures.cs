@@ -19,7 +19,8 @@ internal sealed record ScorerVector(
     [property: JsonPropertyName("ROUGE_L")] double RougeL,
     [property: JsonPropertyName("ROUGE_L_per_image")] double[] RougeLPerImage,
     [property: JsonPropertyName("CIDEr")] double Cider,
-    [property: JsonPropertyName("CIDEr_per_image")] double[] CiderPerImage);
+    [property: JsonPropertyName("CIDEr_per_image")] double[] CiderPerImage,
+    [property: JsonPropertyName("bleu_verbose")] string BleuVerbose);
 
 // One image of fakecap_tokenized_spice_input.json (captions already PTB-tokenized by coco-caption).
 internal sealed record FakecapImage(
