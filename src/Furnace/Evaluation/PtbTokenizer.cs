@@ -371,6 +371,13 @@ public static class PtbTokenizer
                     break;
                 }
                 if (j - i > best) { best = j - i; text = s[i..j]; }
+                // A word keeps a period that is followed by , ; or : ("dog.," -> "dog." ",").
+                if (At(j) == '.' && At(j + 1) is ',' or ';' or ':' && j + 2 - i > best)
+                {
+                    best = j + 2 - i;
+                    text = s[i..(j + 1)];
+                    return new Match(best, j + 1 - i, [text.Replace("\u00AD", "")]);
+                }
 
                 // THINGA: capitals joined by & or + ("AT&T", "R&D"; "&amp;" counts as &).
                 int k = i, parts = 0, end = i;
@@ -422,9 +429,17 @@ public static class PtbTokenizer
                     if (c == '\'' && n == '\'') return Single(2, "''");
                     if (c == '\u2019') return Single(1, "'");
                     return Single(1, IsAsciiAlnumOrDollar(n) ? "`" : "'");
-                case '\u2018': return Single(1, "`");
-                case '\u201C': case '\u201E': return Single(1, "``");
-                case '\u201D': return Single(1, "''");
+                case '\u2018': case '\u201A': case '\u201B': case '\u2039': case '\u0091': case '\u0082': return Single(1, "`");
+                case '\u201C': case '\u201E': case '\u201F': case '\u00AB': case '\u0093': case '\u0084': return Single(1, "``");
+                case '\u201D': case '\u00BB': case '\u0094': return Single(1, "''");
+                case '\u203A': return Single(1, "'");
+                case '*': case '#': case '@': case '_':
+                {
+                    // Runs of the same mark stay one token ("**", "##").
+                    int j = i;
+                    while (At(j) == c) j++;
+                    return Single(j - i, s[i..j]);
+                }
                 case '(': return Single(1, "-LRB-");
                 case ')': return Single(1, "-RRB-");
                 case '[': return Single(1, "-LSB-");
@@ -443,6 +458,7 @@ public static class PtbTokenizer
                 case '\u00A4': case '\u00A5': case '\u20A0': case '\u20AC': return Single(1, "$");
                 case '&':
                     if (StartsWith(i, "&amp;")) return Single(5, "&");
+                    if (StartsWith(i, "&quot;")) return Single(6, IsAsciiAlnumOrDollar(At(i + 6)) ? "``" : "''");
                     return Single(1, "&");
                 case '.':
                     return MatchDots();

@@ -85,7 +85,14 @@ public sealed partial class CaptionEvaluatorTests(ITestOutputHelper output)
         Assert.Equal([9893L, 8893, 7893, 6893], result.Bleu.Guess);
         Assert.Equal([5732L, 2510, 1043, 423], result.Bleu.Correct);
 
+        // bleu_scorer.py's formula on those published counts (ratio 1.00385591071 > 1, so no brevity penalty).
         var c = result.Corpus;
+        Assert.Equal(0.5793995754573356, c.Bleu1, 1e-12);
+        Assert.Equal(0.40439129741018104, c.Bleu2, 1e-12);
+        Assert.Equal(0.2785363856619147, c.Bleu3, 1e-12);
+        Assert.Equal(0.1908290437674253, c.Bleu4, 1e-12);
+
+        // The printed scores (3 digits are all the notebook gives for ROUGE-L and CIDEr).
         Assert.Equal(0.579, Math.Round(c.Bleu1, 3));
         Assert.Equal(0.404, Math.Round(c.Bleu2, 3));
         Assert.Equal(0.279, Math.Round(c.Bleu3, 3));

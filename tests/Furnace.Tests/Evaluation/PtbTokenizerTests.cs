@@ -41,4 +41,16 @@ public sealed class PtbTokenizerTests
         Assert.Equal(["cats", ",", "dogs", ",", "etc.", ".", "then", "more"], PtbTokenizer.TokenizeRaw("Cats, dogs, etc. Then more"));
         Assert.Equal(["cats", "etc.", "and", "more"], PtbTokenizer.TokenizeRaw("Cats etc. and more"));
     }
+
+    [Theory]
+    [InlineData("A «quoted» word", "a `` quoted '' word")]
+    [InlineData("Stars ** and ## here", "stars ** and ## here")]
+    [InlineData("A dog., a cat", "a dog. , a cat")]
+    [InlineData("A DOG'S BED", "a dog 's bed")]
+    [InlineData("Tea in the U.S. Then more", "tea in the u.s. then more")]
+    [InlineData("A dog :) and a cat :-(", "a dog :-rrb- and a cat :--lrb-")]
+    public void TokenizeRaw_PtbConvention_Applied(string input, string expected)
+    {
+        Assert.Equal(expected, string.Join(' ', PtbTokenizer.TokenizeRaw(input)));
+    }
 }
