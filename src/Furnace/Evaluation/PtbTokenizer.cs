@@ -61,7 +61,7 @@ public static class PtbTokenizer
     ];
 
     /// <summary>The PTBTokenizer 3.4.1 tokens of one line (lowercased), before coco-caption drops punctuation.</summary>
-    public static List<string> TokenizeRaw(string text)
+    public static IReadOnlyList<string> TokenizeRaw(string text)
     {
         var tokens = new List<string>();
         new Lexer(text, tokens).Run();
