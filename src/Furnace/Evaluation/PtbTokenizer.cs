@@ -114,6 +114,7 @@ public static class PtbTokenizer
             {
                 char c = s[_pos];
                 if (IsSpace(c)) { _pos++; continue; }
+                // Rules in the lexer's priority order: the longest match wins, the earlier rule on a tie.
                 Match best = default;
                 Consider(ref best, MatchUrl());
                 Consider(ref best, MatchEmail());
@@ -214,8 +215,8 @@ public static class PtbTokenizer
                 break;
             }
             if (At(j) != '.') return null;
-            // Candidate word is s[i..j] (it may contain dots); try the longest known form first, then shorter
-            // dot-free prefixes are not abbreviations of interest.
+            // s[i..j] is the longest run of ASCII letters joined by single dots ("Mr", "U.S", "Ph.D"), and a period
+            // follows it.
             string word = s[i..j];
             bool single = j - i == 1;
             bool dottedAcronym = acronym && word.Contains('.');
