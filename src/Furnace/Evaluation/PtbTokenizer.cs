@@ -5,7 +5,8 @@
 // This is an independent re-implementation of the observable behaviour of that Java lexer (PTB3 escaping:
 // brackets -> -LRB- etc., LaTeX quotes `` '' ` ', "..." ellipses, "--" dashes, split contractions and
 // assimilations, abbreviation/acronym periods, fractions, &amp;, untokenizable characters deleted), written
-// from its documented options and from the 50 vectors in shared/fixtures/metrics/ptbtokenizer_3.4.1_vectors.json.
+// from its documented options, the abbreviation classes its lexer defines (lists of words, taken as facts), and
+// the 50 vectors in shared/fixtures/metrics/ptbtokenizer_3.4.1_vectors.json.
 // Like the JFlex lexer, each step takes the longest match among the rules that apply at the current position
 // (lookahead context counts toward the length), and earlier rules win ties.
 //
