@@ -332,31 +332,48 @@ public sealed class Tokenizer
     // llama.cpp decides end-of-generation by token text (llama_vocab::impl::load, "special_eog_ids").
     private static readonly string[] EogTexts =
     [
-        "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-        "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>", "<｜end▁of▁sentence｜>",
+        "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>",
+        "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>",
+        "<eos>", "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~[",
     ];
 
     private static readonly string[] EotTexts =
     [
         "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>",
-        "<｜end▁of▁sentence｜>", "<end_of_utterance>",
+        "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>",
     ];
 
-    private static readonly string[] FimEogTexts = ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>", "<|file_sep|>"];
+    // FIM pad/repo/file-separator tokens end generation too (each family: the first one present)
+    private static readonly string[][] FimEogTexts =
+    [
+        ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"],
+        ["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"],
+        ["<|file_sep|>"],
+    ];
 
     private HashSet<int> DetectEndOfGeneration()
     {
         var eog = new HashSet<int>();
         if (_p.Eot == null)
         {
-            // the first EOT-looking token in llama.cpp's (hash-map) order is arbitrary; take the lowest id
+            // llama.cpp takes the first match in hash-map order, which is arbitrary; take the lowest id
             foreach (var t in EotTexts)
             {
                 int id = _p.Ids.Get(t);
                 if (id >= 0 && (_p.Eot == null || id < _p.Eot)) _p.Eot = id;
             }
         }
-        foreach (var t in EogTexts.Concat(FimEogTexts))
+        foreach (var family in FimEogTexts)
+        {
+            int best = -1;
+            foreach (var t in family)
+            {
+                int id = _p.Ids.Get(t);
+                if (id >= 0 && (best < 0 || id < best)) best = id;
+            }
+            if (best >= 0) eog.Add(best);
+        }
+        foreach (var t in EogTexts)
         {
             int id = _p.Ids.Get(t);
             if (id >= 0) eog.Add(id);
@@ -366,13 +383,37 @@ public sealed class Tokenizer
             if (id is int v) eog.Add(v);
         }
         foreach (int id in _p.ExtraEog) eog.Add(id);
-        // gpt-oss: when <|return|> and <|call|> both exist, <|end|> only ends a message, not the generation
+        // gpt-oss / solar-open: with <|return|>+<|call|> (or <|calls|>+<|flush|>), <|end|> only ends a message
         int end = _p.Ids.Get("<|end|>");
-        if (end >= 0 && _p.Ids.Get("<|return|>") >= 0 && _p.Ids.Get("<|call|>") >= 0) eog.Remove(end);
+        bool Has(string t) => _p.Ids.Get(t) is var i && i >= 0 && eog.Contains(i);
+        if (end >= 0 && eog.Contains(end) && ((Has("<|return|>") && (Has("<|call|>") || Has("<|calls|>"))) || ((Has("<|call|>") || Has("<|calls|>")) && Has("<|flush|>"))))
+        {
+            eog.Remove(end);
+            _p.Attrs[end] = TokenAttr.UserDefined;
+        }
+        // gemma4 / paddleocr: </s> is not an end of generation where <|tool_response> exists
+        int s = _p.Ids.Get("</s>");
+        if (s >= 0 && Has("<|tool_response>") && eog.Remove(s)) _p.Attrs[s] = TokenAttr.Normal;
         foreach (int id in eog)
         {
-            if (_p.Attrs[id] is var a && (a & TokenAttr.Control) == 0 && _p.Kind != VocabKind.Wpm) _p.Attrs[id] = a | TokenAttr.Control;
+            // llama.cpp promotes EOG-looking tokens to control, so plain text never produces them
+            if ((_p.Attrs[id] & TokenAttr.Control) == 0 && IsTextDetected(_p.Tokens[id])) _p.Attrs[id] |= TokenAttr.Control;
         }
+        foreach (var t in FimTexts)
+        {
+            if (_p.Ids.Get(t) is var id && id >= 0) _p.Attrs[id] |= TokenAttr.Control;
+        }
+        if (_p.Eot is int eot && IsTextDetected(_p.Tokens[eot])) _p.Attrs[eot] |= TokenAttr.Control;
         return eog;
     }
+
+    // FIM prefix/suffix/middle tokens are not EOG, but llama.cpp promotes them to control the same way
+    private static readonly string[] FimTexts =
+    [
+        "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>", "<|code_prefix|>", "<|prefix|>",
+        "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>", "<|code_suffix|>", "<|suffix|>",
+        "<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>", "<|code_middle|>", "<|middle|>",
+    ];
+
+    private static bool IsTextDetected(string t) => EogTexts.Contains(t) || EotTexts.Contains(t) || FimEogTexts.Any(f => f.Contains(t));
 }
