@@ -63,6 +63,9 @@ public sealed class Tokenizer
     /// <summary>The pre-tokenizer name (GGUF tokenizer.ggml.pre), or a description for tokenizer.json.</summary>
     public string? PreTokenizerName => _p.PreName;
 
+    // the first decoded token drops one leading space (the SentencePiece dummy prefix)
+    internal bool StripsFirstSpace => _p.StripFirstSpace;
+
     /// <summary>Control, unknown and user-defined tokens: the ones matched as whole strings when parsing specials.</summary>
     public bool IsSpecial(int id) => (Attr(id) & (TokenAttr.Control | TokenAttr.UserDefined | TokenAttr.Unknown)) != 0;
 
