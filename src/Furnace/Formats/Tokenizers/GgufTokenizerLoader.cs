@@ -81,6 +81,7 @@ internal static class GgufTokenizerLoader
                 throw new FurnaceFormatException(path, $"tokenizer.ggml.model '{model}' is not supported (llama, gpt2 and bert are)");
         }
         parts.Source = path;
+        parts.ChatTemplate = f.GetString("tokenizer.chat_template");
 
         if (GetBool(f, "tokenizer.ggml.add_space_prefix") is bool asp && model == "llama")
             parts.SpacePrefix = asp ? SpacePrefix.EveryFragment : SpacePrefix.Never;

@@ -14,7 +14,7 @@ internal static class LlamaCppPresets
 
     // DeepSeek-LLM's letter class, as codepoint ranges: written as literals it is at the mercy of any tool that
     // NFC-normalizes source text (U+1FD3, U+2126, U+212A... have singleton decompositions and would break the ranges).
-    private static readonly string DeepSeekCasedLetters = CharClass(
+    internal static readonly string DeepSeekCasedLetters = CharClass(
         "0041-005A", "0061-007A", "00B5", "00C0-00D6", "00D8-00F6", "00F8-01BA", "01BC-01BF", "01C4-0293",
         "0295-02AF", "0370-0373", "0376-0377", "037B-037D", "037F", "0386", "0388-038A", "038C", "038E-03A1",
         "03A3-03F5", "03F7-0481", "048A-052F", "0531-0556", "10A0-10C5", "13A0-13F5", "13F8-13FD", "1C90-1CBA",

@@ -57,6 +57,9 @@ public sealed class Tokenizer
     /// <summary>Tokens that end a generated answer: EOS, EOT/EOM and the end-of-turn tokens llama.cpp recognises by text.</summary>
     public IReadOnlySet<int> EndOfGenerationIds => _eog;
 
+    /// <summary>The Jinja chat template stored with the vocabulary, if any (see ChatTemplate.Detect).</summary>
+    public string? ChatTemplateSource => _p.ChatTemplate;
+
     /// <summary>"spm", "bpe" or "wpm".</summary>
     public string ModelType => _p.Kind switch { VocabKind.Spm => "spm", VocabKind.Bpe => "bpe", _ => "wpm" };
 

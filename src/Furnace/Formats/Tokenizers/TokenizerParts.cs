@@ -88,6 +88,9 @@ internal sealed class TokenizerParts
 
     public string? PreName { get; set; }
 
+    // the Jinja chat template the source carries (GGUF tokenizer.chat_template, tokenizer_config chat_template)
+    public string? ChatTemplate { get; set; }
+
     public string Source { get; set; } = "";
 
     // extra end-of-generation ids named by the source (HF generation_config / tokenizer_config), besides detection
