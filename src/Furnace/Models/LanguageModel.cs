@@ -1,0 +1,74 @@
+// A decoder with its tokenizer and chat format: what `generate` and the VLM's language side need, opened from a
+// GGUF file (vocabulary and chat template in its metadata) or a Hugging Face directory (tokenizer.json,
+// tokenizer_config.json).
+using Furnace.Formats.ChatTemplates;
+using Furnace.Formats.Gguf;
+using Furnace.Formats.Tokenizers;
+using Furnace.Models.Llama;
+
+namespace Furnace.Models;
+
+public sealed class LanguageModel : IDisposable
+{
+    private LanguageModel(LlamaModel model, Tokenizer tokenizer, ChatTemplate? template, string path)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        Template = template;
+        Path = path;
+    }
+
+    public LlamaModel Model { get; }
+
+    public Tokenizer Tokenizer { get; }
+
+    /// <summary>The recognised chat template of the checkpoint, or null when it has none we know.</summary>
+    public ChatTemplate? Template { get; }
+
+    public string Path { get; }
+
+    public static LanguageModel Open(string path)
+    {
+        LlamaModel model = ModelLoader.OpenLlama(path);
+        try
+        {
+            Tokenizer tok;
+            if (Directory.Exists(path))
+            {
+                string tj = System.IO.Path.Combine(path, "tokenizer.json");
+                if (!File.Exists(tj)) throw new FurnaceException($"{path}: no tokenizer.json");
+                tok = Tokenizer.FromHuggingFace(tj);
+            }
+            else
+            {
+                using var f = GgufFile.Open(path);
+                if (f.GetArray<string>("tokenizer.ggml.tokens") == null) throw new FurnaceFormatException(path, "no vocabulary (tokenizer.ggml.tokens) in this GGUF file");
+                tok = Tokenizer.FromGguf(f);
+            }
+            if (tok.VocabSize > model.Config.VocabSize)
+                throw new FurnaceException($"{path}: the tokenizer has {tok.VocabSize} tokens but the model only {model.Config.VocabSize}");
+            return new LanguageModel(model, tok, ChatTemplate.Detect(tok.ChatTemplateSource), path);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Prompt token ids: a chat rendered with the template (specials parsed), or raw text with BOS as the model wants.</summary>
+    public int[] EncodePrompt(string text, bool chat, string? system = null, ChatTemplate? templateOverride = null)
+    {
+        if (!chat) return Tokenizer.Encode(text, addSpecial: true, parseSpecial: false);
+        ChatTemplate t = templateOverride ?? Template
+            ?? throw new FurnaceException($"{Path}: the model has no chat template Furnace recognises; pass --template NAME ({string.Join(", ", ChatTemplate.Names)})");
+        var messages = new List<ChatMessage>();
+        if (!string.IsNullOrEmpty(system)) messages.Add(new ChatMessage("system", system));
+        messages.Add(new ChatMessage("user", text));
+        string rendered = t.Render(messages, addGenerationPrompt: true);
+        int[] ids = Tokenizer.Encode(rendered, addSpecial: !t.RendersBos, parseSpecial: true);
+        return ids;
+    }
+
+    public void Dispose() => Model.Dispose();
+}
