@@ -86,6 +86,9 @@ internal static unsafe class HalfTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ToSingle(ushort bits) => Table[bits];
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Broadcast256(ushort bits) => Vector256.Create(Table[bits]);
+
     private static float* Build()
     {
         var t = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(65536 * sizeof(float), 64);
