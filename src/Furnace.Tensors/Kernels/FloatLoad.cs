@@ -86,8 +86,8 @@ internal static unsafe class HalfTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ToSingle(ushort bits) => Table[bits];
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Broadcast256(ushort bits) => Vector256.Create(Table[bits]);
+    /// <summary>The table itself; hot loops read it into a local once so no class-init check sits inside them.</summary>
+    public static float* Pointer => Table;
 
     private static float* Build()
     {

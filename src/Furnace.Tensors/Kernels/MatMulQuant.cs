@@ -68,21 +68,19 @@ internal readonly unsafe struct Q4_0Block : IQuantBlock
 internal static unsafe class MatMulQuant
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Scale(byte* blk) => HalfTable.ToSingle(*(ushort*)blk);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Start(int* bias) => Sse2.LoadScalarVector128(bias).ToVector256Unsafe();
 
     // acc + (float)idot * dx * dw, broadcasting both scales from memory
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Accumulate(Vector256<int> idot, float* dx, byte* blk, Vector256<float> acc)
-        => Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(idot) * Vector256.Create(*dx), HalfTable.Broadcast256(*(ushort*)blk), acc);
+    private static Vector256<float> Accumulate(Vector256<int> idot, float* dx, byte* blk, float* f16, Vector256<float> acc)
+        => Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(idot) * Vector256.Create(*dx), Vector256.Create(f16[*(ushort*)blk]), acc);
 
     // w row (nb blocks) . activation row (xq (nb,32), xd (nb,), xb (nb,) biases for TB.Offset) -> scalar
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public static float Dot<TB>(byte* w, sbyte* xq, float* xd, int* xb, int nb) where TB : struct, IQuantBlock
     {
         int bb = TB.BlockBytes;
+        float* f16 = HalfTable.Pointer;
         if (AvxVnni.IsSupported)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -90,12 +88,12 @@ internal static unsafe class MatMulQuant
             for (; b <= nb - 4; b += 4)
             {
                 byte* p = w + b * bb;
-                a0 = BlockFma<TB>(p, xq + b * 32, xd + b, xb + b, a0);
-                a1 = BlockFma<TB>(p + bb, xq + b * 32 + 32, xd + b + 1, xb + b + 1, a1);
-                a2 = BlockFma<TB>(p + 2 * bb, xq + b * 32 + 64, xd + b + 2, xb + b + 2, a2);
-                a3 = BlockFma<TB>(p + 3 * bb, xq + b * 32 + 96, xd + b + 3, xb + b + 3, a3);
+                a0 = BlockFma<TB>(p, xq + b * 32, xd + b, xb + b, f16, a0);
+                a1 = BlockFma<TB>(p + bb, xq + b * 32 + 32, xd + b + 1, xb + b + 1, f16, a1);
+                a2 = BlockFma<TB>(p + 2 * bb, xq + b * 32 + 64, xd + b + 2, xb + b + 2, f16, a2);
+                a3 = BlockFma<TB>(p + 3 * bb, xq + b * 32 + 96, xd + b + 3, xb + b + 3, f16, a3);
             }
-            for (; b < nb; b++) a0 = BlockFma<TB>(w + b * bb, xq + b * 32, xd + b, xb + b, a0);
+            for (; b < nb; b++) a0 = BlockFma<TB>(w + b * bb, xq + b * 32, xd + b, xb + b, f16, a0);
             return Vector256.Sum((a0 + a1) + (a2 + a3));
         }
         float sum = 0;
@@ -104,15 +102,15 @@ internal static unsafe class MatMulQuant
             byte* p = w + b * bb;
             int isum = xb[b];
             for (int j = 0; j < 32; j++) isum += TB.UnsignedScalar(p, j) * xq[b * 32 + j];
-            sum += isum * (Scale(p) * xd[b]);
+            sum += isum * (f16[*(ushort*)p] * xd[b]);
         }
         return sum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> BlockFma<TB>(byte* blk, sbyte* xq, float* xd, int* xb, Vector256<float> acc)
+    private static Vector256<float> BlockFma<TB>(byte* blk, sbyte* xq, float* xd, int* xb, float* f16, Vector256<float> acc)
         where TB : struct, IQuantBlock
-        => Accumulate(AvxVnni.MultiplyWideningAndAdd(Start(xb), TB.Unsigned(blk), Vector256.Load(xq)), xd, blk, acc);
+        => Accumulate(AvxVnni.MultiplyWideningAndAdd(Start(xb), TB.Unsigned(blk), Vector256.Load(xq)), xd, blk, f16, acc);
 
     // one weight row against four activation token rows (duplicates allowed for padding) -> o[0..3]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
@@ -122,6 +120,7 @@ internal static unsafe class MatMulQuant
         sbyte* q0 = x.RowQs(t0), q1 = x.RowQs(t1), q2 = x.RowQs(t2), q3 = x.RowQs(t3);
         float* d0 = x.RowD(t0), d1 = x.RowD(t1), d2 = x.RowD(t2), d3 = x.RowD(t3);
         int* s0 = x.RowBias(t0), s1 = x.RowBias(t1), s2 = x.RowBias(t2), s3 = x.RowBias(t3);
+        float* f16 = HalfTable.Pointer;
         if (AvxVnni.IsSupported)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -129,7 +128,7 @@ internal static unsafe class MatMulQuant
             {
                 byte* p = w + b * bb;
                 Vector256<byte> u = TB.Unsigned(p);
-                Vector256<float> vdw = HalfTable.Broadcast256(*(ushort*)p);
+                Vector256<float> vdw = Vector256.Create(f16[*(ushort*)p]);
                 int xo = b * 32;
                 Vector256<int> i0 = AvxVnni.MultiplyWideningAndAdd(Start(s0 + b), u, Vector256.Load(q0 + xo));
                 Vector256<int> i1 = AvxVnni.MultiplyWideningAndAdd(Start(s1 + b), u, Vector256.Load(q1 + xo));
