@@ -86,6 +86,9 @@ internal static unsafe class HalfTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ToSingle(ushort bits) => Table[bits];
 
+    /// <summary>The table itself; hot loops read it into a local once so no class-init check sits inside them.</summary>
+    public static float* Pointer => Table;
+
     private static float* Build()
     {
         var t = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(65536 * sizeof(float), 64);

@@ -36,7 +36,8 @@ public static unsafe class MatMul
                 case DType.Q4_0:
                 {
                     int nb = w.Cols / 32;
-                    var aq = new ActivationQ8(ctx.Scratch(ScratchSlot.MatMulX, ActivationQ8.BytesFor(t, nb)), t, nb);
+                    int offset = w.Type == DType.Q8_0 ? Q8_0Block.Offset : Q4_0Block.Offset;
+                    var aq = new ActivationQ8(ctx.Scratch(ScratchSlot.MatMulX, ActivationQ8.BytesFor(t, nb)), t, nb, offset);
                     var quant = new MatMulQuant.QuantizeJob { Out = aq, X = px, Cols = w.Cols };
                     if (t == 1) quant.Execute(0, 1, 0);
                     else ctx.Run(ref quant, t);

@@ -1,11 +1,14 @@
 // Quantized-weight matmul kernels: Q8_0 / Q4_0 weight rows against Q8_0-quantized activations (ActivationQ8),
 // mirroring ggml_vec_dot_q8_0_q8_0 / ggml_vec_dot_q4_0_q8_0: per 32-block an exact integer dot, then
-// sum += isum * (d_w * d_x) in f32.
+// sum += isum * d_x * d_w in f32 (ggml rounds d_w * d_x first; the difference is one f32 rounding per block).
 // With AVX-VNNI (vpdpbusd: u8 x s8 -> i32) the weights are made unsigned and the offset removed exactly through
 // the accumulator's start value, using the activation block sums:
 //   Q8_0: (w + 128) . x - 128 * sum(x)       (w + 128 = w ^ 0x80 as a byte)
 //   Q4_0: q . x - 8 * sum(x)                 (q = stored nibble in 0..15; value = q - 8)
 // Without VNNI the same integer sums are formed in scalar code.
+// Port pressure shapes the inner block (port 5 is the bottleneck on Intel): nibbles are split with a broadcast load
+// and a per-lane variable shift instead of an insert, the bias enters through a scalar load, and both scales are
+// broadcast straight from memory (dx as an embedded broadcast operand, dw from the f16 table).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -46,6 +49,13 @@ internal readonly unsafe struct Q4_0Block : IQuantBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Unsigned(byte* blk)
     {
+        if (Avx2.IsSupported)
+        {
+            // [bytes | bytes] >> [0 | 4] per dword, then the low nibble of every byte: elements 0..15 | 16..31
+            Vector256<uint> both = Avx2.BroadcastVector128ToVector256(blk + 2).AsUInt32();
+            Vector256<uint> shifted = Avx2.ShiftRightLogicalVariable(both, Vector256.Create(0u, 0, 0, 0, 4, 4, 4, 4));
+            return shifted.AsByte() & Vector256.Create((byte)0x0F);
+        }
         Vector128<byte> v = Vector128.Load(blk + 2);
         Vector128<byte> m = Vector128.Create((byte)0x0F);
         return Vector256.Create(v & m, Vector128.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & m);
@@ -58,13 +68,19 @@ internal readonly unsafe struct Q4_0Block : IQuantBlock
 internal static unsafe class MatMulQuant
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Scale(byte* blk) => HalfTable.ToSingle(*(ushort*)blk);
+    private static Vector256<int> Start(int* bias) => Sse2.LoadScalarVector128(bias).ToVector256Unsafe();
 
-    // w row (nb blocks) . activation row (xq (nb,32), xd (nb,), xs (nb,)) -> scalar
+    // acc + (float)idot * dx * dw, broadcasting both scales from memory
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Accumulate(Vector256<int> idot, float* dx, byte* blk, float* f16, Vector256<float> acc)
+        => Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(idot) * Vector256.Create(*dx), Vector256.Create(f16[*(ushort*)blk]), acc);
+
+    // w row (nb blocks) . activation row (xq (nb,32), xd (nb,), xb (nb,) biases for TB.Offset) -> scalar
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
-    public static float Dot<TB>(byte* w, sbyte* xq, float* xd, int* xs, int nb) where TB : struct, IQuantBlock
+    public static float Dot<TB>(byte* w, sbyte* xq, float* xd, int* xb, int nb) where TB : struct, IQuantBlock
     {
-        int bb = TB.BlockBytes, off = TB.Offset;
+        int bb = TB.BlockBytes;
+        float* f16 = HalfTable.Pointer;
         if (AvxVnni.IsSupported)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -72,41 +88,39 @@ internal static unsafe class MatMulQuant
             for (; b <= nb - 4; b += 4)
             {
                 byte* p = w + b * bb;
-                a0 = BlockFma<TB>(p, xq + b * 32, xd[b], xs[b], off, a0);
-                a1 = BlockFma<TB>(p + bb, xq + b * 32 + 32, xd[b + 1], xs[b + 1], off, a1);
-                a2 = BlockFma<TB>(p + 2 * bb, xq + b * 32 + 64, xd[b + 2], xs[b + 2], off, a2);
-                a3 = BlockFma<TB>(p + 3 * bb, xq + b * 32 + 96, xd[b + 3], xs[b + 3], off, a3);
+                a0 = BlockFma<TB>(p, xq + b * 32, xd + b, xb + b, f16, a0);
+                a1 = BlockFma<TB>(p + bb, xq + b * 32 + 32, xd + b + 1, xb + b + 1, f16, a1);
+                a2 = BlockFma<TB>(p + 2 * bb, xq + b * 32 + 64, xd + b + 2, xb + b + 2, f16, a2);
+                a3 = BlockFma<TB>(p + 3 * bb, xq + b * 32 + 96, xd + b + 3, xb + b + 3, f16, a3);
             }
-            for (; b < nb; b++) a0 = BlockFma<TB>(w + b * bb, xq + b * 32, xd[b], xs[b], off, a0);
+            for (; b < nb; b++) a0 = BlockFma<TB>(w + b * bb, xq + b * 32, xd + b, xb + b, f16, a0);
             return Vector256.Sum((a0 + a1) + (a2 + a3));
         }
         float sum = 0;
         for (int b = 0; b < nb; b++)
         {
             byte* p = w + b * bb;
-            int isum = -off * xs[b];
+            int isum = xb[b];
             for (int j = 0; j < 32; j++) isum += TB.UnsignedScalar(p, j) * xq[b * 32 + j];
-            sum += isum * (Scale(p) * xd[b]);
+            sum += isum * (f16[*(ushort*)p] * xd[b]);
         }
         return sum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> BlockFma<TB>(byte* blk, sbyte* xq, float xd, int xs, int off, Vector256<float> acc)
+    private static Vector256<float> BlockFma<TB>(byte* blk, sbyte* xq, float* xd, int* xb, float* f16, Vector256<float> acc)
         where TB : struct, IQuantBlock
-    {
-        Vector256<int> dot = AvxVnni.MultiplyWideningAndAdd(Vector256.CreateScalar(-off * xs), TB.Unsigned(blk), Vector256.Load(xq));
-        return Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Create(Scale(blk) * xd), acc);
-    }
+        => Accumulate(AvxVnni.MultiplyWideningAndAdd(Start(xb), TB.Unsigned(blk), Vector256.Load(xq)), xd, blk, f16, acc);
 
     // one weight row against four activation token rows (duplicates allowed for padding) -> o[0..3]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public static void Tile1x4<TB>(byte* w, in ActivationQ8 x, int t0, int t1, int t2, int t3, float* o) where TB : struct, IQuantBlock
     {
-        int nb = x.Blocks, bb = TB.BlockBytes, off = TB.Offset;
+        int nb = x.Blocks, bb = TB.BlockBytes;
         sbyte* q0 = x.RowQs(t0), q1 = x.RowQs(t1), q2 = x.RowQs(t2), q3 = x.RowQs(t3);
         float* d0 = x.RowD(t0), d1 = x.RowD(t1), d2 = x.RowD(t2), d3 = x.RowD(t3);
-        int* s0 = x.RowSum(t0), s1 = x.RowSum(t1), s2 = x.RowSum(t2), s3 = x.RowSum(t3);
+        int* s0 = x.RowBias(t0), s1 = x.RowBias(t1), s2 = x.RowBias(t2), s3 = x.RowBias(t3);
+        float* f16 = HalfTable.Pointer;
         if (AvxVnni.IsSupported)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -114,16 +128,16 @@ internal static unsafe class MatMulQuant
             {
                 byte* p = w + b * bb;
                 Vector256<byte> u = TB.Unsigned(p);
-                float dw = Scale(p);
+                Vector256<float> vdw = Vector256.Create(f16[*(ushort*)p]);
                 int xo = b * 32;
-                Vector256<int> i0 = AvxVnni.MultiplyWideningAndAdd(Vector256.CreateScalar(-off * s0[b]), u, Vector256.Load(q0 + xo));
-                Vector256<int> i1 = AvxVnni.MultiplyWideningAndAdd(Vector256.CreateScalar(-off * s1[b]), u, Vector256.Load(q1 + xo));
-                Vector256<int> i2 = AvxVnni.MultiplyWideningAndAdd(Vector256.CreateScalar(-off * s2[b]), u, Vector256.Load(q2 + xo));
-                Vector256<int> i3 = AvxVnni.MultiplyWideningAndAdd(Vector256.CreateScalar(-off * s3[b]), u, Vector256.Load(q3 + xo));
-                a0 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i0), Vector256.Create(dw * d0[b]), a0);
-                a1 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i1), Vector256.Create(dw * d1[b]), a1);
-                a2 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i2), Vector256.Create(dw * d2[b]), a2);
-                a3 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i3), Vector256.Create(dw * d3[b]), a3);
+                Vector256<int> i0 = AvxVnni.MultiplyWideningAndAdd(Start(s0 + b), u, Vector256.Load(q0 + xo));
+                Vector256<int> i1 = AvxVnni.MultiplyWideningAndAdd(Start(s1 + b), u, Vector256.Load(q1 + xo));
+                Vector256<int> i2 = AvxVnni.MultiplyWideningAndAdd(Start(s2 + b), u, Vector256.Load(q2 + xo));
+                Vector256<int> i3 = AvxVnni.MultiplyWideningAndAdd(Start(s3 + b), u, Vector256.Load(q3 + xo));
+                a0 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i0) * Vector256.Create(d0[b]), vdw, a0);
+                a1 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i1) * Vector256.Create(d1[b]), vdw, a1);
+                a2 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i2) * Vector256.Create(d2[b]), vdw, a2);
+                a3 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i3) * Vector256.Create(d3[b]), vdw, a3);
             }
             o[0] = Vector256.Sum(a0); o[1] = Vector256.Sum(a1); o[2] = Vector256.Sum(a2); o[3] = Vector256.Sum(a3);
             return;
@@ -148,7 +162,7 @@ internal static unsafe class MatMulQuant
             int rows = W.Rows, nb = X.Blocks;
             if (T == 1)
             {
-                for (int r = start; r < end; r++) Y[r] = Dot<TB>(W.Row(r), X.Qs, X.D, X.Sum, nb);
+                for (int r = start; r < end; r++) Y[r] = Dot<TB>(W.Row(r), X.Qs, X.D, X.Bias, nb);
                 return;
             }
             float* o = stackalloc float[4];

@@ -3,8 +3,9 @@
 //   amax = max|x|, d = amax/127 (stored as f16), id = amax != 0 ? 127/amax : 0, q = round_half_even(x*id).
 // That differs from the reference quantizer (Quantize.Q8_0Block: id = 1/d, round half away from zero) only on
 // ties and last-ulp cases; the weights themselves are quantized by the reference version.
-// Layout here is split for SIMD instead of ggml's 34-byte blocks: qs (nb, 32) int8 | d (nb,) float | sum (nb,) int,
-// where d is the f16-rounded scale as float and sum = sum of the 32 qs (lets u8*s8 VNNI do signed dots exactly).
+// Layout here is split for SIMD instead of ggml's 34-byte blocks: qs (nb, 32) int8 | d (nb,) float | bias (nb,) int,
+// where d is the f16-rounded scale as float and bias = -offset * sum(qs): the start value of a u8 x s8 VNNI dot
+// whose weights were shifted up by offset, which makes the signed dot exact (see MatMulQuant).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -14,15 +15,17 @@ internal readonly unsafe struct ActivationQ8
 {
     public readonly sbyte* Qs;  // (t, nb, 32)
     public readonly float* D;   // (t, nb)
-    public readonly int* Sum;   // (t, nb)
+    public readonly int* Bias;  // (t, nb)
     public readonly int Blocks; // nb per token row
+    public readonly int Offset; // weight zero point the biases remove
 
-    public ActivationQ8(void* buffer, int t, int blocks)
+    public ActivationQ8(void* buffer, int t, int blocks, int offset)
     {
         Blocks = blocks;
+        Offset = offset;
         Qs = (sbyte*)buffer;
         D = (float*)((byte*)buffer + (long)t * blocks * 32);
-        Sum = (int*)(D + (long)t * blocks);
+        Bias = (int*)(D + (long)t * blocks);
     }
 
     public static long BytesFor(int t, int blocks) => (long)t * blocks * (32 + 4 + 4);
@@ -31,7 +34,7 @@ internal readonly unsafe struct ActivationQ8
 
     public float* RowD(int token) => D + (long)token * Blocks;
 
-    public int* RowSum(int token) => Sum + (long)token * Blocks;
+    public int* RowBias(int token) => Bias + (long)token * Blocks;
 
     // token row (nb*32,) of x -> Q8 blocks
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
@@ -39,11 +42,11 @@ internal readonly unsafe struct ActivationQ8
     {
         sbyte* qs = RowQs(token);
         float* dd = RowD(token);
-        int* ss = RowSum(token);
-        for (int b = 0; b < Blocks; b++) QuantizeBlock(qs + b * 32, dd + b, ss + b, x + b * 32);
+        int* ss = RowBias(token);
+        for (int b = 0; b < Blocks; b++) QuantizeBlock(qs + b * 32, dd + b, ss + b, x + b * 32, -Offset);
     }
 
-    // x (nb*32,) -> q (nb*32,), d (nb,), sum (nb,) through the kernel path; for tests and tools
+    // x (nb*32,) -> q (nb*32,), d (nb,), sum (nb,) = sum of each block's qs, through the kernel path; for tests
     public static void Quantize(ReadOnlySpan<float> x, Span<sbyte> q, Span<float> d, Span<int> sum)
     {
         int nb = x.Length / 32;
@@ -54,12 +57,12 @@ internal readonly unsafe struct ActivationQ8
         fixed (float* pd = d)
         fixed (int* ps = sum)
         {
-            for (int b = 0; b < nb; b++) QuantizeBlock(pq + b * 32, pd + b, ps + b, px + b * 32);
+            for (int b = 0; b < nb; b++) QuantizeBlock(pq + b * 32, pd + b, ps + b, px + b * 32, 1);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void QuantizeBlock(sbyte* q, float* d, int* sum, float* x)
+    private static void QuantizeBlock(sbyte* q, float* d, int* bias, float* x, int mul)
     {
         if (Vector512.IsHardwareAccelerated)
         {
@@ -75,7 +78,7 @@ internal readonly unsafe struct ActivationQ8
             var s16 = Vector512.Narrow(i0, i1);                        // (32,) int16 in order
             var s8 = Vector256.Narrow(s16.GetLower(), s16.GetUpper());   // (32,) int8 in order
             s8.Store(q);
-            *sum = Vector512.Sum(i0 + i1);
+            *bias = mul * Vector512.Sum(i0 + i1);
             return;
         }
         float a = 0;
@@ -89,7 +92,7 @@ internal readonly unsafe struct ActivationQ8
             q[j] = (sbyte)v;
             s += v;
         }
-        *sum = s;
+        *bias = mul * s;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -3,6 +3,9 @@
 // Mirrors ggml's CPU thread pool (ggml-cpu.c ggml_graph_compute_thread): persistent workers that spin on a
 // generation counter between parallel regions, then park on a monitor after a while without work. The calling
 // thread is worker 0 and does its share; chunks of [0, n) are handed out through one atomic counter.
+// A context serves one calling thread at a time (like a RunState); a region started from inside a region runs inline.
+// Spinning assumes the workers own their cores: on an oversubscribed machine a region waits for a descheduled
+// worker's next time slice, exactly as ggml's pool does.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -70,20 +73,28 @@ public sealed unsafe class KernelContext : IDisposable
         _inRegion = true;
         try
         {
-            _s->Fn = &Invoke<TJob>;
-            _s->Job = Unsafe.AsPointer(ref job); // job lives on the caller's stack, which waits below
-            _s->N = n;
-            _s->Chunk = chunk;
-            _s->Next = 0;
-            _s->Pending = Threads - 1;
-            Interlocked.Increment(ref _s->Generation); // full fence: publishes the fields above
-            if (Volatile.Read(ref _s->Sleepers) > 0)
+            Shared* s = _s;
+            // Seqlock: an odd generation means "fields being written". A late worker from an earlier region either
+            // registered in Active before this write (we wait for it) or sees the odd value and backs off.
+            Interlocked.Increment(ref s->Generation);
+            var sw = new SpinWait();
+            while (Volatile.Read(ref s->Active) != 0) sw.SpinOnce(-1);
+            s->Fn = &Invoke<TJob>;
+            s->Job = Unsafe.AsPointer(ref job); // job lives on the caller's stack, which waits below
+            s->N = n;
+            s->Chunk = chunk;
+            s->Next = 0;
+            s->Done = 0;
+            Interlocked.Increment(ref s->Generation); // even again: publishes the fields above
+            if (Volatile.Read(ref s->Sleepers) > 0)
             {
                 lock (_park) Monitor.PulseAll(_park);
             }
             Work(0);
-            var sw = new SpinWait();
-            while (Volatile.Read(ref _s->Pending) != 0) sw.SpinOnce(-1);
+            // Wait for the claimed chunks only: a worker that never got scheduled is not waited for.
+            int chunks = (n + chunk - 1) / chunk;
+            sw = new SpinWait();
+            while (Volatile.Read(ref s->Done) < chunks) sw.SpinOnce(-1);
         }
         finally
         {
@@ -99,43 +110,46 @@ public sealed unsafe class KernelContext : IDisposable
     {
         Shared* s = _s;
         int n = s->N, chunk = s->Chunk;
-        try
+        while (true)
         {
-            while (true)
+            int start = Interlocked.Add(ref s->Next, chunk) - chunk;
+            if (start >= n) break;
+            try
             {
-                int start = Interlocked.Add(ref s->Next, chunk) - chunk;
-                if (start >= n) break;
                 s->Fn(s->Job, start, Math.Min(n, start + chunk), tid);
             }
-        }
-        catch (Exception e)
-        {
-            _error.Set(e);
-            Volatile.Write(ref s->Next, n); // stop handing out chunks
+            catch (Exception e)
+            {
+                _error.Set(e);
+            }
+            Interlocked.Increment(ref s->Done);
         }
     }
 
     private void WorkerLoop(int tid)
     {
+        Shared* s = _s;
         long seen = 0;
         while (true)
         {
-            long g = Volatile.Read(ref _s->Generation);
-            if (g != seen)
+            long g = Volatile.Read(ref s->Generation);
+            if (g != seen && (g & 1) == 0)
             {
                 seen = g;
-                if (Volatile.Read(ref _s->Stop) != 0) return;
-                Work(tid);
-                Interlocked.Decrement(ref _s->Pending);
+                if (Volatile.Read(ref s->Stop) != 0) return;
+                Interlocked.Increment(ref s->Active); // full fence; pairs with the odd Generation write in Run
+                if (Volatile.Read(ref s->Generation) == g) Work(tid);
+                Interlocked.Decrement(ref s->Active);
                 continue;
             }
+            if (g != seen) { Thread.SpinWait(1); continue; } // fields being written
             long until = Stopwatch.GetTimestamp() + SpinTicks;
             bool found = false;
             while (Stopwatch.GetTimestamp() < until)
             {
                 for (int i = 0; i < 64; i++)
                 {
-                    if (Volatile.Read(ref _s->Generation) != seen) { found = true; break; }
+                    if (Volatile.Read(ref s->Generation) != seen) { found = true; break; }
                     Thread.SpinWait(1);
                 }
                 if (found) break;
@@ -143,11 +157,11 @@ public sealed unsafe class KernelContext : IDisposable
             if (found) continue;
             lock (_park)
             {
-                Interlocked.Increment(ref _s->Sleepers); // full fence; pairs with the Generation increment in Run
-                while (Volatile.Read(ref _s->Generation) == seen && Volatile.Read(ref _s->Stop) == 0) Monitor.Wait(_park);
-                Interlocked.Decrement(ref _s->Sleepers);
+                Interlocked.Increment(ref s->Sleepers); // full fence; pairs with the Generation increment in Run
+                while (Volatile.Read(ref s->Generation) == seen && Volatile.Read(ref s->Stop) == 0) Monitor.Wait(_park);
+                Interlocked.Decrement(ref s->Sleepers);
             }
-            if (Volatile.Read(ref _s->Stop) != 0) return;
+            if (Volatile.Read(ref s->Stop) != 0) return;
         }
     }
 
@@ -173,7 +187,7 @@ public sealed unsafe class KernelContext : IDisposable
     {
         if (_s == null) return;
         Volatile.Write(ref _s->Stop, 1);
-        Interlocked.Increment(ref _s->Generation);
+        Interlocked.Add(ref _s->Generation, 2);
         lock (_park) Monitor.PulseAll(_park);
         foreach (var w in _workers) w.Join();
         NativeMemory.AlignedFree(_s);
@@ -194,7 +208,8 @@ public sealed unsafe class KernelContext : IDisposable
         public void Execute(int start, int end, int thread) => Body(start, end, State);
     }
 
-    // Written by the caller once per region (line 0), the chunk counter (line 1), completion (line 2), parking (line 3).
+    // Written by the caller once per region (line 0), the chunk counter (line 1), completion (line 2), worker presence
+    // and parking (line 3).
     [StructLayout(LayoutKind.Explicit, Size = 256)]
     private struct Shared
     {
@@ -205,8 +220,9 @@ public sealed unsafe class KernelContext : IDisposable
         [FieldOffset(28)] public int Chunk;
         [FieldOffset(32)] public int Stop;
         [FieldOffset(64)] public int Next;
-        [FieldOffset(128)] public int Pending;
-        [FieldOffset(192)] public int Sleepers;
+        [FieldOffset(128)] public int Done;
+        [FieldOffset(192)] public int Active;
+        [FieldOffset(196)] public int Sleepers;
     }
 
     private struct ExceptionDispatchSlot
