@@ -11,6 +11,8 @@ public static class Program
         var root = new RootCommand("Furnace — vision-language models in .NET: load GGUF and Hugging Face checkpoints, generate, benchmark.")
         {
             InfoCommand.Create(),
+            GenerateCommand.Create(),
+            TokenizeCommand.Create(),
             LogitsCommand.Create(),
             ConvertCommand.Create(),
             BenchCommand.Create(),

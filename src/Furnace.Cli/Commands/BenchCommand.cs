@@ -73,7 +73,7 @@ internal static class BenchCommand
             ["kv_cache_mb"] = Math.Round(state.KvCacheBytes / 1048576.0, 1),
             ["file_mb"] = Math.Round(new FileInfo(path).Exists ? new FileInfo(path).Length / 1048576.0 : 0, 1),
         };
-        Console.WriteLine(JsonSerializer.Serialize(result));
+        Console.WriteLine(JsonSerializer.Serialize(result, Cli.Json));
         return 0;
     }
 

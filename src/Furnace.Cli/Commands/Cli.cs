@@ -1,6 +1,8 @@
 // Shared plumbing of the verbs: running an action with user errors turned into "furnace: error: ..." and
 // exit code 1 (2 for usage errors is System.CommandLine's own), and common options.
 using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 
 namespace Furnace.Cli.Commands;
 
@@ -37,6 +39,9 @@ internal static class Cli
             return Fail("cancelled");
         }
     }
+
+    /// <summary>JSON output for people and tools: non-ASCII text (Chinese, emoji) stays readable.</summary>
+    public static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static int Fail(string message)
     {
