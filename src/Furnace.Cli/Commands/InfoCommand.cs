@@ -1,6 +1,9 @@
 // `furnace info PATH`: metadata and tensor table of a checkpoint.
 using System.CommandLine;
 using Furnace.Formats.Gguf;
+using Furnace.Formats.HfConfig;
+using Furnace.Formats.SafeTensors;
+using Furnace.Models.Llama;
 using Furnace.Tensors;
 
 namespace Furnace.Cli.Commands;
@@ -28,7 +31,60 @@ internal static class InfoCommand
             PrintGguf(f, all);
             return 0;
         }
+        if (Directory.Exists(path))
+        {
+            PrintDirectory(path, all);
+            return 0;
+        }
+        if (!File.Exists(path)) throw new FurnaceException($"{path}: no such file or directory");
+        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            using var f = SafeTensorsFile.Open(path);
+            Console.WriteLine($"file:      {f.Path}");
+            Console.WriteLine($"format:    safetensors, header {f.HeaderLength:N0} bytes, {f.Tensors.Count} tensors");
+            foreach (var (k, v) in f.Metadata) Console.WriteLine($"  {k,-44} {v}");
+            PrintSafeTensors(f.Tensors, all);
+            return 0;
+        }
         throw new FurnaceException($"{path}: not a GGUF file, safetensors file or model directory");
+    }
+
+    private static void PrintDirectory(string dir, bool all)
+    {
+        Console.WriteLine($"directory: {dir}");
+        string config = Path.Combine(dir, "config.json");
+        if (File.Exists(config))
+        {
+            LlamaConfig c = HfConfigFile.LoadLlama(config);
+            Console.WriteLine($"model:     {c.Architecture}, dim {c.Dim}, {c.Layers} layers, {c.Heads} heads ({c.KvHeads} kv, head dim {c.HeadDim}), ffn {c.FfnDim}, vocab {c.VocabSize}, context {c.MaxPositions}");
+            Console.WriteLine($"           rope theta {c.RopeTheta}, rms eps {c.RmsEps}, tied embeddings {c.TiedEmbeddings}, attention bias {c.AttentionBias}, ~{c.ParameterCount / 1e6:F0}M parameters");
+        }
+        foreach (string name in new[] { "tokenizer.json", "tokenizer_config.json", "generation_config.json", "preprocessor_config.json" })
+            Console.WriteLine($"  {name,-28} {(File.Exists(Path.Combine(dir, name)) ? "present" : "-")}");
+        using var src = SafeTensorsCheckpoint.Open(dir);
+        IEnumerable<SafeTensorInfo> tensors = src switch
+        {
+            SafeTensorsFile f => f.Tensors,
+            ShardedSafeTensors s => s.Tensors,
+            _ => [],
+        };
+        if (src is ShardedSafeTensors sh) Console.WriteLine($"shards:    {sh.Shards.Count}");
+        PrintSafeTensors(tensors.ToList(), all);
+    }
+
+    private static void PrintSafeTensors(IReadOnlyList<SafeTensorInfo> tensors, bool all)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"  {"tensor",-56} {"dtype",-5} {"shape",-20} {"bytes",14}");
+        long total = 0;
+        for (int i = 0; i < tensors.Count; i++)
+        {
+            var t = tensors[i];
+            total += t.ByteLength;
+            if (all || i < 40) Console.WriteLine($"  {t.Name,-56} {t.DTypeName,-5} {t.ShapeText,-20} {t.ByteLength,14:N0}");
+        }
+        if (!all && tensors.Count > 40) Console.WriteLine($"  … {tensors.Count - 40} more (use --all)");
+        Console.WriteLine($"  total tensor bytes: {total:N0}");
     }
 
     private static void PrintGguf(GgufFile f, bool all)
