@@ -80,7 +80,10 @@ public sealed record EvalReport
 
     public static EvalReport Read(string path)
     {
-        var report = JsonInput.Read(path, EvaluationJsonContext.Default.EvalReport);
+        byte[] json = JsonInput.ReadAllBytes(path);
+        if (JsonInput.FirstChar(json) != '{')
+            throw new FurnaceFormatException(path, "not an eval report (expected the JSON object that furnace eval --out writes)");
+        var report = JsonInput.Parse(json, EvaluationJsonContext.Default.EvalReport, path);
         if (report.Version > CurrentVersion)
             throw new FurnaceFormatException(path, $"eval report version {report.Version} is newer than this furnace reads ({CurrentVersion})");
         if (report.Scores is null) throw new FurnaceFormatException(path, "eval report has no \"scores\"");
