@@ -154,6 +154,14 @@ public sealed class EvalCliTests
     }
 
     [Fact]
+    public void Compare_WithScoringOptions_IsRefused()
+    {
+        var r = FurnaceProcess.Run("eval", "--compare", "a.json", "--out", "b.json");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--compare reads eval reports; it cannot be combined with", r.Stderr);
+    }
+
+    [Fact]
     public void Eval_Help_HasExamplesForEachMode()
     {
         var r = FurnaceProcess.Run("eval", "--help");

@@ -55,8 +55,8 @@ internal static class EvalCommand
             string? pred = r.GetValue(predictions), refs = r.GetValue(references);
             if (reports is { Length: > 0 })
             {
-                if (pred is not null || refs is not null || r.GetValue(output) is not null)
-                    throw new FurnaceException("--compare reads eval reports; it cannot be combined with --predictions, --references or --out");
+                if (pred is not null || refs is not null || r.GetValue(output) is not null || r.GetValue(pretokenized) || r.GetValue(variant) is not null)
+                    throw new FurnaceException("--compare reads eval reports; it cannot be combined with --predictions, --references, --pretokenized, --out or --variant");
                 return Compare(reports);
             }
             if (pred is null || refs is null)
