@@ -8,7 +8,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        var root = new RootCommand("Furnace — vision-language models in .NET: load GGUF and Hugging Face checkpoints, generate, benchmark.")
+        var root = new RootCommand("Furnace — vision-language models in .NET: load GGUF and Hugging Face checkpoints, generate, score captions, benchmark.")
         {
             InfoCommand.Create(),
             GenerateCommand.Create(),
@@ -16,6 +16,7 @@ public static class Program
             LogitsCommand.Create(),
             ConvertCommand.Create(),
             BenchCommand.Create(),
+            EvalCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Furnace.Evaluation;
+using Furnace.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Furnace.Tests.Evaluation;
@@ -15,7 +16,7 @@ public sealed partial class CaptionEvaluatorTests(ITestOutputHelper output)
     private static Dictionary<string, double> NlgEvalExpected(string linePrefix)
     {
         // The metric values follow on the line that starts with the prefix or on the first line after it.
-        var lines = File.ReadAllLines(SharedFixtures.Path("metrics", "nlg-eval-vectors.txt"));
+        var lines = File.ReadAllLines(SharedPaths.Fixtures("metrics", "nlg-eval-vectors.txt"));
         int start = Array.FindIndex(lines, l => l.TrimStart().StartsWith(linePrefix, StringComparison.Ordinal));
         Assert.True(start >= 0, $"no line starting with '{linePrefix}'");
         foreach (var line in lines.Skip(start))

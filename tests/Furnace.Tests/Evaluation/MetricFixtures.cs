@@ -1,6 +1,7 @@
 // JSON shapes of the caption-metric fixtures in shared/fixtures/metrics, read with a source-generated context.
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Furnace.Tests.Support;
 
 namespace Furnace.Tests.Evaluation;
 
@@ -41,7 +42,7 @@ internal sealed partial class MetricFixtureJson : JsonSerializerContext;
 internal static class MetricFixtures
 {
     public static List<T> Load<T>(string fileName, System.Text.Json.Serialization.Metadata.JsonTypeInfo<List<T>> info) =>
-        JsonSerializer.Deserialize(File.ReadAllText(SharedFixtures.Path("metrics", fileName)), info)
+        JsonSerializer.Deserialize(File.ReadAllText(SharedPaths.Fixtures("metrics", fileName)), info)
         ?? throw new InvalidDataException($"{fileName} is empty");
 
     public static List<PtbVector> PtbVectors() => Load("ptbtokenizer_3.4.1_vectors.json", MetricFixtureJson.Default.ListPtbVector);

@@ -16,4 +16,6 @@ public static class SharedPaths
     public static string Shared => Root.Value;
 
     public static string Fixtures(params string[] parts) => Path.Combine([Shared, "fixtures", .. parts]);
+
+    public static string Data(params string[] parts) => Path.Combine([Shared, "data", .. parts]);
 }

@@ -1,0 +1,136 @@
+// `furnace eval`: scores predicted captions against references the way coco-caption does (BLEU-1..4, ROUGE-L,
+// CIDEr-D), prints them and writes an eval report; `--compare` puts several reports side by side as one markdown
+// table. Captioning with a model (`--model`, filling the report's latency/throughput/memory fields) will be a third
+// mode beside these two.
+using System.CommandLine;
+using System.Globalization;
+using Furnace.Evaluation;
+
+namespace Furnace.Cli.Commands;
+
+internal static class EvalCommand
+{
+    private const string Help = """
+        Score captions the way the COCO caption benchmark does (coco-caption: BLEU-1..4, ROUGE-L, CIDEr-D), or compare eval reports.
+
+        Predictions: a JSON array in coco-caption's results format [{"image_id": 42, "caption": "..."}]
+        (or the fakecap format [{"image_id", "test", "refs"}]). References: COCO captions JSON (images +
+        annotations), JSONL ({"image", "captions", "id"?} per line; the id defaults to the image file name
+        without extension), a folder of images with same-named .txt captions, or [{"image_id", "refs"}].
+        Captions are PTB-tokenized as coco-caption does unless --pretokenized. Only images with a prediction
+        are scored; each of them must have references.
+
+        Examples:
+          furnace eval --predictions results.json --references captions_val2017.json
+          furnace eval -p results.json -r captions.jsonl --out run1.json --variant "q8_0, 2 threads"
+          furnace eval -p fakecap.json -r fakecap.json --pretokenized
+          furnace eval --compare run1.json run2.json run3.json
+        """;
+
+    public static Command Create()
+    {
+        var predictions = new Option<string>("--predictions", "-p") { Description = "Predicted captions: coco-caption results JSON [{\"image_id\", \"caption\"}]" };
+        var references = new Option<string>("--references", "-r") { Description = "Reference captions: COCO captions JSON, JSONL, a folder with .txt captions, or [{\"image_id\", \"refs\"}]" };
+        var pretokenized = new Option<bool>("--pretokenized") { Description = "Captions are already coco-tokenized (lowercase, punctuation removed): skip the PTB tokenizer" };
+        var output = new Option<string>("--out", "-o") { Description = "Write the eval report (JSON: corpus and per-image scores) to this file" };
+        var variant = new Option<string>("--variant") { Description = "Label of this run in the report (shown by --compare)" };
+        var compare = new Option<string[]>("--compare")
+        {
+            Description = "Compare eval reports side by side (markdown table) instead of scoring",
+            AllowMultipleArgumentsPerToken = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var cmd = new Command("eval", Help)
+        {
+            predictions,
+            references,
+            pretokenized,
+            output,
+            variant,
+            compare,
+        };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            string[]? reports = r.GetValue(compare);
+            string? pred = r.GetValue(predictions), refs = r.GetValue(references);
+            if (reports is { Length: > 0 })
+            {
+                if (pred is not null || refs is not null || r.GetValue(output) is not null || r.GetValue(pretokenized) || r.GetValue(variant) is not null)
+                    throw new FurnaceException("--compare reads eval reports; it cannot be combined with --predictions, --references, --pretokenized, --out or --variant");
+                return Compare(reports);
+            }
+            if (pred is null || refs is null)
+                throw new FurnaceException("--predictions and --references are both required (or --compare REPORT.json...)");
+            return Score(pred, refs, r.GetValue(pretokenized), r.GetValue(output), r.GetValue(variant));
+        }));
+        return cmd;
+    }
+
+    private static int Score(string predictionsPath, string referencesPath, bool pretokenized, string? outPath, string? variant)
+    {
+        var predictions = PredictionFile.Read(predictionsPath);
+        var references = ReferenceFile.Read(referencesPath);
+        foreach (var (id, _) in predictions)
+        {
+            if (!references.ContainsKey(id))
+                throw new FurnaceException($"{predictionsPath}: image {id} has a prediction but no references in {referencesPath}");
+        }
+
+        var evaluation = CaptionEvaluator.Evaluate(references, predictions, pretokenized);
+        var report = EvalReport.From(evaluation, predictions) with
+        {
+            Variant = variant,
+            Predictions = Path.GetFullPath(predictionsPath),
+            References = Path.GetFullPath(referencesPath),
+            Pretokenized = pretokenized,
+        };
+
+        Console.WriteLine($"scored {report.Images} images ({references.Count} in the references){(pretokenized ? ", pretokenized" : "")}");
+        Console.WriteLine();
+        Console.WriteLine("| metric  | score |");
+        Console.WriteLine("|---------|------:|");
+        foreach (var (name, value) in MetricRows(report.Scores)) Console.WriteLine($"| {name,-7} | {F3(value)} |");
+        if (outPath is not null)
+        {
+            report.Write(outPath);
+            Console.WriteLine();
+            Console.WriteLine($"wrote {outPath}");
+        }
+        return 0;
+    }
+
+    private static IEnumerable<(string Name, double Value)> MetricRows(EvalScores s) =>
+    [
+        ("BLEU-1", s.Bleu1), ("BLEU-2", s.Bleu2), ("BLEU-3", s.Bleu3), ("BLEU-4", s.Bleu4),
+        ("ROUGE-L", s.RougeL), ("CIDEr-D", s.CiderD),
+    ];
+
+    private static int Compare(IReadOnlyList<string> paths)
+    {
+        var rows = new List<string[]>(paths.Count);
+        foreach (string path in paths)
+        {
+            var r = EvalReport.Read(path);
+            string label = r.Variant ?? r.Model ?? Path.GetFileNameWithoutExtension(path);
+            rows.Add(
+            [
+                label.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" "),
+                Format(r.LatencyMsP50, "F1"), Format(r.LatencyMsP95, "F1"), Format(r.ImagesPerSecond, "F2"), Format(r.PeakRssMb, "F0"),
+                F3(r.Scores.Bleu4), F3(r.Scores.RougeL), F3(r.Scores.CiderD),
+            ]);
+        }
+        string[] header = ["variant", "latency p50 (ms)", "latency p95 (ms)", "images/s", "peak memory (MB)", "BLEU-4", "ROUGE-L", "CIDEr-D"];
+        int[] widths = header.Select((h, c) => Math.Max(h.Length, rows.Max(row => row[c].Length))).ToArray();
+        Console.WriteLine(Row(header, widths));
+        Console.WriteLine("|" + string.Join("|", widths.Select((w, c) => c == 0 ? new string('-', w + 2) : new string('-', w + 1) + ":")) + "|");
+        foreach (var row in rows) Console.WriteLine(Row(row, widths));
+        return 0;
+    }
+
+    private static string Row(string[] cells, int[] widths) =>
+        "| " + string.Join(" | ", cells.Select((cell, c) => c == 0 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))) + " |";
+
+    private static string Format(double? value, string format) => value is double v ? v.ToString(format, CultureInfo.InvariantCulture) : "—";
+
+    private static string F3(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,10 @@
+// Raw record of one line of a JSONL caption dataset: {"image": "imgs/1.jpg", "captions": ["...", "..."]}, with an
+// optional "id" (number or string). Validated by JsonlCaptionsReader.
+using System.Text.Json.Serialization;
+
+namespace Furnace.Data;
+
+internal sealed record CaptionLineJson(
+    [property: JsonPropertyName("id"), JsonConverter(typeof(ImageIdConverter))] string? Id,
+    [property: JsonPropertyName("image")] string? Image,
+    [property: JsonPropertyName("captions")] List<string?>? Captions);
