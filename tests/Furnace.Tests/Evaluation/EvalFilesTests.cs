@@ -100,7 +100,7 @@ public sealed class EvalFilesTests
     [Theory]
     [InlineData("""{"version": 1, "images": 3}""", "malformed JSON")]
     [InlineData("""{"version": 9, "images": 1, "scores": {"Bleu_4": 0.1}}""", "eval report version 9 is newer")]
-    [InlineData("""not json""", "malformed JSON at line 1")]
+    [InlineData("""not json""", "not an eval report")]
     public void Report_Read_BadFiles_NameTheFile(string content, string expected)
     {
         using var dir = new TempDir();
