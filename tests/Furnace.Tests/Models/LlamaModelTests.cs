@@ -39,6 +39,24 @@ public sealed class LlamaModelTests
     }
 
     [Fact]
+    public void ForwardEmbeddings_OfTokenEmbeddings_EqualsForwardOfTokens()
+    {
+        using var dir = new TempDir();
+        using var m = Tiny(dir, DType.Q8_0);
+        using var ctx = new KernelContext(2);
+        int v = m.Config.VocabSize, dim = m.Config.Dim;
+        int[] tokens = [1, 17, 200, 45, 9, 300, 12];
+        var a = m.NewState(32, maxBatch: 4);
+        m.Forward(tokens, a, ctx);
+        var emb = new float[tokens.Length * dim];
+        m.Embed(tokens, emb);
+        var b = m.NewState(32, maxBatch: 4);
+        m.ForwardEmbeddings(emb, b, ctx);
+        Assert.Equal(a.Position, b.Position);
+        Assert.Equal(a.Logits.AsSpan(0, v).ToArray(), b.Logits.AsSpan(0, v).ToArray());
+    }
+
+    [Fact]
     public void Forward_ChunkedPrefill_EqualsSingleChunk()
     {
         using var dir = new TempDir();

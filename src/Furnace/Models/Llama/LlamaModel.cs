@@ -72,21 +72,55 @@ public sealed class LlamaModel : IDisposable
         {
             if ((uint)t >= (uint)Config.VocabSize) throw new FurnaceException($"token id {t} is outside the vocabulary [0, {Config.VocabSize})");
         }
+        int dim = Config.Dim;
         for (int start = 0; start < tokens.Length; start += state.MaxBatch)
         {
             int n = Math.Min(state.MaxBatch, tokens.Length - start);
             bool last = start + n == tokens.Length;
-            ForwardChunk(tokens.Slice(start, n), state, ctx, last ? (allLogits ? n : 1) : 0);
+            Embed(tokens.Slice(start, n), state.X.AsSpan(0, n * dim));
+            ForwardChunk(n, state, ctx, last ? (allLogits ? n : 1) : 0);
         }
     }
 
-    // Runs n <= MaxBatch tokens; writes logits of the last `logitRows` tokens (0, 1, or n).
-    private void ForwardChunk(ReadOnlySpan<int> tokens, LlamaState s, KernelContext ctx, int logitRows)
+    /// <summary>
+    /// As Forward, from input embeddings x (n, dim) instead of token ids: the entry point for vision-language models,
+    /// which splice projected image features between token embeddings.
+    /// </summary>
+    public void ForwardEmbeddings(ReadOnlySpan<float> x, LlamaState state, KernelContext ctx, bool allLogits = false)
+    {
+        int dim = Config.Dim;
+        if (x.IsEmpty || x.Length % dim != 0) throw new ArgumentException($"embeddings hold {x.Length} floats, not a multiple of dim {dim}");
+        int total = x.Length / dim;
+        if (state.Position + total > state.ContextLength)
+            throw new FurnaceException($"{state.Position + total} tokens exceed the context length {state.ContextLength}");
+        if (allLogits && total > state.MaxBatch)
+            throw new ArgumentException($"all logits of {total} positions need a batch of at least that size (have {state.MaxBatch})");
+        for (int start = 0; start < total; start += state.MaxBatch)
+        {
+            int n = Math.Min(state.MaxBatch, total - start);
+            bool last = start + n == total;
+            x.Slice(start * dim, n * dim).CopyTo(state.X);
+            ForwardChunk(n, state, ctx, last ? (allLogits ? n : 1) : 0);
+        }
+    }
+
+    /// <summary>dst (tokens.Length, dim) = rows of the token embedding.</summary>
+    public void Embed(ReadOnlySpan<int> tokens, Span<float> dst)
+    {
+        int dim = Config.Dim;
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            if ((uint)tokens[i] >= (uint)Config.VocabSize) throw new FurnaceException($"token id {tokens[i]} is outside the vocabulary [0, {Config.VocabSize})");
+            Dequantize.Row(dst.Slice(i * dim, dim), Weights.TokenEmbedding, tokens[i]);
+        }
+    }
+
+    // Runs the n <= MaxBatch positions whose input embeddings are in s.X; writes logits of the last `logitRows` (0, 1, or n).
+    private void ForwardChunk(int n, LlamaState s, KernelContext ctx, int logitRows)
     {
         LlamaConfig c = Config;
-        int n = tokens.Length, dim = c.Dim, pos0 = s.Position;
+        int dim = c.Dim, pos0 = s.Position;
         Span<float> x = s.X.AsSpan(0, n * dim);
-        for (int i = 0; i < n; i++) Dequantize.Row(x.Slice(i * dim, dim), Weights.TokenEmbedding, tokens[i]);
 
         RopeTable rope = _rope!;
         for (int l = 0; l < c.Layers; l++)
