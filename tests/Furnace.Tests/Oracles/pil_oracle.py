@@ -32,6 +32,9 @@ def size_dict(v, default_to_square):
 def clip_preprocess(im, cfg):
     # transformers image_processing_clip.py / image_processing_siglip.py (slow processors), written out.
     siglip = cfg.get("image_processor_type") == "SiglipImageProcessor"
+    clip_mean, clip_std = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]
+    cfg = {"image_mean": [0.5] * 3 if siglip else clip_mean, "image_std": [0.5] * 3 if siglip else clip_std,
+           "size": {"height": 224, "width": 224} if siglip else {"shortest_edge": 224}, "crop_size": 224, **cfg}
     if cfg.get("image_aspect_ratio") == "pad" or cfg.get("do_pad"):
         # LLaVA expand2square with background tuple(int(x * 255) for x in image_mean)
         w, h = im.size
