@@ -104,6 +104,8 @@ def main():
             im = Image.open(job["src"])
             if "mode" in job:
                 im = im.convert(job["mode"])
+            elif im.mode == "RGBA":
+                im = im.convert("RGB")
             kw = {}
             if "exif" in job:
                 exif = Image.Exif()

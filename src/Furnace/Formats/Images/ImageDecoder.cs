@@ -65,13 +65,14 @@ public static class ImageDecoder
         SKEncodedImageFormat format = codec.EncodedFormat;
         if (format is not (SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Png or SKEncodedImageFormat.Webp
             or SKEncodedImageFormat.Gif or SKEncodedImageFormat.Bmp))
-            throw new FurnaceFormatException(source, $"{format} images are not supported ({SupportedFormats})");
+            throw new FurnaceFormatException(source, $"{FormatName(format)} images are not supported ({SupportedFormats})");
 
+        string name = FormatName(format);
         int w = codec.Info.Width, h = codec.Info.Height;
-        if (w <= 0 || h <= 0) throw new FurnaceFormatException(source, $"{format} header gives an empty size {w}x{h}");
+        if (w <= 0 || h <= 0) throw new FurnaceFormatException(source, $"{name} header gives an empty size {w}x{h}");
         long pixels = (long)w * h;
         if (pixels > options.MaxPixels)
-            throw new FurnaceFormatException(source, $"{format} image is {w}x{h} = {pixels:N0} pixels, more than the limit of {options.MaxPixels:N0} (a decompression bomb?)");
+            throw new FurnaceFormatException(source, $"{name} image is {w}x{h} = {pixels:N0} pixels, more than the limit of {options.MaxPixels:N0} (a decompression bomb?)");
 
         // No colour space on the destination: Skia then converts no colours, like PIL.
         var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
@@ -91,11 +92,11 @@ public static class ImageDecoder
             case SKCodecResult.Success:
                 break;
             case SKCodecResult.IncompleteInput:
-                throw new FurnaceFormatException(source, $"{format} image is truncated ({bytes.Length:N0} bytes, {w}x{h} pixels announced)");
+                throw new FurnaceFormatException(source, $"{name} image is truncated ({bytes.Length:N0} bytes, {w}x{h} pixels announced)");
             case SKCodecResult.ErrorInInput:
-                throw new FurnaceFormatException(source, $"{format} image data is corrupt");
+                throw new FurnaceFormatException(source, $"{name} image data is corrupt");
             default:
-                throw new FurnaceFormatException(source, $"{format} image could not be decoded ({result})");
+                throw new FurnaceFormatException(source, $"{name} image could not be decoded ({result})");
         }
 
         var rgb = ToRgb(rgba, pixels, options.Alpha);
@@ -103,6 +104,21 @@ public static class ImageDecoder
         int origin = (int)codec.EncodedOrigin;
         return options.ApplyExifOrientation && origin is >= 2 and <= 8 ? ImageOrientation.Apply(image, origin) : image;
     }
+
+    private static string FormatName(SKEncodedImageFormat format) => format switch
+    {
+        SKEncodedImageFormat.Jpeg => "JPEG",
+        SKEncodedImageFormat.Png => "PNG",
+        SKEncodedImageFormat.Webp => "WebP",
+        SKEncodedImageFormat.Gif => "GIF",
+        SKEncodedImageFormat.Bmp => "BMP",
+        SKEncodedImageFormat.Ico => "ICO",
+        SKEncodedImageFormat.Wbmp => "WBMP",
+        SKEncodedImageFormat.Heif => "HEIF",
+        SKEncodedImageFormat.Avif => "AVIF",
+        SKEncodedImageFormat.Dng => "DNG",
+        _ => format.ToString(),
+    };
 
     private static byte[] ToRgb(byte[] rgba, long pixels, AlphaHandling alpha)
     {
