@@ -14,6 +14,7 @@ public static class Program
             LogitsCommand.Create(),
             ConvertCommand.Create(),
             BenchCommand.Create(),
+            PreprocessCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
