@@ -3,6 +3,8 @@
 // ImagingResampleVertical_8bpc): a horizontal pass over only the source rows the vertical pass will read,
 // then a vertical pass; an axis whose size does not change is skipped; each sum starts at 2^21 (rounding),
 // is shifted right by 22 and clamped to 0..255 — so the output matches PIL byte for byte.
+using System.Numerics;
+
 namespace Furnace.Formats.Images;
 
 public static class PilResampler
@@ -26,9 +28,11 @@ public static class PilResampler
             var horiz = ResampleCoefficients.Compute(src.Width, width, filter);
             int rows = vertical ? rowEnd - rowFirst : src.Height;
             int start = vertical ? rowFirst : 0;
-            var tmp = new byte[(long)rows * width * 3];
-            Horizontal(src.Pixels, src.Width, start, rows, tmp, width, horiz);
-            stage = new RgbImage(width, rows, tmp);
+            // The horizontal pass runs as the (vectorised) vertical pass on the transposed rows: the same sums.
+            byte[] t = Transpose(src.Pixels, src.Width, start, rows);
+            var tmpT = new byte[(long)width * rows * 3];
+            Vertical(t, rows, 0, tmpT, width, horiz);
+            stage = new RgbImage(width, rows, Transpose(tmpT, rows, 0, width));
             rowOffset = start;
         }
         if (!vertical) return stage;
@@ -37,57 +41,78 @@ public static class PilResampler
         return new RgbImage(stage.Width, height, dst);
     }
 
-    // src (rows ≥ firstRow + rows, srcWidth, 3) -> dst (rows, dstWidth, 3), rows taken from firstRow on.
-    private static void Horizontal(byte[] src, int srcWidth, int firstRow, int rows, byte[] dst, int dstWidth, ResampleCoefficients c)
+    // src rows [firstRow, firstRow + rows) of (.., width, 3) -> (width, rows, 3).
+    private static byte[] Transpose(byte[] src, int width, int firstRow, int rows)
+    {
+        var dst = new byte[(long)width * rows * 3];
+        const int block = 32;
+        for (int y0 = 0; y0 < rows; y0 += block)
+        {
+            int y1 = Math.Min(rows, y0 + block);
+            for (int x0 = 0; x0 < width; x0 += block)
+            {
+                int x1 = Math.Min(width, x0 + block);
+                for (int y = y0; y < y1; y++)
+                {
+                    int si = ((firstRow + y) * width + x0) * 3;
+                    for (int x = x0; x < x1; x++, si += 3)
+                    {
+                        int di = (x * rows + y) * 3;
+                        dst[di] = src[si];
+                        dst[di + 1] = src[si + 1];
+                        dst[di + 2] = src[si + 2];
+                    }
+                }
+            }
+        }
+        return dst;
+    }
+
+    // src (.., width, 3) -> dst (dstHeight, width, 3); c.First is in source rows, shifted by -rowOffset.
+    // Each output row is a weighted sum of whole source rows: Vector<byte> lanes widened to four Vector<int>
+    // accumulators (the same integer sums as PIL's per-pixel loop), then shifted, clamped and narrowed back.
+    private static void Vertical(byte[] src, int width, int rowOffset, byte[] dst, int dstHeight, ResampleCoefficients c)
     {
         const int half = 1 << (ResampleCoefficients.PrecisionBits - 1);
-        int ksize = c.KernelSize;
-        int[] weights = c.Weights, first = c.First, count = c.Count;
-        for (int y = 0; y < rows; y++)
+        int stride = width * 3, lanes = Vector<byte>.Count;
+        var zero = Vector<int>.Zero;
+        var max = new Vector<int>(255);
+        var rounding = new Vector<int>(half);
+        for (int yy = 0; yy < dstHeight; yy++)
         {
-            ReadOnlySpan<byte> row = src.AsSpan((firstRow + y) * srcWidth * 3, srcWidth * 3);
-            Span<byte> outRow = dst.AsSpan(y * dstWidth * 3, dstWidth * 3);
-            for (int xx = 0; xx < dstWidth; xx++)
+            ReadOnlySpan<int> k = c.Weights.AsSpan(yy * c.KernelSize, c.Count[yy]);
+            int rowBase = (c.First[yy] - rowOffset) * stride;
+            Span<byte> outRow = dst.AsSpan(yy * stride, stride);
+            int i = 0;
+            for (; i + lanes <= stride; i += lanes)
             {
-                ReadOnlySpan<int> k = weights.AsSpan(xx * ksize, count[xx]);
-                ReadOnlySpan<byte> px = row.Slice(first[xx] * 3, k.Length * 3);
-                int s0 = half, s1 = half, s2 = half;
-                for (int x = 0; x < k.Length; x++)
+                Vector<int> a0 = rounding, a1 = rounding, a2 = rounding, a3 = rounding;
+                for (int t = 0; t < k.Length; t++)
                 {
-                    int w = k[x];
-                    s0 += px[x * 3] * w;
-                    s1 += px[x * 3 + 1] * w;
-                    s2 += px[x * 3 + 2] * w;
+                    var v = new Vector<byte>(src.AsSpan(rowBase + t * stride + i, lanes));
+                    Vector.Widen(v, out Vector<ushort> lo, out Vector<ushort> hi);
+                    Vector.Widen(lo, out Vector<uint> p0, out Vector<uint> p1);
+                    Vector.Widen(hi, out Vector<uint> p2, out Vector<uint> p3);
+                    var w = new Vector<int>(k[t]);
+                    a0 += Vector.AsVectorInt32(p0) * w;
+                    a1 += Vector.AsVectorInt32(p1) * w;
+                    a2 += Vector.AsVectorInt32(p2) * w;
+                    a3 += Vector.AsVectorInt32(p3) * w;
                 }
-                outRow[xx * 3] = Clip8(s0);
-                outRow[xx * 3 + 1] = Clip8(s1);
-                outRow[xx * 3 + 2] = Clip8(s2);
+                Vector<uint> r0 = Clip(a0, zero, max), r1 = Clip(a1, zero, max), r2 = Clip(a2, zero, max), r3 = Clip(a3, zero, max);
+                Vector.Narrow(Vector.Narrow(r0, r1), Vector.Narrow(r2, r3)).CopyTo(outRow.Slice(i, lanes));
+            }
+            for (; i < stride; i++)
+            {
+                int sum = half;
+                for (int t = 0; t < k.Length; t++) sum += src[rowBase + t * stride + i] * k[t];
+                outRow[i] = Clip8(sum);
             }
         }
     }
 
-    // src (.., width, 3) -> dst (dstHeight, width, 3); c.First is in source rows, shifted by -rowOffset.
-    private static void Vertical(byte[] src, int width, int rowOffset, byte[] dst, int dstHeight, ResampleCoefficients c)
-    {
-        const int half = 1 << (ResampleCoefficients.PrecisionBits - 1);
-        int stride = width * 3;
-        var acc = new int[stride];
-        for (int yy = 0; yy < dstHeight; yy++)
-        {
-            ReadOnlySpan<int> k = c.Weights.AsSpan(yy * c.KernelSize, c.Count[yy]);
-            int ymin = c.First[yy] - rowOffset;
-            acc.AsSpan().Fill(half);
-            // Row by row: the same integer sums as PIL's per-pixel loop (integer addition is associative).
-            for (int y = 0; y < k.Length; y++)
-            {
-                int w = k[y];
-                ReadOnlySpan<byte> row = src.AsSpan((ymin + y) * stride, stride);
-                for (int i = 0; i < row.Length; i++) acc[i] += row[i] * w;
-            }
-            Span<byte> outRow = dst.AsSpan(yy * stride, stride);
-            for (int i = 0; i < stride; i++) outRow[i] = Clip8(acc[i]);
-        }
-    }
+    private static Vector<uint> Clip(Vector<int> sum, Vector<int> zero, Vector<int> max) =>
+        Vector.AsVectorUInt32(Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(sum, ResampleCoefficients.PrecisionBits), zero), max));
 
     private static byte Clip8(int sum)
     {
