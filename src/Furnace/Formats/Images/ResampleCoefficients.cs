@@ -1,5 +1,6 @@
 // The per-output-pixel convolution weights of one resize axis, in PIL's 8-bit fixed point.
-// Mirrors Pillow's libImaging/Resample.c (precompute_coeffs + normalize_coeffs_8bpc, unchanged from 9.x to 11.x):
+// Mirrors Pillow's libImaging/Resample.c (precompute_coeffs + normalize_coeffs_8bpc; read from Pillow main, verified
+// byte-exact against Debian 12's Pillow 9.4):
 // the filter support is widened by the downscale factor (antialiasing), taps are centred at
 // in0 + (i + 0.5)·scale, the window [xmin, xmax) is rounded with (int)(v + 0.5), weights are normalised to
 // sum 1 in double and then rounded half away from zero to PRECISION_BITS = 22 fractional bits.
