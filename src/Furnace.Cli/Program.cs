@@ -17,6 +17,7 @@ public static class Program
             ConvertCommand.Create(),
             BenchCommand.Create(),
             EvalCommand.Create(),
+            PreprocessCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -18,4 +18,8 @@ public static class SharedPaths
     public static string Fixtures(params string[] parts) => Path.Combine([Shared, "fixtures", .. parts]);
 
     public static string Data(params string[] parts) => Path.Combine([Shared, "data", .. parts]);
+
+    /// <summary>Real COCO photos (evaluation data: use for checks, never for training or tuning).</summary>
+    public static string[] CocoPhotos(string split = "val2017") =>
+        Directory.GetFiles(Path.Combine(Shared, "data", "coco-mini", split), "*.jpg").Order(StringComparer.Ordinal).ToArray();
 }
