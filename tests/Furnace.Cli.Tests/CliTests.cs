@@ -32,6 +32,44 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void ConvertHfDirectory_ThenGenerate_SameGreedyTextAsTheDirectory()
+    {
+        using var dir = new TempDir();
+        string hf = dir.File("tiny-hf"), gguf = dir.File("x.gguf");
+        var cfg = Furnace.Models.Llama.LlamaConfig.Preset("test-tiny");
+        Furnace.Models.Llama.RandomLlama.WriteHuggingFace(hf, cfg, Furnace.Tensors.DType.BF16, seed: 2);
+        Furnace.Tests.Support.HfTokenizerJson.WriteSynthetic(hf, cfg.VocabSize);
+
+        var c = FurnaceProcess.Run("convert", "--from", hf, "--to", gguf, "--type", "q8_0");
+        Assert.True(c.ExitCode == 0, c.Stderr);
+        int count = Furnace.Models.Llama.LlamaTensorNames.All(cfg).Count();
+        Assert.Contains($"tensor {count}/{count} output.weight", c.Stderr);
+        Assert.True(File.Exists(gguf));
+
+        string Generate(string model)
+        {
+            var r = FurnaceProcess.Run("generate", "-m", model, "--temperature", "0", "-n", "8", "--json", "-p", "hello");
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            using var doc = JsonDocument.Parse(r.Stdout);
+            Assert.Equal(8, doc.RootElement.GetProperty("generated_tokens").GetInt32());
+            return doc.RootElement.GetProperty("text").GetString()!;
+        }
+        string fromGguf = Generate(gguf), fromHf = Generate(hf);
+        Assert.NotEmpty(fromGguf);
+        Assert.Equal(fromHf, fromGguf);
+    }
+
+    [Fact]
+    public void ConvertHfDirectory_NotADirectoryOfAModel_OneLineError()
+    {
+        using var dir = new TempDir();
+        var r = FurnaceProcess.Run("convert", "--from", dir.Path, "--to", dir.File("x.gguf"), "--type", "f16");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"furnace: error: {dir.Path}: no config.json (not a Hugging Face model directory)", r.Stderr.Trim());
+        Assert.False(File.Exists(dir.File("x.gguf")));
+    }
+
+    [Fact]
     public void ConvertRandomThenLogits_TinyModel_PrintsJsonWithArgmax()
     {
         using var dir = new TempDir();

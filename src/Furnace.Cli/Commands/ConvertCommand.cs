@@ -35,6 +35,15 @@ internal static class ConvertCommand
             RandomLlama.WriteGguf(to, c, type, seed);
             return 0;
         }
-        return HfToGguf.Convert(from, to, type);
+        // a progress line per tensor, rewritten in place on a terminal
+        bool tty = !Console.IsErrorRedirected;
+        HfToGgufConverter.Convert(from, to, type, (i, n, name) =>
+        {
+            if (tty) Console.Error.Write($"\rtensor {i}/{n} {name}\u001b[K");
+            else Console.Error.WriteLine($"tensor {i}/{n} {name}");
+        });
+        if (tty) Console.Error.WriteLine();
+        Console.Error.WriteLine($"wrote {to} ({DTypes.Name(type)}, {new FileInfo(to).Length / 1e6:F1} MB)");
+        return 0;
     }
 }

@@ -57,123 +57,12 @@ public sealed class HfTokenizerJsonTests
         Assert.Contains("not found", e.Message);
     }
 
-    // The GGUF vocabulary written as the model's tokenizer.json would be.
-    internal static byte[] ToTokenizerJson(GgufFile f)
+    internal static byte[] ToTokenizerJson(GgufFile f) => HfTokenizerJson.FromGguf(f, f.GetString("tokenizer.ggml.pre") switch
     {
-        var tokens = f.GetArray<string>("tokenizer.ggml.tokens")!;
-        var types = f.GetArray<int>("tokenizer.ggml.token_type")!;
-        string model = f.GetString("tokenizer.ggml.model")!;
-        string? pre = f.GetString("tokenizer.ggml.pre");
-        bool spm = model == "llama";
-        var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = false }))
-        {
-            w.WriteStartObject();
-            w.WriteString("version", "1.0");
-            w.WriteStartArray("added_tokens");
-            for (int i = 0; i < tokens.Length; i++)
-            {
-                if (types[i] is not (2 or 3 or 4)) continue;
-                w.WriteStartObject();
-                w.WriteNumber("id", i);
-                w.WriteString("content", tokens[i]);
-                w.WriteBoolean("special", types[i] != 4);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            if (spm)
-            {
-                w.WriteStartObject("normalizer");
-                w.WriteString("type", "Sequence");
-                w.WriteStartArray("normalizers");
-                w.WriteRawValue("""{"type":"Prepend","prepend":"▁"}""");
-                w.WriteRawValue("""{"type":"Replace","pattern":{"String":" "},"content":"▁"}""");
-                w.WriteEndArray();
-                w.WriteEndObject();
-                w.WriteNull("pre_tokenizer");
-            }
-            else
-            {
-                w.WriteNull("normalizer");
-                w.WriteStartObject("pre_tokenizer");
-                w.WriteString("type", "Sequence");
-                w.WriteStartArray("pretokenizers");
-                string[] splits = pre switch
-                {
-                    "deepseek-llm" => ["[\r\n]", DeepSeekLetters(), "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+$", "[一-龥ࠀ-一가-퟿]+", "\\p{N}+"],
-                    "deepseek-coder" => ["[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"],
-                    _ => [],
-                };
-                foreach (var r in splits)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("type", "Split");
-                    w.WriteStartObject("pattern");
-                    w.WriteString("Regex", r);
-                    w.WriteEndObject();
-                    w.WriteString("behavior", "Isolated");
-                    w.WriteBoolean("invert", false);
-                    w.WriteEndObject();
-                }
-                w.WriteStartObject();
-                w.WriteString("type", "ByteLevel");
-                w.WriteBoolean("add_prefix_space", false);
-                w.WriteBoolean("use_regex", splits.Length == 0);
-                w.WriteEndObject();
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-            w.WriteStartObject("decoder");
-            if (spm)
-            {
-                w.WriteString("type", "Sequence");
-                w.WriteStartArray("decoders");
-                w.WriteRawValue("""{"type":"Replace","pattern":{"String":"▁"},"content":" "}""");
-                w.WriteRawValue("""{"type":"ByteFallback"}""");
-                w.WriteRawValue("""{"type":"Fuse"}""");
-                w.WriteRawValue("""{"type":"Strip","content":" ","start":1,"stop":0}""");
-                w.WriteEndArray();
-            }
-            else w.WriteString("type", "ByteLevel");
-            w.WriteEndObject();
-            w.WriteStartObject("model");
-            w.WriteString("type", "BPE");
-            if (spm)
-            {
-                w.WriteBoolean("byte_fallback", true);
-                w.WriteBoolean("fuse_unk", true);
-                w.WriteString("unk_token", "<unk>");
-            }
-            w.WriteStartObject("vocab");
-            for (int i = 0; i < tokens.Length; i++) w.WriteNumber(tokens[i], i);
-            w.WriteEndObject();
-            w.WriteStartArray("merges");
-            foreach (var m in spm ? MergesFromScores(tokens, f.GetArray<float>("tokenizer.ggml.scores")!) : f.GetArray<string>("tokenizer.ggml.merges")!) w.WriteStringValue(m);
-            w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        return ms.ToArray();
-    }
-
-    // HF's SentencePieceExtractor: pieces by descending score; for each, every split into two vocabulary pieces,
-    // ordered by the ids of the two halves.
-    private static IEnumerable<string> MergesFromScores(string[] tokens, float[] scores)
-    {
-        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < tokens.Length; i++) ids.TryAdd(tokens[i], i);
-        foreach (int piece in Enumerable.Range(0, tokens.Length).OrderByDescending(i => scores[i]).ThenBy(i => i))
-        {
-            string t = tokens[piece];
-            var local = new List<(int L, int R, string M)>();
-            for (int k = 1; k < t.Length; k++)
-            {
-                if (char.IsLowSurrogate(t[k])) continue;
-                if (ids.TryGetValue(t[..k], out int l) && ids.TryGetValue(t[k..], out int r)) local.Add((l, r, t[..k] + " " + t[k..]));
-            }
-            foreach (var m in local.OrderBy(x => x.L).ThenBy(x => x.R)) yield return m.M;
-        }
-    }
+        "deepseek-llm" => ["[\r\n]", DeepSeekLetters(), "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+$", "[一-龥ࠀ-一가-퟿]+", "\\p{N}+"],
+        "deepseek-coder" => ["[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"],
+        _ => [],
+    });
 
     // the same cased-letter class as llama.cpp's deepseek-llm regex, written from codepoints
     private static string DeepSeekLetters() => "\\s?[" + LlamaCppPresets.DeepSeekCasedLetters + "]+";

@@ -25,6 +25,7 @@ internal sealed class BpeModel
     private readonly int _vocabSize;
     private readonly int[] _byteTokens;
     private readonly int _unk;
+    private readonly List<(string Left, string Right)> _mergeList;
 
     public BpeModel(IReadOnlyList<string> vocab, SpanStringMap vocabIds, IEnumerable<(string Left, string Right)> merges,
         bool byteEncoded, bool ignoreMerges, BpeFallback fallback, int unk, bool fuseUnk = false)
@@ -41,8 +42,9 @@ internal sealed class BpeModel
             return nextId++;
         }
         _merges = [];
+        _mergeList = [.. merges];
         int rank = 0;
-        foreach (var (l, r) in merges)
+        foreach (var (l, r) in _mergeList)
         {
             long key = ((long)PieceId(l) << 32) | (uint)PieceId(r);
             // the first occurrence of a pair wins, as in a map filled with emplace
@@ -67,6 +69,9 @@ internal sealed class BpeModel
     public bool FuseUnk { get; }
 
     public int MergeCount => _merges.Count;
+
+    /// <summary>The merges in rank order, as given (for writing the vocabulary back out).</summary>
+    public IReadOnlyList<(string Left, string Right)> Merges => _mergeList;
 
     private struct Symbol
     {

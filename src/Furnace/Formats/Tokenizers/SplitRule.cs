@@ -79,6 +79,8 @@ internal sealed class SplitRule
 
     public SplitBehavior Behavior { get; }
 
+    public bool Invert => _invert;
+
     private static readonly string[] Categories = [@"\p{N}", @"\p{L}", @"\p{P}", @"\p{M}", @"\p{S}", @"\p{Lu}", @"\p{Ll}", @"\p{Lt}", @"\p{Lm}", @"\p{Lo}"];
 
     private static bool UsesCategories(string pattern)

@@ -37,6 +37,12 @@ public sealed class Tokenizer
 
     public static Tokenizer FromHuggingFace(string tokenizerJsonPath) => HfTokenizerLoader.Load(tokenizerJsonPath);
 
+    /// <summary>
+    /// The vocabulary as GGUF tokenizer.* metadata that llama.cpp loads (see GgufVocabWriter); padded with unused
+    /// "[PAD{id}]" tokens up to <paramref name="vocabSize"/> when the model's embedding has more rows.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, GgufValue>> ToGgufMetadata(int? vocabSize = null) => GgufVocabWriter.Metadata(_p, vocabSize);
+
     public int VocabSize => _p.Tokens.Length;
 
     public int? BosId => _p.Bos;
