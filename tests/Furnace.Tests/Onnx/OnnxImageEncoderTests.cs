@@ -187,6 +187,7 @@ public sealed class OnnxImageEncoderTests
         {
             (two, new(two)),                                                       // two inputs, none named
             (two, new(two) { InputName = "c" }),                                   // no such input
+            (two, new(two) { InputName = "b" }),                                   // "a" would be left unfed
             (pool, new(pool) { OutputName = "nothing" }),                          // no such value
             (id, new(id)),                                                         // (1, 3, 2, 3) is not pooled
             (pool, new(pool) { Normalization = new() { Mean = [1, 2] } }),         // wrong mean length
@@ -199,8 +200,8 @@ public sealed class OnnxImageEncoderTests
             var e = Assert.ThrowsAny<FurnaceException>(() => new OnnxImageEncoder(config));
             AssertOneLineNaming(e, path);
         }
-        using var named = new OnnxImageEncoder(new OnnxEncoderConfig(two) { InputName = "b", OutputKind = OnnxOutputKind.Grid });
-        Assert.Equal((16, 3), (named.TokenCount, named.FeatureDim));
+        using var named = new OnnxImageEncoder(new OnnxEncoderConfig(id) { InputName = "map", OutputKind = OnnxOutputKind.Grid });
+        Assert.Equal((6, 3), (named.TokenCount, named.FeatureDim));
     }
 
     private static void AssertOneLineNaming(Exception e, string path)

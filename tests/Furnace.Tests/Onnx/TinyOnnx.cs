@@ -43,7 +43,7 @@ internal static class TinyOnnx
         [("map", [1, 3, 2, 3])],
         [("out", [1, 3, 2, 3])]);
 
-    /// <summary>Two image-shaped inputs added: no single image input to pick.</summary>
+    /// <summary>Two image-shaped inputs added: the encoder feeds only one.</summary>
     public static byte[] TwoInputs() => Model(
         [new("Add", ["a", "b"], ["sum"])],
         [("a", [1, 3, 4, 4]), ("b", [1, 3, 4, 4])],

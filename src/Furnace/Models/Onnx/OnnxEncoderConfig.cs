@@ -4,7 +4,7 @@ namespace Furnace.Models.Onnx;
 
 public sealed record OnnxEncoderConfig(string ModelPath)
 {
-    /// <summary>The image input; null picks the graph's only input.</summary>
+    /// <summary>The image input, checked against the graph when set; the graph must need no other input.</summary>
     public string? InputName { get; init; }
 
     /// <summary>

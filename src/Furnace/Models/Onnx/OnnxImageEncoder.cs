@@ -191,17 +191,15 @@ public sealed class OnnxImageEncoder : IDisposable
         }
     }
 
+    // The encoder feeds one tensor, so the graph must need exactly one (ONNX Runtime already leaves
+    // out IR < 4 inputs that have initializers, i.e. weights).
     private string PickInput(string path, string? wanted)
     {
         var names = _session.InputMetadata.Keys.ToArray();
-        if (wanted is not null)
-        {
-            if (!_session.InputMetadata.ContainsKey(wanted))
-                throw new FurnaceFormatException(path, $"has no input '{wanted}' (inputs: {string.Join(", ", names)})");
-            return wanted;
-        }
+        if (wanted is not null && !_session.InputMetadata.ContainsKey(wanted))
+            throw new FurnaceFormatException(path, $"has no input '{wanted}' (inputs: {string.Join(", ", names)})");
         if (names.Length != 1)
-            throw new FurnaceFormatException(path, $"has {names.Length} inputs ({string.Join(", ", names)}); set InputName to the image one");
+            throw new FurnaceFormatException(path, $"needs {names.Length} inputs ({string.Join(", ", names)}); the encoder feeds only the image");
         return names[0];
     }
 
