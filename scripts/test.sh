@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 /usr/bin/python3 -c "import numpy" 2>/dev/null || need_apt+=(python3-numpy)
 /usr/bin/python3 -c "import PIL" 2>/dev/null || need_apt+=(python3-pil)
+/usr/bin/python3 -c "import torch" 2>/dev/null || need_apt+=(python3-torch)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

@@ -40,4 +40,41 @@ public sealed class AttentionTests
         Attention.Causal(b, q, k, v, 0, t, nHead, nHead, hd, ctx);
         Assert.Equal(a.AsSpan(0, 2 * nHead * hd).ToArray(), b.AsSpan(0, 2 * nHead * hd).ToArray());
     }
+
+    [Theory]
+    [InlineData(1, 1, 1, 8, 1)]     // a single token sees only itself
+    [InlineData(1, 5, 4, 16, 2)]    // ViT-like: CLS + 4 patches
+    [InlineData(3, 17, 4, 13, 2)]   // batch of 3 images, head dim off the SIMD width
+    [InlineData(2, 50, 12, 64, 3)]  // ViT-B/32 shape, 3 threads
+    public void Bidirectional_RandomQkv_MatchesNaiveReference(int batch, int seqLen, int nHead, int hd, int threads)
+    {
+        int n = batch * seqLen * nHead * hd;
+        float[] q = Reference.Random(n, 11 + seqLen, 2f);
+        float[] k = Reference.Random(n, 12 + seqLen, 2f);
+        float[] v = Reference.Random(n, 13 + seqLen);
+        var o = new float[n];
+        using var ctx = new KernelContext(threads);
+        Attention.Bidirectional(o, q, k, v, batch, seqLen, nHead, hd, ctx);
+        double[] expect = Reference.BidirectionalAttention(q, k, v, batch, seqLen, nHead, hd);
+        for (int i = 0; i < o.Length; i++) Assert.True(Math.Abs(o[i] - expect[i]) <= 1e-5, $"o[{i}] = {o[i]}, expected {expect[i]}");
+    }
+
+    [Fact]
+    public void Bidirectional_SequencesOfABatch_DoNotSeeEachOther()
+    {
+        const int seqLen = 4, nHead = 2, hd = 8, n = 2 * seqLen * nHead * hd;
+        float[] q = Reference.Random(n, 21), k = Reference.Random(n, 22), v = Reference.Random(n, 23);
+        using var ctx = new KernelContext(2);
+        var a = new float[n];
+        Attention.Bidirectional(a, q, k, v, 2, seqLen, nHead, hd, ctx);
+        for (int j = n / 2; j < n; j++) { k[j] += 10; v[j] -= 10; }
+        var b = new float[n];
+        Attention.Bidirectional(b, q, k, v, 2, seqLen, nHead, hd, ctx);
+        Assert.Equal(a.AsSpan(0, n / 2).ToArray(), b.AsSpan(0, n / 2).ToArray());
+        // and the first token of a sequence does see the last one (no causal mask)
+        Array.Copy(a, b, n);
+        k[seqLen * nHead * hd - 1] += 5;
+        Attention.Bidirectional(b, q, k, v, 2, seqLen, nHead, hd, ctx);
+        Assert.NotEqual(a[0..(nHead * hd)], b[0..(nHead * hd)]);
+    }
 }

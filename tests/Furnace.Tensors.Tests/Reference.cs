@@ -117,4 +117,30 @@ internal static class Reference
         }
         return o;
     }
+
+    // ViT attention without a mask: each sequence of seqLen rows attends to itself only, in double
+    public static double[] BidirectionalAttention(float[] q, float[] k, float[] v, int batch, int seqLen, int nHead, int hd)
+    {
+        int dim = nHead * hd;
+        var o = new double[batch * seqLen * dim];
+        var s = new double[seqLen];
+        for (int b = 0; b < batch; b++)
+        for (int i = 0; i < seqLen; i++)
+        for (int h = 0; h < nHead; h++)
+        {
+            int row = b * seqLen + i;
+            double max = double.NegativeInfinity, sum = 0;
+            for (int p = 0; p < seqLen; p++)
+            {
+                double d = 0;
+                for (int j = 0; j < hd; j++) d += (double)q[row * dim + h * hd + j] * k[(b * seqLen + p) * dim + h * hd + j];
+                s[p] = d / Math.Sqrt(hd);
+                max = Math.Max(max, s[p]);
+            }
+            for (int p = 0; p < seqLen; p++) { s[p] = Math.Exp(s[p] - max); sum += s[p]; }
+            for (int p = 0; p < seqLen; p++)
+                for (int j = 0; j < hd; j++) o[row * dim + h * hd + j] += s[p] / sum * v[(b * seqLen + p) * dim + h * hd + j];
+        }
+        return o;
+    }
 }

@@ -6,7 +6,7 @@ using System.Runtime.CompilerServices;
 
 namespace Furnace.Tensors;
 
-public static unsafe class Attention
+public static unsafe partial class Attention
 {
     // output (t, nHead*hd) = softmax(q k^T / sqrt(hd) + causal) v
     // q (t, nHead*hd); kCache, vCache (>= startPos+t, nKvHead*hd)

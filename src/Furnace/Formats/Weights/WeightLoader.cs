@@ -49,4 +49,27 @@ public sealed class WeightLoader
     }
 
     public float[]? OptionalVector(string name, int n) => Contains(name) ? Vector(name, n) : null;
+
+    /// <summary>A tensor of any rank (a scalar when shape is empty) decoded to float, row-major.</summary>
+    public float[] Floats(string name, params long[] shape)
+    {
+        TensorEntry e = Get(name, shape);
+        if (e.ElementCount > int.MaxValue) throw new FurnaceFormatException(_source.Path, $"tensor '{Key(name)}' {e.ShapeText} is too large to read as floats");
+        return e.File.ReadFloats(e.Offset, (int)e.ElementCount, e.Type);
+    }
+
+    /// <summary>
+    /// A tensor of rank >= 2 used in place as the matrix (shape[0], product of the rest): a Conv2d kernel
+    /// (out, in, kh, kw) becomes (out, in*kh*kw), the layout im2col rows are built in.
+    /// </summary>
+    public WeightMatrix FlattenedMatrix(string name, params long[] shape)
+    {
+        if (shape.Length < 2) throw new ArgumentException("a flattened matrix needs a shape of rank >= 2", nameof(shape));
+        TensorEntry e = Get(name, shape);
+        long cols = e.ElementCount / shape[0];
+        if (cols > int.MaxValue || shape[0] > int.MaxValue) throw new FurnaceFormatException(_source.Path, $"tensor '{Key(name)}' {e.ShapeText} is too large for a matrix");
+        if (cols % DTypes.BlockSize(e.Type) != 0)
+            throw new FurnaceFormatException(_source.Path, $"tensor '{Key(name)}' row length {cols} is not a multiple of the {DTypes.Name(e.Type)} block size");
+        return e.File.Matrix(e.Offset, (int)shape[0], (int)cols, e.Type);
+    }
 }

@@ -1,0 +1,93 @@
+// The CLIP transformer encoder (transformers modeling_clip.py CLIPEncoder / CLIPEncoderLayer), pre-norm:
+//   x += out_proj(attn(q_proj(ln1(x)), k_proj(ln1(x)), v_proj(ln1(x))))      scale head_dim^-0.5
+//   x += fc2(act(fc1(ln2(x))))
+// Vision attends bidirectionally within each image; text is causal (CLIP's causal_attention_mask). Every
+// projection is one GEMM over all tokens of the batch; row-wise norms and activations run on the kernel threads.
+using Furnace.Tensors;
+
+namespace Furnace.Models.Clip;
+
+internal static class ClipEncoder
+{
+    // s.X (batch*seqLen, d) in and out: hidden_states[first] -> hidden_states[first + count]
+    public static void Run(ClipEncoderLayerWeights[] layers, int first, int count, ClipEncoderState s, int batch, int seqLen,
+        bool causal, int heads, float eps, ClipActivation act, KernelContext ctx)
+    {
+        if (causal && batch != 1) throw new ArgumentException("causal attention runs one sequence at a time");
+        int n = batch * seqLen;
+        int d = layers[0].Wq.Cols, ffn = layers[0].Fc1.Rows;
+        Span<float> x = s.X.AsSpan(0, n * d);
+        Span<float> q = s.Q.AsSpan(0, n * d), k = s.K.AsSpan(0, n * d), v = s.V.AsSpan(0, n * d);
+        Span<float> att = s.AttnOut.AsSpan(0, n * d), proj = s.Proj.AsSpan(0, n * d);
+        Span<float> xn = s.XNorm.AsSpan(0, n * d), h = s.Hidden.AsSpan(0, n * ffn);
+        for (int l = first; l < first + count; l++)
+        {
+            ClipEncoderLayerWeights w = layers[l];
+            LayerNormRows(s.XNorm, s.X, n, d, w.Norm1Weight, w.Norm1Bias, eps, ctx);
+            MatMul.Forward(q, xn, n, w.Wq, ctx);
+            MatMul.Forward(k, xn, n, w.Wk, ctx);
+            MatMul.Forward(v, xn, n, w.Wv, ctx);
+            AddBias(q, w.Bq, n);
+            AddBias(k, w.Bk, n);
+            AddBias(v, w.Bv, n);
+            if (causal) Attention.Causal(att, q, k, v, 0, n, heads, heads, d / heads, ctx);
+            else Attention.Bidirectional(att, q, k, v, batch, seqLen, heads, d / heads, ctx);
+            MatMul.Forward(proj, att, n, w.Wo, ctx);
+            AddBias(proj, w.Bo, n);
+            Ops.Add(x, proj);
+
+            LayerNormRows(s.XNorm, s.X, n, d, w.Norm2Weight, w.Norm2Bias, eps, ctx);
+            MatMul.Forward(h, xn, n, w.Fc1, ctx);
+            var actJob = new BiasActivationJob { H = s.Hidden, Bias = w.Fc1Bias, Cols = ffn, Act = act };
+            ctx.Run(ref actJob, n);
+            MatMul.Forward(proj, h, n, w.Fc2, ctx);
+            AddBias(proj, w.Fc2Bias, n);
+            Ops.Add(x, proj);
+        }
+    }
+
+    // y rows [0, n) = LayerNorm(x rows), each of d values; y may be x
+    public static void LayerNormRows(float[] y, float[] x, int n, int d, float[] weight, float[] bias, float eps, KernelContext ctx)
+    {
+        var job = new LayerNormJob { Y = y, X = x, W = weight, B = bias, Dim = d, Eps = eps };
+        ctx.Run(ref job, n);
+    }
+
+    // y (n, len(b)) += b per row
+    public static void AddBias(Span<float> y, float[] b, int n)
+    {
+        for (int i = 0; i < n; i++) Ops.Add(y.Slice(i * b.Length, b.Length), b);
+    }
+
+    private struct LayerNormJob : IParallelJob
+    {
+        public float[] Y, X, W, B;
+        public int Dim;
+        public float Eps;
+
+        public readonly void Execute(int start, int end, int thread)
+        {
+            for (int r = start; r < end; r++) Ops.LayerNorm(Y.AsSpan(r * Dim, Dim), X.AsSpan(r * Dim, Dim), W, B, Eps);
+        }
+    }
+
+    // h rows = act(h + bias)
+    private struct BiasActivationJob : IParallelJob
+    {
+        public float[] H, Bias;
+        public int Cols;
+        public ClipActivation Act;
+
+        public readonly void Execute(int start, int end, int thread)
+        {
+            for (int r = start; r < end; r++) Ops.Add(H.AsSpan(r * Cols, Cols), Bias);
+            Span<float> rows = H.AsSpan(start * Cols, (end - start) * Cols);
+            switch (Act)
+            {
+                case ClipActivation.QuickGelu: Ops.QuickGelu(rows); break;
+                case ClipActivation.GeluErf: Ops.GeluErf(rows); break;
+                default: Ops.GeluTanh(rows); break;
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+// The CLIP vision tower forward (transformers modeling_clip.py CLIPVisionTransformer, CLIPVisionEmbeddings and
+// CLIPModel.get_image_features; Radford et al. 2021, ViT of Dosovitskiy et al. 2020):
+//   patches = Conv2d(pixels, stride = kernel = patch, no bias)      as im2col (B*P, C*p*p) @ W^T (d, C*p*p)
+//   x = [class_embedding; patches] + position_embedding             (B, 1+P, d)
+//   hidden_states[0] = pre_layrnorm(x); hidden_states[i] = encoder layer i-1 of it (bidirectional attention)
+//   pooled = post_layernorm(hidden_states[L][:, 0]);  image_embeds = visual_projection(pooled)   (no bias)
+// A batch of images runs as one sequence of GEMMs over all their tokens. The tower keeps one ClipEncoderState,
+// grown to the largest batch seen, so it serves one calling thread at a time (as a KernelContext does).
+using Furnace.Formats.SafeTensors;
+using Furnace.Formats.Weights;
+using Furnace.Tensors;
+
+namespace Furnace.Models.Clip;
+
+public sealed class ClipVisionTower : IDisposable
+{
+    private readonly ITensorSource? _owned;
+    private ClipEncoderState? _state;
+
+    public ClipVisionTower(ClipVisionConfig config, ClipVisionWeights weights, ITensorSource? owned = null)
+    {
+        Config = config;
+        Weights = weights;
+        _owned = owned;
+    }
+
+    public ClipVisionConfig Config { get; }
+
+    public ClipVisionWeights Weights { get; }
+
+    /// <summary>Width of EncodeImage's output (projection_dim); null when the checkpoint has no visual_projection.</summary>
+    public int? EmbeddingDim => Weights.Projection?.Rows;
+
+    /// <summary>Loads the vision tower (and visual_projection when the config has one) of an HF CLIP directory.</summary>
+    public static ClipVisionTower Load(string dir)
+    {
+        ClipConfig c = ClipConfig.FromHuggingFace(dir);
+        ITensorSource source = SafeTensorsCheckpoint.Open(dir);
+        try
+        {
+            var weights = ClipVisionWeights.Load(new WeightLoader(source), c.Vision, c.Architecture == ClipArchitecture.VisionModel ? null : c.ProjectionDim);
+            return new ClipVisionTower(c.Vision, weights, source);
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => _owned?.Dispose();
+
+    /// <summary>Image embeddings (images, projection_dim) as get_image_features returns them (not normalized).</summary>
+    /// <param name="pixels">(images, C, H, W) preprocessed pixels, H = W = image_size, row-major.</param>
+    public float[] EncodeImages(ReadOnlySpan<float> pixels, int images, KernelContext ctx)
+    {
+        WeightMatrix projection = Weights.Projection ?? throw new FurnaceException("this CLIP vision checkpoint has no visual_projection (CLIPVisionModel); use PooledOutput or HiddenStates");
+        float[] pooled = PooledOutput(pixels, images, ctx);
+        var embeds = new float[images * projection.Rows];
+        MatMul.Forward(embeds, pooled, images, projection, ctx);
+        return embeds;
+    }
+
+    /// <summary>The embedding (projection_dim,) of one image (C, H, W).</summary>
+    public float[] EncodeImage(ReadOnlySpan<float> pixels, KernelContext ctx) => EncodeImages(pixels, 1, ctx);
+
+    /// <summary>pooler_output (images, d): post_layernorm of the last layer's CLS token.</summary>
+    public float[] PooledOutput(ReadOnlySpan<float> pixels, int images, KernelContext ctx)
+    {
+        ClipVisionConfig c = Config;
+        int d = c.HiddenSize, seq = c.Positions;
+        ClipEncoderState s = Run(pixels, images, c.Layers, ctx);
+        var pooled = new float[images * d];
+        for (int b = 0; b < images; b++)
+            Ops.LayerNorm(pooled.AsSpan(b * d, d), s.X.AsSpan(b * seq * d, d), Weights.PostNormWeight, Weights.PostNormBias, c.LayerNormEps);
+        return pooled;
+    }
+
+    /// <summary>
+    /// hidden_states[layer] of transformers' output_hidden_states, (images, tokens, d): index 0 is the embedding
+    /// after pre_layrnorm, index i the output of encoder layer i-1, L the last_hidden_state (no post_layernorm).
+    /// Negative layers count from the end as Python does: -1 is L, -2 the input of the last layer (LLaVA's
+    /// vision_feature_layer). Default drops CLS (tokens = patches), Full keeps it (tokens = 1 + patches).
+    /// Only the layers up to the one asked for are computed.
+    /// </summary>
+    public float[] HiddenStates(ReadOnlySpan<float> pixels, int images, int layer, VisionFeatureStrategy strategy, KernelContext ctx)
+    {
+        ClipVisionConfig c = Config;
+        int index = layer < 0 ? c.Layers + 1 + layer : layer;
+        if (index < 0 || index > c.Layers)
+            throw new FurnaceException($"vision feature layer {layer} is outside the {c.Layers + 1} hidden states [-{c.Layers + 1}, {c.Layers}]");
+        int d = c.HiddenSize, seq = c.Positions, skip = strategy == VisionFeatureStrategy.Default ? 1 : 0, keep = seq - skip;
+        ClipEncoderState s = Run(pixels, images, index, ctx);
+        var result = new float[(long)images * keep * d];
+        for (int b = 0; b < images; b++)
+            s.X.AsSpan((b * seq + skip) * d, keep * d).CopyTo(result.AsSpan(b * keep * d, keep * d));
+        return result;
+    }
+
+    // Embeddings + pre_layrnorm + the first `layers` encoder layers; the state's X holds hidden_states[layers].
+    private ClipEncoderState Run(ReadOnlySpan<float> pixels, int images, int layers, KernelContext ctx)
+    {
+        ClipVisionConfig c = Config;
+        if (images < 1) throw new FurnaceException($"image count {images} must be positive");
+        long expected = (long)images * c.NumChannels * c.ImageSize * c.ImageSize;
+        if (pixels.Length != expected)
+            throw new FurnaceException($"pixels hold {pixels.Length} values, expected {images} x {c.NumChannels} x {c.ImageSize} x {c.ImageSize} = {expected}");
+        int seq = c.Positions, tokens = images * seq;
+        ClipEncoderState s = StateFor(tokens, images);
+        Embed(pixels, images, s, ctx);
+        ClipEncoder.LayerNormRows(s.X, s.X, tokens, c.HiddenSize, Weights.PreNormWeight, Weights.PreNormBias, c.LayerNormEps, ctx);
+        if (layers > 0)
+            ClipEncoder.Run(Weights.Layers, 0, layers, s, images, seq, causal: false, c.Heads, c.LayerNormEps, c.Activation, ctx);
+        return s;
+    }
+
+    // s.X (images*(1+P), d) = [class; conv(pixels)] + position embeddings
+    private void Embed(ReadOnlySpan<float> pixels, int images, ClipEncoderState s, KernelContext ctx)
+    {
+        ClipVisionConfig c = Config;
+        int p = c.PatchSize, g = c.GridSize, img = c.ImageSize, d = c.HiddenSize, cols = c.PatchValues, seq = c.Positions;
+        // im2col: row (b, py, px), column (ch, ky, kx) = pixels[b, ch, py*p + ky, px*p + kx], the Conv2d weight's order
+        Span<float> patches = s.Im2Col.AsSpan(0, images * c.Patches * cols);
+        for (int b = 0; b < images; b++)
+        for (int py = 0; py < g; py++)
+        for (int px = 0; px < g; px++)
+        {
+            Span<float> row = patches.Slice(((b * g + py) * g + px) * cols, cols);
+            for (int ch = 0; ch < c.NumChannels; ch++)
+            for (int ky = 0; ky < p; ky++)
+            {
+                int src = ((b * c.NumChannels + ch) * img + py * p + ky) * img + px * p;
+                pixels.Slice(src, p).CopyTo(row.Slice((ch * p + ky) * p, p));
+            }
+        }
+        Span<float> embedded = s.Proj.AsSpan(0, images * c.Patches * d);
+        MatMul.Forward(embedded, patches, images * c.Patches, Weights.PatchEmbedding, ctx);
+
+        ReadOnlySpan<float> pos = Weights.PositionEmbedding;
+        for (int b = 0; b < images; b++)
+        {
+            Span<float> x = s.X.AsSpan(b * seq * d, seq * d);
+            Weights.ClassEmbedding.CopyTo(x);
+            embedded.Slice(b * c.Patches * d, c.Patches * d).CopyTo(x.Slice(d));
+            Ops.Add(x, pos);
+        }
+    }
+
+    private ClipEncoderState StateFor(int tokens, int images)
+    {
+        if (_state == null || _state.MaxTokens < tokens)
+            _state = new ClipEncoderState(Config.HiddenSize, Config.IntermediateSize, tokens, images * Config.Patches * Config.PatchValues);
+        return _state;
+    }
+}

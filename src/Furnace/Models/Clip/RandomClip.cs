@@ -1,0 +1,61 @@
+// Seeded random-weight CLIP checkpoints in the real Hugging Face layout (config.json + model.safetensors with
+// transformers' key names, position_ids buffers and the logit_scale scalar): for oracle tests on tiny shapes and
+// benchmarks at real shapes. Every tensor is a pure function of (seed, name).
+using Furnace.Formats.SafeTensors;
+using Furnace.IO;
+using Furnace.Tensors;
+
+namespace Furnace.Models.Clip;
+
+public static class RandomClip
+{
+    /// <summary>
+    /// Values of the named tensor: layer-norm weights near 1, biases ~U(-0.1, 0.1), embeddings ~U(-0.5, 0.5),
+    /// matrices ~U(-a, a) with a = sqrt(3/fan_in)·0.5; logit_scale = logit_scale_init_value.
+    /// </summary>
+    public static float[] Tensor(ClipConfig c, string name, int seed)
+    {
+        var t = ClipTensorNames.All(c).FirstOrDefault(x => x.Name == name) ?? throw new ArgumentException($"no tensor '{name}' in this config");
+        if (name == "logit_scale") return [c.LogitScaleInit];
+        long n = t.Shape.Aggregate(1L, (a, b) => a * b);
+        var v = new float[n];
+        bool norm = name.Contains("norm", StringComparison.Ordinal) && name.EndsWith(".weight", StringComparison.Ordinal);
+        bool bias = name.EndsWith(".bias", StringComparison.Ordinal);
+        bool embedding = name.Contains("embedding", StringComparison.Ordinal) && !name.Contains("patch_embedding", StringComparison.Ordinal);
+        long fanIn = t.Shape.Length > 1 ? n / t.Shape[0] : 1;
+        float a = norm ? 0.2f : bias ? 0.1f : embedding ? 0.5f : 0.5f * MathF.Sqrt(3f / fanIn);
+        ulong state = Hash(seed, name);
+        for (long i = 0; i < n; i++)
+        {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            float u = (state >> 40) * (1f / (1 << 24)) * 2f - 1f; // [-1, 1)
+            v[i] = (norm ? 1f : 0f) + a * u;
+        }
+        return v;
+    }
+
+    /// <summary>Writes config.json and model.safetensors; matrices (rank >= 2) in type, the rest F32.</summary>
+    public static void WriteHuggingFace(string dir, ClipConfig c, int seed, DType type = DType.F32)
+    {
+        Directory.CreateDirectory(dir);
+        AtomicFile.Write(Path.Combine(dir, "config.json"), s => s.Write(c.ToHfConfigJson()));
+        var w = new SafeTensorsWriter().AddMetadata("format", "pt");
+        foreach (var t in ClipTensorNames.All(c)) w.Add(t.Name, t.Shape, Tensor(c, t.Name, seed), t.Shape.Length >= 2 ? type : DType.F32);
+        foreach (var t in ClipTensorNames.PositionIds(c))
+        {
+            var bytes = new byte[t.Shape[1] * sizeof(long)];
+            for (int i = 0; i < t.Shape[1]; i++) BitConverter.TryWriteBytes(bytes.AsSpan(i * sizeof(long)), (long)i);
+            w.AddRaw(t.Name, "I64", t.Shape, bytes);
+        }
+        w.Write(Path.Combine(dir, SafeTensorsCheckpoint.SingleFileName));
+    }
+
+    private static ulong Hash(int seed, string s)
+    {
+        ulong h = 1469598103934665603UL ^ (ulong)(uint)seed;
+        foreach (char ch in s) h = (h ^ ch) * 1099511628211UL;
+        return h == 0 ? 1 : h;
+    }
+}
