@@ -6,6 +6,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Furnace.Formats.Weights;
+using Furnace.IO;
 using Furnace.Tensors;
 
 namespace Furnace.Formats.Gguf;
@@ -51,31 +52,7 @@ public sealed class GgufFile : ITensorSource
 
     public string? Architecture => GetString("general.architecture");
 
-    public static GgufFile Open(string path)
-    {
-        MappedFile map;
-        try
-        {
-            map = MappedFile.Open(path);
-        }
-        catch (FileNotFoundException)
-        {
-            throw new FurnaceException($"{path}: file not found");
-        }
-        catch (UnauthorizedAccessException)
-        {
-            throw new FurnaceException($"{path}: permission denied");
-        }
-        try
-        {
-            return Parse(map);
-        }
-        catch
-        {
-            map.Dispose();
-            throw;
-        }
-    }
+    public static GgufFile Open(string path) => MappedInput.Parse(path, Parse);
 
     /// <summary>True if the file starts with the GGUF magic.</summary>
     public static bool HasMagic(string path)

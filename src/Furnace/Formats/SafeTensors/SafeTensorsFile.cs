@@ -10,6 +10,7 @@ using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Unicode;
 using Furnace.Formats.Weights;
+using Furnace.IO;
 using Furnace.Tensors;
 
 namespace Furnace.Formats.SafeTensors;
@@ -47,31 +48,7 @@ public sealed class SafeTensorsFile : ITensorSource
     /// <summary>Every tensor of the header, supported dtype or not, in data order.</summary>
     public IReadOnlyList<SafeTensorInfo> Tensors { get; }
 
-    public static SafeTensorsFile Open(string path)
-    {
-        MappedFile map;
-        try
-        {
-            map = MappedFile.Open(path);
-        }
-        catch (FileNotFoundException)
-        {
-            throw new FurnaceException($"{path}: file not found");
-        }
-        catch (UnauthorizedAccessException)
-        {
-            throw new FurnaceException($"{path}: permission denied");
-        }
-        try
-        {
-            return Parse(map);
-        }
-        catch
-        {
-            map.Dispose();
-            throw;
-        }
-    }
+    public static SafeTensorsFile Open(string path) => MappedInput.Parse(path, Parse);
 
     public SafeTensorInfo? FindInfo(string name) => _byName.GetValueOrDefault(name);
 
