@@ -18,22 +18,12 @@ public static class RandomClip
         var t = ClipTensorNames.All(c).FirstOrDefault(x => x.Name == name) ?? throw new ArgumentException($"no tensor '{name}' in this config");
         if (name == "logit_scale") return [c.LogitScaleInit];
         long n = t.Shape.Aggregate(1L, (a, b) => a * b);
-        var v = new float[n];
         bool norm = name.Contains("norm", StringComparison.Ordinal) && name.EndsWith(".weight", StringComparison.Ordinal);
         bool bias = name.EndsWith(".bias", StringComparison.Ordinal);
         bool embedding = name.Contains("embedding", StringComparison.Ordinal) && !name.Contains("patch_embedding", StringComparison.Ordinal);
         long fanIn = t.Shape.Length > 1 ? n / t.Shape[0] : 1;
         float a = norm ? 0.2f : bias ? 0.1f : embedding ? 0.5f : 0.5f * MathF.Sqrt(3f / fanIn);
-        ulong state = Hash(seed, name);
-        for (long i = 0; i < n; i++)
-        {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            float u = (state >> 40) * (1f / (1 << 24)) * 2f - 1f; // [-1, 1)
-            v[i] = (norm ? 1f : 0f) + a * u;
-        }
-        return v;
+        return SeededUniform.Values(n, seed, name, norm ? 1f : 0f, a);
     }
 
     /// <summary>Writes config.json and model.safetensors; matrices (rank >= 2) in type, the rest F32.</summary>
@@ -52,10 +42,4 @@ public static class RandomClip
         w.Write(Path.Combine(dir, SafeTensorsCheckpoint.SingleFileName));
     }
 
-    private static ulong Hash(int seed, string s)
-    {
-        ulong h = 1469598103934665603UL ^ (ulong)(uint)seed;
-        foreach (char ch in s) h = (h ^ ch) * 1099511628211UL;
-        return h == 0 ? 1 : h;
-    }
 }

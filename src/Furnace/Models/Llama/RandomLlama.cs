@@ -16,21 +16,11 @@ public static class RandomLlama
         var t = LlamaTensorNames.All(c).FirstOrDefault(x => x.Hf == hfName)
             ?? throw new ArgumentException($"no tensor '{hfName}' in this config");
         long n = t.Shape.Aggregate(1L, (a, b) => a * b);
-        var v = new float[n];
-        ulong state = Hash(seed, hfName);
         bool norm = hfName.EndsWith("norm.weight", StringComparison.Ordinal);
         bool bias = hfName.EndsWith(".bias", StringComparison.Ordinal);
         float a = norm ? 0.2f : bias ? 0.1f : 0.5f * MathF.Sqrt(3f / t.Shape[^1]);
         if (hfName == "model.embed_tokens.weight") a = 1f;
-        for (long i = 0; i < n; i++)
-        {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            float u = (state >> 40) * (1f / (1 << 24)) * 2f - 1f; // [-1, 1)
-            v[i] = (norm ? 1f : 0f) + a * u;
-        }
-        return v;
+        return SeededUniform.Values(n, seed, hfName, norm ? 1f : 0f, a);
     }
 
     public static void WriteGguf(string path, LlamaConfig c, DType type, int seed) =>
@@ -76,12 +66,6 @@ public static class RandomLlama
         });
     }
 
-    private static ulong Hash(int seed, string s)
-    {
-        ulong h = 1469598103934665603UL ^ (ulong)(uint)seed;
-        foreach (char ch in s) h = (h ^ ch) * 1099511628211UL;
-        return h == 0 ? 1 : h;
-    }
 
     /// <summary>
     /// A SentencePiece-style (tokenizer.ggml.model = llama) vocabulary of the given size: unk/bos/eos, the 256
