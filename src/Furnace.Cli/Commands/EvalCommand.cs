@@ -1,6 +1,7 @@
 // `furnace eval`: scores predicted captions against references the way coco-caption does (BLEU-1..4, ROUGE-L,
 // CIDEr-D), prints them and writes an eval report; `--compare` puts several reports side by side as one markdown
-// table. Captioning with a model (`--model`, filling the report's latency/throughput/memory fields) will be a third
+// table. With --clip, CLIPScore and RefCLIPScore (Hessel et al. 2021) are added from a CLIP checkpoint and the
+// references' images. Captioning with a model (`--model`, filling the report's latency/throughput/memory fields) will be a third
 // mode beside these two.
 using System.CommandLine;
 using System.Globalization;
@@ -20,10 +21,15 @@ internal static class EvalCommand
         Captions are PTB-tokenized as coco-caption does unless --pretokenized. Only images with a prediction
         are scored; each of them must have references.
 
+        --clip MODEL_DIR adds CLIPScore and RefCLIPScore (clipscore.py: w = 2.5, "A photo depicts " prefix,
+        raw captions) from a Hugging Face CLIPModel directory (weights, tokenizer, preprocessor_config.json);
+        the references must then be a dataset with images (COCO JSON, JSONL or a folder).
+
         Examples:
           furnace eval --predictions results.json --references captions_val2017.json
           furnace eval -p results.json -r captions.jsonl --out run1.json --variant "q8_0, 2 threads"
           furnace eval -p fakecap.json -r fakecap.json --pretokenized
+          furnace eval -p results.json -r coco-mini/captions.json --clip clip-vit-base-patch32 --threads 2
           furnace eval --compare run1.json run2.json run3.json
         """;
 
@@ -34,6 +40,8 @@ internal static class EvalCommand
         var pretokenized = new Option<bool>("--pretokenized") { Description = "Captions are already coco-tokenized (lowercase, punctuation removed): skip the PTB tokenizer" };
         var output = new Option<string>("--out", "-o") { Description = "Write the eval report (JSON: corpus and per-image scores) to this file" };
         var variant = new Option<string>("--variant") { Description = "Label of this run in the report (shown by --compare)" };
+        var clip = new Option<string>("--clip") { Description = "Also score CLIPScore and RefCLIPScore with this CLIP model directory (references must be a dataset with images)" };
+        var threads = Cli.ThreadsOption();
         var compare = new Option<string[]>("--compare")
         {
             Description = "Compare eval reports side by side (markdown table) instead of scoring",
@@ -47,6 +55,8 @@ internal static class EvalCommand
             pretokenized,
             output,
             variant,
+            clip,
+            threads,
             compare,
         };
         cmd.SetAction(r => Cli.Run(() =>
@@ -55,18 +65,18 @@ internal static class EvalCommand
             string? pred = r.GetValue(predictions), refs = r.GetValue(references);
             if (reports is { Length: > 0 })
             {
-                if (pred is not null || refs is not null || r.GetValue(output) is not null || r.GetValue(pretokenized) || r.GetValue(variant) is not null)
-                    throw new FurnaceException("--compare reads eval reports; it cannot be combined with --predictions, --references, --pretokenized, --out or --variant");
+                if (pred is not null || refs is not null || r.GetValue(output) is not null || r.GetValue(pretokenized) || r.GetValue(variant) is not null || r.GetValue(clip) is not null)
+                    throw new FurnaceException("--compare reads eval reports; it cannot be combined with --predictions, --references, --pretokenized, --out, --variant or --clip");
                 return Compare(reports);
             }
             if (pred is null || refs is null)
                 throw new FurnaceException("--predictions and --references are both required (or --compare REPORT.json...)");
-            return Score(pred, refs, r.GetValue(pretokenized), r.GetValue(output), r.GetValue(variant));
+            return Score(pred, refs, r.GetValue(pretokenized), r.GetValue(output), r.GetValue(variant), r.GetValue(clip), Cli.CheckThreads(r.GetValue(threads)));
         }));
         return cmd;
     }
 
-    private static int Score(string predictionsPath, string referencesPath, bool pretokenized, string? outPath, string? variant)
+    private static int Score(string predictionsPath, string referencesPath, bool pretokenized, string? outPath, string? variant, string? clipDir, int threads)
     {
         var predictions = PredictionFile.Read(predictionsPath);
         var references = ReferenceFile.Read(referencesPath);
@@ -84,12 +94,15 @@ internal static class EvalCommand
             References = Path.GetFullPath(referencesPath),
             Pretokenized = pretokenized,
         };
+        if (clipDir is not null) report = report.WithClipScores(ScoreClip(clipDir, referencesPath, evaluation.ImageIds, predictions, threads));
 
         Console.WriteLine($"scored {report.Images} images ({references.Count} in the references){(pretokenized ? ", pretokenized" : "")}");
         Console.WriteLine();
         Console.WriteLine("| metric  | score |");
         Console.WriteLine("|---------|------:|");
         foreach (var (name, value) in MetricRows(report.Scores)) Console.WriteLine($"| {name,-7} | {F3(value)} |");
+        if (report.Scores.ClipScore is double cs) Console.WriteLine($"| {"CLIPScore",-7} | {F3(cs)} |");
+        if (report.Scores.RefClipScore is double rcs) Console.WriteLine($"| {"RefCLIPScore",-7} | {F3(rcs)} |");
         if (outPath is not null)
         {
             report.Write(outPath);
@@ -97,6 +110,22 @@ internal static class EvalCommand
             Console.WriteLine($"wrote {outPath}");
         }
         return 0;
+    }
+
+    // clipscore.py scores the raw captions (no PTB tokenization) and reads each image's file
+    private static ClipScoreResult ScoreClip(string clipDir, string referencesPath, IReadOnlyList<string> ids, IReadOnlyDictionary<string, string> predictions, int threads)
+    {
+        if (!Directory.Exists(referencesPath) && !referencesPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && !referencesPath.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+            throw new FurnaceException($"--clip: {referencesPath} must be a dataset with images (COCO captions JSON, JSONL or a folder)");
+        if (referencesPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(referencesPath) && File.ReadAllText(referencesPath).TrimStart().StartsWith('['))
+            throw new FurnaceException($"--clip: {referencesPath} lists captions without images; CLIPScore needs a dataset with images (COCO captions JSON, JSONL or a folder)");
+        var dataset = Furnace.Data.CaptionDataset.Load(referencesPath, requireImages: true);
+        var items = ids.Select(id => dataset[id]).ToArray();
+        using var model = Furnace.Models.Clip.ClipModel.Load(clipDir);
+        var preprocessor = Furnace.Formats.Images.ImagePreprocessor.Load(clipDir);
+        using var ctx = new Furnace.Tensors.KernelContext(threads);
+        return ClipScore.Compute(model, preprocessor, items.Select(i => i.ImagePath).ToArray(), ids.Select(id => predictions[id]).ToArray(),
+            items.Select(i => i.Captions).ToArray(), ctx);
     }
 
     private static IEnumerable<(string Name, double Value)> MetricRows(EvalScores s) =>

@@ -1,4 +1,5 @@
-// One image of an eval report: the prediction as given and its scores (cocoEval.evalImgs entries, plus the caption).
+// One image of an eval report: the prediction as given and its scores (cocoEval.evalImgs entries, plus the caption;
+// CLIPScore/RefCLIPScore only when computed).
 using System.Text.Json.Serialization;
 
 namespace Furnace.Evaluation;
@@ -11,4 +12,6 @@ public sealed record EvalImageScores(
     [property: JsonPropertyName("Bleu_3")] double Bleu3,
     [property: JsonPropertyName("Bleu_4")] double Bleu4,
     [property: JsonPropertyName("ROUGE_L")] double RougeL,
-    [property: JsonPropertyName("CIDEr")] double CiderD);
+    [property: JsonPropertyName("CIDEr")] double CiderD,
+    [property: JsonPropertyName("CLIPScore")] double? ClipScore = null,
+    [property: JsonPropertyName("RefCLIPScore")] double? RefClipScore = null);

@@ -78,6 +78,24 @@ public sealed record EvalReport
         };
     }
 
+    /// <summary>This report with CLIPScore (and RefCLIPScore when computed) added; per-image scores are in
+    /// <see cref="PerImage"/>'s order.</summary>
+    public EvalReport WithClipScores(ClipScoreResult clip)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        if (PerImage is not null && PerImage.Count != clip.ClipScore.PerImage.Count)
+            throw new ArgumentException($"{clip.ClipScore.PerImage.Count} CLIPScores for {PerImage.Count} images");
+        return this with
+        {
+            Scores = Scores with { ClipScore = clip.ClipScore.Corpus, RefClipScore = clip.RefClipScore?.Corpus },
+            PerImage = PerImage?.Select((s, i) => s with
+            {
+                ClipScore = clip.ClipScore.PerImage[i],
+                RefClipScore = clip.RefClipScore?.PerImage[i],
+            }).ToArray(),
+        };
+    }
+
     public static EvalReport Read(string path)
     {
         byte[] json = JsonInput.ReadAllBytes(path);

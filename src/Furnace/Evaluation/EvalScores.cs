@@ -1,4 +1,5 @@
-// The corpus scores of an eval report, under coco-caption's names (cocoEval.eval's keys).
+// The corpus scores of an eval report, under coco-caption's names (cocoEval.eval's keys), plus the optional
+// model-based scores (CLIPScore/RefCLIPScore under clipscore.py's names), absent from the JSON when not computed.
 using System.Text.Json.Serialization;
 
 namespace Furnace.Evaluation;
@@ -9,7 +10,9 @@ public sealed record EvalScores(
     [property: JsonPropertyName("Bleu_3")] double Bleu3,
     [property: JsonPropertyName("Bleu_4")] double Bleu4,
     [property: JsonPropertyName("ROUGE_L")] double RougeL,
-    [property: JsonPropertyName("CIDEr")] double CiderD)
+    [property: JsonPropertyName("CIDEr")] double CiderD,
+    [property: JsonPropertyName("CLIPScore")] double? ClipScore = null,
+    [property: JsonPropertyName("RefCLIPScore")] double? RefClipScore = null)
 {
     public static EvalScores From(CaptionScores s) => new(s.Bleu1, s.Bleu2, s.Bleu3, s.Bleu4, s.RougeL, s.CiderD);
 }
