@@ -18,6 +18,10 @@ public static class Program
             BenchCommand.Create(),
             EvalCommand.Create(),
             PreprocessCommand.Create(),
+            CaptionCommand.Create(),
+            AskCommand.Create(),
+            EmbedCommand.Create(),
+            SimilarityCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

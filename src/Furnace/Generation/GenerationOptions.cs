@@ -25,6 +25,9 @@ public sealed record GenerationOptions
 /// <summary>Why generation ended: "stop" (end-of-generation token or stop string) or "length" (max tokens or context full).</summary>
 public sealed record GenerationResult(string Text, int PromptTokens, int GeneratedTokens, string FinishReason, TimeSpan PrefillTime, TimeSpan DecodeTime)
 {
+    /// <summary>The generated token ids, end-of-generation token included when one ended the stream.</summary>
+    public IReadOnlyList<int> TokenIds { get; init; } = [];
+
     public double PrefillTokensPerSecond => PromptTokens / Math.Max(PrefillTime.TotalSeconds, 1e-9);
 
     public double DecodeTokensPerSecond => GeneratedTokens / Math.Max(DecodeTime.TotalSeconds, 1e-9);

@@ -50,31 +50,66 @@ public sealed class Generator
     /// <summary>Text pieces as they become complete UTF-8 (and clear of stop strings).</summary>
     public IEnumerable<string> Stream(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellation = default)
     {
-        options.Validated();
         if (prompt.Count == 0) throw new FurnaceException("the prompt is empty");
-        if (prompt.Count >= _contextLength)
-            throw new FurnaceException($"the prompt has {prompt.Count} tokens, which leaves no room in the context of {_contextLength} tokens");
+        int[] ids = prompt is int[] arr ? arr : prompt.ToArray();
+        return Run(ids.Length, ids, (state, ctx) => _model.Forward(ids, state, ctx), options, cancellation);
+    }
+
+    /// <summary>
+    /// As Stream, from a prompt given as input embeddings (positions, dim): how a vision-language model starts, with
+    /// projected image features spliced between token embeddings. history holds the prompt's token ids that the
+    /// repetition penalty may see (image positions have none).
+    /// </summary>
+    public IEnumerable<string> StreamEmbeddings(float[] embeddings, IReadOnlyList<int> history, GenerationOptions options, CancellationToken cancellation = default)
+    {
+        int dim = _model.Config.Dim;
+        if (embeddings.Length == 0) throw new FurnaceException("the prompt is empty");
+        if (embeddings.Length % dim != 0) throw new ArgumentException($"embeddings hold {embeddings.Length} floats, not a multiple of dim {dim}");
+        return Run(embeddings.Length / dim, history is int[] arr ? arr : history.ToArray(), (state, ctx) => _model.ForwardEmbeddings(embeddings, state, ctx), options, cancellation);
+    }
+
+    public GenerationResult GenerateEmbeddings(float[] embeddings, IReadOnlyList<int> history, GenerationOptions options, CancellationToken cancellation = default)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (string piece in StreamEmbeddings(embeddings, history, options, cancellation)) text.Append(piece);
+        return LastResult! with { Text = text.ToString() };
+    }
+
+    private IEnumerable<string> Run(int promptLength, int[] promptHistory, Action<LlamaState, KernelContext> prefill, GenerationOptions options, CancellationToken cancellation)
+    {
+        options.Validated();
+        if (promptLength >= _contextLength)
+            throw new FurnaceException($"the prompt has {promptLength} tokens, which leaves no room in the context of {_contextLength} tokens");
+        return RunValidated(promptLength, promptHistory, prefill, options, cancellation);
+    }
+
+    private IEnumerable<string> RunValidated(int promptLength, int[] promptHistory, Action<LlamaState, KernelContext> prefill, GenerationOptions options, CancellationToken cancellation)
+    {
         int vocab = _model.Config.VocabSize;
-        var state = _model.NewState(Math.Min(_contextLength, prompt.Count + options.MaxTokens), maxBatch: Math.Min(64, prompt.Count));
+        var state = _model.NewState(Math.Min(_contextLength, promptLength + options.MaxTokens), maxBatch: Math.Min(64, promptLength));
         var sampler = new Sampler(vocab, options.Sampling);
         var decoder = new Utf8StreamDecoder(_tokenizer);
         var stops = new StopStringFilter(options.Stop);
-        var history = new int[state.ContextLength];
-        for (int i = 0; i < prompt.Count; i++) history[i] = prompt[i];
-        int len = prompt.Count, generated = 0;
+        // sampler history: the prompt's known ids, then the generated ones
+        var history = new int[promptHistory.Length + options.MaxTokens];
+        promptHistory.CopyTo(history, 0);
+        int len = promptHistory.Length, position = promptLength, generated = 0;
+        var produced = new List<int>();
         string finish = "length";
 
         var sw = Stopwatch.StartNew();
-        _model.Forward(prompt is int[] arr ? arr : prompt.ToArray(), state, _ctx);
-        TimeSpan prefill = sw.Elapsed;
+        prefill(state, _ctx);
+        TimeSpan prefillTime = sw.Elapsed;
         sw.Restart();
         int[] one = new int[1];
-        while (generated < options.MaxTokens && len < state.ContextLength)
+        while (generated < options.MaxTokens && position < state.ContextLength)
         {
             cancellation.ThrowIfCancellationRequested();
             int next = sampler.Sample(state.Logits.AsSpan(0, vocab), history.AsSpan(0, len));
             history[len++] = next;
+            position++;
             generated++;
+            produced.Add(next);
             if (!options.IgnoreEos && _tokenizer.IsEndOfGeneration(next))
             {
                 finish = "stop";
@@ -87,7 +122,7 @@ public sealed class Generator
                 finish = "stop";
                 break;
             }
-            if (generated < options.MaxTokens && len < state.ContextLength)
+            if (generated < options.MaxTokens && position < state.ContextLength)
             {
                 one[0] = next;
                 _model.Forward(one, state, _ctx);
@@ -98,6 +133,6 @@ public sealed class Generator
             string tail = stops.Push(decoder.Flush()) + stops.Flush();
             if (tail.Length > 0) yield return tail;
         }
-        LastResult = new GenerationResult("", prompt.Count, generated, finish, prefill, sw.Elapsed);
+        LastResult = new GenerationResult("", promptLength, generated, finish, prefillTime, sw.Elapsed) { TokenIds = produced };
     }
 }

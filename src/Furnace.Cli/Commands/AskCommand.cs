@@ -1,0 +1,70 @@
+// `furnace ask IMAGE QUESTION`: answers a question about an image with a LLaVA-style model, streamed to stdout. The
+// question may place <image> itself; otherwise "<image>\n" is put before it.
+using System.CommandLine;
+using System.Text.Json;
+using Furnace.Formats.Images;
+using Furnace.Generation;
+using Furnace.Models.Vlm;
+using Furnace.Tensors;
+
+namespace Furnace.Cli.Commands;
+
+internal static class AskCommand
+{
+    public static Command Create()
+    {
+        var image = new Argument<string>("image") { Description = "Image file or data: URL" };
+        var question = new Argument<string>("question") { Description = "The question (may hold one <image> placeholder)" };
+        var vlm = new VlmOptions();
+        var system = new Option<string?>("--system") { Description = "System message" };
+        var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Most tokens to generate", DefaultValueFactory = _ => 256 };
+        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy", DefaultValueFactory = _ => 0f };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0x5EEDUL };
+        var threads = Cli.ThreadsOption();
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (image, question, answer, tokens, ms)" };
+        var cmd = new Command("ask", "Answer a question about an image.\n\nExamples:\n  furnace ask cat.jpg \"What is the cat doing?\" --model ./llava-1.5-7b-hf")
+        {
+            image, question, system, maxTokens, temperature, seed, threads, json,
+        };
+        foreach (var o in vlm.All) cmd.Add(o);
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            string q = r.GetValue(question)!;
+            if (string.IsNullOrWhiteSpace(q)) throw new FurnaceException("the question is empty");
+            if (!q.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal)) q = LlavaModel.ImagePlaceholder + "\n" + q;
+            var options = new GenerationOptions
+            {
+                MaxTokens = r.GetValue(maxTokens),
+                Sampling = new SamplingOptions { Temperature = r.GetValue(temperature), Seed = r.GetValue(seed) },
+            }.Validated();
+            int threadCount = Cli.CheckThreads(r.GetValue(threads));
+            string path = r.GetValue(image)!;
+            using LlavaModel model = vlm.Open(r);
+            RgbImage img = VlmCli.LoadImage(path);
+            using var ctx = new KernelContext(threadCount);
+            LlavaPrompt prompt = model.BuildPrompt(model.RenderChat(q, r.GetValue(system)), [img], ctx);
+            var gen = model.NewGenerator(ctx, Math.Min(model.Decoder.Config.MaxPositions, Math.Max(4096, prompt.Positions + options.MaxTokens)));
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            if (r.GetValue(json))
+            {
+                GenerationResult res = gen.GenerateEmbeddings(prompt.Embeddings, prompt.TextIds, options);
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["image"] = VlmCli.Label(path), ["question"] = r.GetValue(question)!, ["answer"] = res.Text.Trim(),
+                    ["prompt_tokens"] = res.PromptTokens, ["tokens"] = res.GeneratedTokens, ["finish_reason"] = res.FinishReason, ["ms"] = sw.ElapsedMilliseconds,
+                }, Cli.Json));
+                return 0;
+            }
+            foreach (string piece in gen.StreamEmbeddings(prompt.Embeddings, prompt.TextIds, options))
+            {
+                Console.Write(piece);
+                Console.Out.Flush();
+            }
+            Console.WriteLine();
+            var last = gen.LastResult!;
+            Console.Error.WriteLine($"[{last.PromptTokens} prompt positions, {last.GeneratedTokens} generated at {last.DecodeTokensPerSecond:F1} tok/s, finish: {last.FinishReason}]");
+            return 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,70 @@
+// Shared plumbing of the vision verbs (caption, ask, embed): the model options (a LLaVA directory, or a decoder
+// composed with --vision and --projector), opening vision encoders (CLIP directory or ONNX model) and decoding images.
+using System.CommandLine;
+using Furnace.Formats.Images;
+using Furnace.Models.Onnx;
+using Furnace.Models.Projectors;
+using Furnace.Models.Vlm;
+
+namespace Furnace.Cli.Commands;
+
+internal sealed class VlmOptions
+{
+    public Option<string?> Model { get; } = new("--model", "-m")
+    {
+        Description = "A LLaVA directory (HF LlavaForConditionalGeneration), or with --vision and --projector the decoder (.gguf file or HF directory)",
+    };
+
+    public Option<string?> Vision { get; } = new("--vision")
+    {
+        Description = "Compose: the vision encoder, a CLIP directory or an .onnx image encoder (or a directory with ResNet18.onnx)",
+    };
+
+    public Option<string?> Projector { get; } = new("--projector")
+    {
+        Description = "Compose: projector weights (.safetensors: multi_modal_projector.linear_1/2.* or mm_projector.0/2.*)",
+    };
+
+    public Option<string?> ProjectorType { get; } = new("--projector-type")
+    {
+        Description = "Compose: linear or mlp2x_gelu (default: from the weights)",
+    };
+
+    public IEnumerable<Option> All => [Model, Vision, Projector, ProjectorType];
+
+    public LlavaModel Open(ParseResult r)
+    {
+        string? model = r.GetValue(Model);
+        string? vision = r.GetValue(Vision), projector = r.GetValue(Projector), kind = r.GetValue(ProjectorType);
+        if (string.IsNullOrEmpty(model))
+            throw new FurnaceException("--model is required for now (no default vision-language model is embedded yet): pass a LLaVA directory, or a decoder with --vision and --projector");
+        if (vision == null && projector == null)
+        {
+            if (kind != null) throw new FurnaceException("--projector-type needs --vision and --projector");
+            if (!Directory.Exists(model)) throw new FurnaceException($"{model}: not a LLaVA model directory (to use a decoder file, add --vision and --projector)");
+            return LlavaModel.Load(model);
+        }
+        if (vision == null || projector == null) throw new FurnaceException("composing a model needs both --vision and --projector");
+        return LlavaModel.Compose(VlmCli.OpenEncoder(vision), projector, kind == null ? null : Furnace.Models.Projectors.Projector.ParseKind(kind), model);
+    }
+}
+
+internal static class VlmCli
+{
+    /// <summary>A CLIP directory (layer -2 hidden states, CLS dropped), an .onnx file, or a directory holding ResNet18.onnx (7x7 grid).</summary>
+    public static IVisionEncoder OpenEncoder(string path)
+    {
+        if (File.Exists(path))
+        {
+            if (!path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) throw new FurnaceException($"{path}: a vision encoder is a CLIP directory or an .onnx file");
+            return new OnnxVisionEncoder(new OnnxImageEncoder(new OnnxEncoderConfig(path) { OutputKind = OnnxOutputKind.Grid }));
+        }
+        if (!Directory.Exists(path)) throw new FurnaceException($"{path}: no such vision encoder (a CLIP directory or an .onnx file)");
+        if (File.Exists(Path.Combine(path, ResNet18.ModelFile))) return new OnnxVisionEncoder(ResNet18.Open(path, OnnxOutputKind.Grid));
+        return ClipVisionEncoder.Load(path);
+    }
+
+    public static RgbImage LoadImage(string path) => DataUrl.IsDataUrl(path) ? ImageDecoder.DecodeDataUrl(path) : ImageDecoder.Load(path);
+
+    public static string Label(string path) => DataUrl.IsDataUrl(path) ? "data URL" : path;
+}

@@ -1,0 +1,234 @@
+// A LLaVA-style vision-language model (Liu et al. 2023, "Visual Instruction Tuning"; transformers
+// modeling_llava.py LlavaForConditionalGeneration): vision encoder -> feature select -> projector -> features spliced
+// at the <image> placeholders into the decoder's input embeddings -> the decoder generates.
+// Loads one HF directory (vision_tower.*, multi_modal_projector.*, language_model.* in the safetensors, with
+// tokenizer.json and preprocessor_config.json), or composes parts: any IVisionEncoder, a projector safetensors file
+// and a decoder (GGUF file or HF directory).
+using Furnace.Formats.ChatTemplates;
+using Furnace.Formats.Images;
+using Furnace.Formats.SafeTensors;
+using Furnace.Formats.Tokenizers;
+using Furnace.Formats.Weights;
+using Furnace.Generation;
+using Furnace.Models.Clip;
+using Furnace.Models.Llama;
+using Furnace.Models.Projectors;
+using Furnace.Tensors;
+
+namespace Furnace.Models.Vlm;
+
+public sealed class LlavaModel : IDisposable
+{
+    public const string ImagePlaceholder = "<image>";
+
+    private readonly IDisposable[] _owned;
+
+    public LlavaModel(IVisionEncoder vision, Projector projector, LlamaModel decoder, Tokenizer tokenizer, ChatTemplate? template,
+        int imageTokenIndex, string source, params IDisposable[] owned)
+    {
+        if (projector.InDim != vision.FeatureDim)
+            throw new FurnaceException($"{source}: the projector takes {projector.InDim}-d features but the vision encoder gives {vision.FeatureDim}-d");
+        if (projector.OutDim != decoder.Config.Dim)
+            throw new FurnaceException($"{source}: the projector gives {projector.OutDim}-d rows but the decoder's hidden size is {decoder.Config.Dim}");
+        if (tokenizer.VocabSize > decoder.Config.VocabSize)
+            throw new FurnaceException($"{source}: the tokenizer has {tokenizer.VocabSize} tokens but the decoder only {decoder.Config.VocabSize}");
+        Vision = vision;
+        Projector = projector;
+        Decoder = decoder;
+        Tokenizer = tokenizer;
+        Template = template;
+        ImageTokenIndex = imageTokenIndex;
+        Source = source;
+        _owned = owned;
+    }
+
+    public IVisionEncoder Vision { get; }
+
+    public Projector Projector { get; }
+
+    public LlamaModel Decoder { get; }
+
+    public Tokenizer Tokenizer { get; }
+
+    /// <summary>The decoder's recognised chat template; null uses LLaVA-1.5's "USER: ... ASSISTANT:" format.</summary>
+    public ChatTemplate? Template { get; }
+
+    /// <summary>The id written at image slots of InputIds (config.json image_token_index).</summary>
+    public int ImageTokenIndex { get; }
+
+    public string Source { get; }
+
+    public int TokensPerImage => Vision.TokensPerImage;
+
+    /// <summary>A LLaVA directory (config.json with model_type llava), or a decoder path when vision and projector are given.</summary>
+    public static LlavaModel Load(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new FurnaceException($"{dir}: not a LLaVA model directory");
+        LlavaConfig c = LlavaConfig.FromHuggingFace(dir);
+        string tj = Path.Combine(dir, "tokenizer.json");
+        if (!File.Exists(tj)) throw new FurnaceException($"{dir}: no tokenizer.json");
+        Tokenizer tokenizer = Tokenizer.FromHuggingFace(tj);
+        ITensorSource source = SafeTensorsCheckpoint.Open(dir);
+        try
+        {
+            var vb = new WeightLoader(source);
+            if (!vb.Contains("language_model.model.embed_tokens.weight") && vb.Contains("model.language_model.embed_tokens.weight"))
+                throw new FurnaceException($"{dir}: the transformers >= 4.52 key layout (model.language_model.*) is not supported yet; save with the language_model.model.* layout");
+            var tower = new ClipVisionTower(c.Vision, ClipVisionWeights.Load(vb.Prefix("vision_tower"), c.Vision, null));
+            var vision = new ClipVisionEncoder(tower, ClipVisionEncoder.PreprocessorFor(dir, c.Vision.ImageSize), c.VisionFeatureLayer, c.FeatureStrategy);
+            var projector = Projector.Load(vb.Prefix("multi_modal_projector"), c.Projector, c.Vision.HiddenSize, c.Text.Dim);
+            var weights = LlamaWeights.Load(vb.Prefix("language_model"), c.Text, CheckpointNaming.HuggingFace);
+            var decoder = new LlamaModel(c.Text, weights, RopeStyle.HalfSplit);
+            return new LlavaModel(vision, projector, decoder, tokenizer, ChatTemplate.Detect(tokenizer.ChatTemplateSource), c.ImageTokenIndex, dir, source);
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Composition from parts: a vision encoder (owned), a projector safetensors file (keys multi_modal_projector.linear_1/2.*,
+    /// [model.]mm_projector.0/2.* or bare linear_1/2.*; kind null infers it from the presence of the second layer)
+    /// and a decoder (GGUF file or HF directory, with its tokenizer).
+    /// </summary>
+    public static LlavaModel Compose(IVisionEncoder vision, string projectorPath, ProjectorKind? kind, string decoderPath)
+    {
+        LanguageModel? lm = null;
+        ITensorSource? projSource = null;
+        try
+        {
+            if (!File.Exists(projectorPath)) throw new FurnaceException($"{projectorPath}: no such projector file (a .safetensors file)");
+            projSource = SafeTensorsCheckpoint.Open(projectorPath);
+            var root = new WeightLoader(projSource);
+            string? prefix = new[] { "multi_modal_projector", "model.mm_projector", "mm_projector", "" }
+                .FirstOrDefault(p => root.Contains(Join(p, "linear_1.weight")) || root.Contains(Join(p, "0.weight")));
+            if (prefix == null)
+                throw new FurnaceException($"{projectorPath}: no projector weights (multi_modal_projector.linear_1.weight, mm_projector.0.weight or linear_1.weight)");
+            var vb = prefix.Length == 0 ? root : root.Prefix(prefix);
+            bool two = vb.Contains("linear_2.weight") || vb.Contains("2.weight");
+            ProjectorKind k = kind ?? (two ? ProjectorKind.Mlp2xGelu : ProjectorKind.Linear);
+            lm = LanguageModel.Open(decoderPath);
+            var projector = Projector.Load(vb, k, vision.FeatureDim, lm.Model.Config.Dim);
+            int imageToken = lm.Tokenizer.TokenId(ImagePlaceholder) ?? lm.Model.Config.VocabSize;
+            return new LlavaModel(vision, projector, lm.Model, lm.Tokenizer, lm.Template, imageToken, decoderPath, vision, projSource, lm);
+        }
+        catch
+        {
+            lm?.Dispose();
+            projSource?.Dispose();
+            vision.Dispose();
+            throw;
+        }
+    }
+
+    private static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
+
+    /// <summary>Projected image features (images, TokensPerImage, decoder dim): the rows spliced at the placeholders.</summary>
+    public float[] ProjectImages(IReadOnlyList<RgbImage> images, KernelContext ctx)
+    {
+        float[] features = Vision.Encode(images, ctx);
+        int rows = images.Count * Vision.TokensPerImage;
+        var projected = new float[rows * Projector.OutDim];
+        Projector.Forward(projected, features, rows, ctx);
+        return projected;
+    }
+
+    /// <summary>
+    /// The user turn rendered for the decoder: through its chat template, or LLaVA-1.5's "USER: {text} ASSISTANT:"
+    /// when it has none we recognise. Placeholders stay in the text.
+    /// </summary>
+    public string RenderChat(string userText, string? system = null)
+    {
+        if (Template == null)
+            return (string.IsNullOrEmpty(system) ? "" : system + " ") + "USER: " + userText + " ASSISTANT:";
+        var messages = new List<ChatMessage>();
+        if (!string.IsNullOrEmpty(system)) messages.Add(new ChatMessage("system", system));
+        messages.Add(new ChatMessage("user", userText));
+        return Template.Render(messages, addGenerationPrompt: true);
+    }
+
+    private bool AddsBos => Template is not { RendersBos: true } && Tokenizer.AddBos && Tokenizer.BosId != null;
+
+    /// <summary>
+    /// Splices a rendered prompt: one &lt;image&gt; placeholder per image, in order (an error when the counts differ),
+    /// each replaced by that image's TokensPerImage projected rows; text between them is tokenized (specials parsed).
+    /// </summary>
+    public LlavaPrompt BuildPrompt(string rendered, IReadOnlyList<RgbImage> images, KernelContext ctx)
+    {
+        string[] parts = rendered.Split(ImagePlaceholder);
+        int placeholders = parts.Length - 1;
+        if (placeholders != images.Count)
+            throw new FurnaceException($"the prompt has {placeholders} {ImagePlaceholder} placeholder{(placeholders == 1 ? "" : "s")} but {images.Count} image{(images.Count == 1 ? " was" : "s were")} given; put one {ImagePlaceholder} where each image goes");
+        var segments = new List<int[]>();
+        int? known = Tokenizer.TokenId(ImagePlaceholder);
+        if (known is int imageId)
+        {
+            // the tokenizer has <image> as a special token (llava-hf): tokenize as the HF processor does, then split at it
+            int[] ids = Tokenizer.Encode(rendered, addSpecial: AddsBos, parseSpecial: true);
+            var current = new List<int>();
+            foreach (int id in ids)
+            {
+                if (id == imageId)
+                {
+                    segments.Add(current.ToArray());
+                    current.Clear();
+                }
+                else current.Add(id);
+            }
+            segments.Add(current.ToArray());
+            if (segments.Count != parts.Length)
+                throw new FurnaceException($"the tokenizer found {segments.Count - 1} {ImagePlaceholder} tokens where the text has {placeholders}");
+        }
+        else
+        {
+            for (int i = 0; i < parts.Length; i++)
+            {
+                int[] ids = parts[i].Length == 0 ? [] : Tokenizer.Encode(parts[i], addSpecial: false, parseSpecial: true);
+                if (i == 0 && AddsBos) ids = [Tokenizer.BosId!.Value, .. ids];
+                segments.Add(ids);
+            }
+        }
+
+        int dim = Decoder.Config.Dim, per = Vision.TokensPerImage;
+        float[] projected = images.Count > 0 ? ProjectImages(images, ctx) : [];
+        int positions = segments.Sum(s => s.Length) + images.Count * per;
+        var inputIds = new int[positions];
+        var embeddings = new float[(long)positions * dim];
+        var text = new List<int>();
+        int at = 0;
+        for (int i = 0; i < segments.Count; i++)
+        {
+            int[] seg = segments[i];
+            seg.CopyTo(inputIds, at);
+            Decoder.Embed(seg, embeddings.AsSpan(at * dim, seg.Length * dim));
+            text.AddRange(seg);
+            at += seg.Length;
+            if (i == segments.Count - 1) break;
+            inputIds.AsSpan(at, per).Fill(ImageTokenIndex);
+            projected.AsSpan(i * per * dim, per * dim).CopyTo(embeddings.AsSpan(at * dim, per * dim));
+            at += per;
+        }
+        if (positions == 0) throw new FurnaceException("the prompt is empty");
+        return new LlavaPrompt(inputIds, embeddings, text.ToArray(), images.Count);
+    }
+
+    /// <summary>A generator over the decoder; contextLength 0 takes the model's (at most 4096).</summary>
+    public Generator NewGenerator(KernelContext ctx, int contextLength = 0) =>
+        new(Decoder, Tokenizer, ctx, contextLength > 0 ? contextLength : Math.Min(Decoder.Config.MaxPositions, 4096));
+
+    /// <summary>Answers a user turn (with one placeholder per image) through the chat format; greedy unless options say otherwise.</summary>
+    public GenerationResult Generate(string userText, IReadOnlyList<RgbImage> images, GenerationOptions options, KernelContext ctx,
+        string? system = null, CancellationToken cancellation = default)
+    {
+        LlavaPrompt prompt = BuildPrompt(RenderChat(userText, system), images, ctx);
+        var gen = NewGenerator(ctx, Math.Min(Decoder.Config.MaxPositions, Math.Max(4096, prompt.Positions + options.MaxTokens)));
+        return gen.GenerateEmbeddings(prompt.Embeddings, prompt.TextIds, options, cancellation);
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _owned) d.Dispose();
+    }
+}
