@@ -1,5 +1,6 @@
 // Entry point of the `furnace` command: builds the verb tree and maps user errors to one-line messages.
 using System.CommandLine;
+using System.CommandLine.Help;
 using Furnace.Cli.Commands;
 
 namespace Furnace.Cli;
@@ -8,8 +9,11 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        var root = new RootCommand("Furnace — vision-language models in .NET: load GGUF and Hugging Face checkpoints, generate, score captions, benchmark.")
+        // A plain Command named "furnace" (RootCommand would name itself after the assembly, Furnace.Cli).
+        var root = new Command("furnace", "Furnace — vision-language models in .NET: load GGUF and Hugging Face checkpoints, generate, caption, score captions, benchmark.")
         {
+            new HelpOption(),
+            new VersionOption(),
             InfoCommand.Create(),
             GenerateCommand.Create(),
             TokenizeCommand.Create(),
