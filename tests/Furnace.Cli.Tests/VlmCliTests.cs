@@ -64,7 +64,7 @@ public sealed class VlmCliFixture : IDisposable
     public string NotImage { get; }
 
     // an uncompressed 24-bit bottom-up BMP of random pixels
-    private static void WriteBmp(string path, int w, int h, int seed)
+    internal static void WriteBmp(string path, int w, int h, int seed)
     {
         int stride = (w * 3 + 3) & ~3, size = 54 + stride * h;
         var b = new byte[size];

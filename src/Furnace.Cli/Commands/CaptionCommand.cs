@@ -13,33 +13,24 @@ namespace Furnace.Cli.Commands;
 
 internal static class CaptionCommand
 {
-    public const string English = "Describe this image in one sentence.";
-    public const string Chinese = "请用简洁优美的语言描述这张图片的内容";
-
     public static Command Create()
     {
         var images = new Argument<string[]>("images") { Description = "Image files (JPEG, PNG, WebP, GIF, BMP) or data: URLs", Arity = ArgumentArity.OneOrMore };
         var vlm = new VlmOptions();
         var lang = new Option<string>("--lang") { Description = "Instruction language: en or zh", DefaultValueFactory = _ => "en" };
-        var prompt = new Option<string?>("--prompt", "-p") { Description = $"Instruction instead of the default (\"{English}\"); may hold one <image> placeholder" };
+        var prompt = new Option<string?>("--prompt", "-p") { Description = $"Instruction instead of the default (\"{Captioner.English}\"); may hold one <image> placeholder" };
         var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Most tokens per caption", DefaultValueFactory = _ => 64 };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy", DefaultValueFactory = _ => 0f };
         var threads = Cli.ThreadsOption();
         var json = new Option<bool>("--json") { Description = "One JSON object per image: image, caption, tokens, ms" };
-        var cmd = new Command("caption", $"Caption images with a vision-language model.\n\nDefault instruction: \"{English}\" (--lang zh: \"{Chinese}\").\n\nExamples:\n  furnace caption cat.jpg --model ./llava-1.5-7b-hf\n  furnace caption *.jpg --model deepseek-llm-7b-chat.gguf --vision ./clip-vit-large-patch14-336 --projector mm_projector.safetensors --json")
+        var cmd = new Command("caption", $"Caption images with a vision-language model.\n\nDefault instruction: \"{Captioner.English}\" (--lang zh: \"{Captioner.Chinese}\").\n\nExamples:\n  furnace caption cat.jpg --model ./llava-1.5-7b-hf\n  furnace caption *.jpg --model deepseek-llm-7b-chat.gguf --vision ./clip-vit-large-patch14-336 --projector mm_projector.safetensors --json")
         {
             images, lang, prompt, maxTokens, temperature, threads, json,
         };
         foreach (var o in vlm.All) cmd.Add(o);
         cmd.SetAction(r => Cli.Run(() =>
         {
-            string instruction = r.GetValue(prompt) ?? r.GetValue(lang) switch
-            {
-                "en" => English,
-                "zh" => Chinese,
-                var l => throw new FurnaceException($"--lang '{l}' is not supported (en, zh)"),
-            };
-            if (!instruction.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal)) instruction = LlavaModel.ImagePlaceholder + "\n" + instruction;
+            string instruction = Captioner.InstructionFor(r.GetValue(lang), r.GetValue(prompt));
             var options = new GenerationOptions
             {
                 MaxTokens = r.GetValue(maxTokens),
@@ -48,6 +39,7 @@ internal static class CaptionCommand
             string[] paths = r.GetValue(images)!;
             int threadCount = Cli.CheckThreads(r.GetValue(threads));
             using LlavaModel model = vlm.Open(r);
+            var captioner = new Captioner(model, instruction, options);
             // decode every image before the long part, so a bad file fails at once
             RgbImage[] decoded = paths.Select(VlmCli.LoadImage).ToArray();
             using var ctx = new KernelContext(threadCount);
@@ -55,9 +47,8 @@ internal static class CaptionCommand
             for (int i = 0; i < paths.Length; i++)
             {
                 var sw = Stopwatch.StartNew();
-                GenerationResult res = model.Generate(instruction, [decoded[i]], options, ctx);
+                var (caption, res) = captioner.Caption(decoded[i], ctx);
                 long ms = sw.ElapsedMilliseconds;
-                string caption = res.Text.Trim();
                 if (r.GetValue(json))
                     Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                     {

@@ -1,8 +1,8 @@
 // `furnace eval`: scores predicted captions against references the way coco-caption does (BLEU-1..4, ROUGE-L,
 // CIDEr-D), prints them and writes an eval report; `--compare` puts several reports side by side as one markdown
 // table. With --clip, CLIPScore and RefCLIPScore (Hessel et al. 2021) are added from a CLIP checkpoint and the
-// references' images. Captioning with a model (`--model`, filling the report's latency/throughput/memory fields) will be a third
-// mode beside these two.
+// references' images. With --model and --data it captions a dataset with a vision-language model first
+// (EvalModelCommand), filling the report's latency/throughput/memory fields.
 using System.CommandLine;
 using System.Globalization;
 using Furnace.Evaluation;
@@ -12,7 +12,13 @@ namespace Furnace.Cli.Commands;
 internal static class EvalCommand
 {
     private const string Help = """
-        Score captions the way the COCO caption benchmark does (coco-caption: BLEU-1..4, ROUGE-L, CIDEr-D), or compare eval reports.
+        Score captions the way the COCO caption benchmark does (coco-caption: BLEU-1..4, ROUGE-L, CIDEr-D), caption a
+        dataset with a model and score it, or compare eval reports.
+
+        With --model and --data: caption every image (greedy, the instruction of `furnace caption`), then score. --out
+        is then a directory (default ./eval-DATASET-TIMESTAMP) that receives predictions.partial.jsonl (each caption as
+        it is made), predictions.json, report.json and report.html; rerunning with the same --out resumes an
+        interrupted run (Ctrl-C stops cleanly, exit code 130).
 
         Predictions: a JSON array in coco-caption's results format [{"image_id": 42, "caption": "..."}]
         (or the fakecap format [{"image_id", "test", "refs"}]). References: COCO captions JSON (images +
@@ -26,6 +32,8 @@ internal static class EvalCommand
         the references must then be a dataset with images (COCO JSON, JSONL or a folder).
 
         Examples:
+          furnace eval --model ./llava-1.5-7b-hf --data coco-mini/captions.json --limit 20 --out runs/llava-f32
+          furnace eval -m deepseek-llm-7b-chat.gguf --vision ./clip-vit-large-patch14-336 --projector mm_projector.safetensors --data captions.jsonl --lang zh
           furnace eval --predictions results.json --references captions_val2017.json
           furnace eval -p results.json -r captions.jsonl --out run1.json --variant "q8_0, 2 threads"
           furnace eval -p fakecap.json -r fakecap.json --pretokenized
@@ -38,7 +46,7 @@ internal static class EvalCommand
         var predictions = new Option<string>("--predictions", "-p") { Description = "Predicted captions: coco-caption results JSON [{\"image_id\", \"caption\"}]" };
         var references = new Option<string>("--references", "-r") { Description = "Reference captions: COCO captions JSON, JSONL, a folder with .txt captions, or [{\"image_id\", \"refs\"}]" };
         var pretokenized = new Option<bool>("--pretokenized") { Description = "Captions are already coco-tokenized (lowercase, punctuation removed): skip the PTB tokenizer" };
-        var output = new Option<string>("--out", "-o") { Description = "Write the eval report (JSON: corpus and per-image scores) to this file" };
+        var output = new Option<string>("--out", "-o") { Description = "Write the eval report (JSON: corpus and per-image scores) to this file; with --model, the output directory" };
         var variant = new Option<string>("--variant") { Description = "Label of this run in the report (shown by --compare)" };
         var clip = new Option<string>("--clip") { Description = "Also score CLIPScore and RefCLIPScore with this CLIP model directory (references must be a dataset with images)" };
         var threads = Cli.ThreadsOption();
@@ -48,8 +56,19 @@ internal static class EvalCommand
             AllowMultipleArgumentsPerToken = true,
             Arity = ArgumentArity.OneOrMore,
         };
+        var vlm = new VlmOptions();
+        var data = new Option<string>("--data", "-d") { Description = "With --model: the dataset to caption (COCO captions JSON, JSONL, or a folder of images with .txt captions)" };
+        var limit = new Option<int?>("--limit") { Description = "With --model: caption only the first N images" };
+        var lang = new Option<string>("--lang") { Description = "With --model: instruction language, en or zh", DefaultValueFactory = _ => "en" };
+        var prompt = new Option<string?>("--prompt") { Description = $"With --model: instruction instead of the default (\"{Furnace.Models.Vlm.Captioner.English}\")" };
+        var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "With --model: most tokens per caption", DefaultValueFactory = _ => 64 };
         var cmd = new Command("eval", Help)
         {
+            data,
+            limit,
+            lang,
+            prompt,
+            maxTokens,
             predictions,
             references,
             pretokenized,
@@ -59,10 +78,22 @@ internal static class EvalCommand
             threads,
             compare,
         };
+        foreach (var o in vlm.All) cmd.Add(o);
         cmd.SetAction(r => Cli.Run(() =>
         {
             string[]? reports = r.GetValue(compare);
             string? pred = r.GetValue(predictions), refs = r.GetValue(references);
+            string? model = r.GetValue(vlm.Model), dataset = r.GetValue(data);
+            if (model is not null || dataset is not null)
+            {
+                if (pred is not null || refs is not null || r.GetValue(pretokenized) || reports is { Length: > 0 })
+                    throw new FurnaceException("--model/--data caption a dataset and score it; they cannot be combined with --predictions, --references, --pretokenized or --compare");
+                if (dataset is null) throw new FurnaceException("--model needs --data DATASET (COCO captions JSON, JSONL or a folder of images with .txt captions)");
+                if (model is null) throw new FurnaceException("--data needs --model (a LLaVA directory, or a decoder with --vision and --projector)");
+                var args = new EvalModelArgs(model, dataset, r.GetValue(limit), r.GetValue(lang)!, r.GetValue(prompt), r.GetValue(maxTokens),
+                    Cli.CheckThreads(r.GetValue(threads)), r.GetValue(output), r.GetValue(variant), r.GetValue(clip));
+                return EvalModelCommand.Run(args, () => vlm.Open(r), vlm.Label(r));
+            }
             if (reports is { Length: > 0 })
             {
                 if (pred is not null || refs is not null || r.GetValue(output) is not null || r.GetValue(pretokenized) || r.GetValue(variant) is not null || r.GetValue(clip) is not null)
@@ -98,11 +129,7 @@ internal static class EvalCommand
 
         Console.WriteLine($"scored {report.Images} images ({references.Count} in the references){(pretokenized ? ", pretokenized" : "")}");
         Console.WriteLine();
-        Console.WriteLine("| metric  | score |");
-        Console.WriteLine("|---------|------:|");
-        foreach (var (name, value) in MetricRows(report.Scores)) Console.WriteLine($"| {name,-7} | {F3(value)} |");
-        if (report.Scores.ClipScore is double cs) Console.WriteLine($"| {"CLIPScore",-7} | {F3(cs)} |");
-        if (report.Scores.RefClipScore is double rcs) Console.WriteLine($"| {"RefCLIPScore",-7} | {F3(rcs)} |");
+        PrintScores(report);
         if (outPath is not null)
         {
             report.Write(outPath);
@@ -112,6 +139,15 @@ internal static class EvalCommand
         return 0;
     }
 
+    public static void PrintScores(EvalReport report)
+    {
+        Console.WriteLine("| metric  | score |");
+        Console.WriteLine("|---------|------:|");
+        foreach (var (name, value) in MetricRows(report.Scores)) Console.WriteLine($"| {name,-7} | {F3(value)} |");
+        if (report.Scores.ClipScore is double cs) Console.WriteLine($"| {"CLIPScore",-7} | {F3(cs)} |");
+        if (report.Scores.RefClipScore is double rcs) Console.WriteLine($"| {"RefCLIPScore",-7} | {F3(rcs)} |");
+    }
+
     // clipscore.py scores the raw captions (no PTB tokenization) and reads each image's file
     private static ClipScoreResult ScoreClip(string clipDir, string referencesPath, IReadOnlyList<string> ids, IReadOnlyDictionary<string, string> predictions, int threads)
     {
@@ -119,7 +155,12 @@ internal static class EvalCommand
             throw new FurnaceException($"--clip: {referencesPath} must be a dataset with images (COCO captions JSON, JSONL or a folder)");
         if (referencesPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(referencesPath) && File.ReadAllText(referencesPath).TrimStart().StartsWith('['))
             throw new FurnaceException($"--clip: {referencesPath} lists captions without images; CLIPScore needs a dataset with images (COCO captions JSON, JSONL or a folder)");
-        var dataset = Furnace.Data.CaptionDataset.Load(referencesPath, requireImages: true);
+        return ScoreClip(clipDir, Furnace.Data.CaptionDataset.Load(referencesPath, requireImages: true), ids, predictions, threads);
+    }
+
+    public static ClipScoreResult ScoreClip(string clipDir, Furnace.Data.CaptionDataset dataset, IReadOnlyList<string> ids,
+        IReadOnlyDictionary<string, string> predictions, int threads)
+    {
         var items = ids.Select(id => dataset[id]).ToArray();
         using var model = Furnace.Models.Clip.ClipModel.Load(clipDir);
         var preprocessor = Furnace.Formats.Images.ImagePreprocessor.Load(clipDir);

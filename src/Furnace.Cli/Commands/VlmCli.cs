@@ -30,6 +30,34 @@ internal sealed class VlmOptions
         Description = "Compose: linear or mlp2x_gelu (default: from the weights)",
     };
 
+    /// <summary>What names the model in reports: its full path, or the composed parts.</summary>
+    public string Label(ParseResult r)
+    {
+        string model = Path.GetFullPath(r.GetValue(Model) ?? "");
+        string? vision = r.GetValue(Vision), projector = r.GetValue(Projector);
+        return vision is null || projector is null ? model : $"{model} + {Path.GetFullPath(vision)} + {Path.GetFullPath(projector)}";
+    }
+
+    // the architecture of an HF directory whose config.json is a plain decoder (no vision_config), else null
+    private static string? TextOnlyArchitecture(string dir)
+    {
+        string config = Path.Combine(dir, "config.json");
+        if (!File.Exists(config)) return null;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(config));
+            var root = doc.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Object || root.TryGetProperty("vision_config", out _)) return null;
+            if (root.TryGetProperty("architectures", out var archs) && archs.ValueKind == System.Text.Json.JsonValueKind.Array && archs.GetArrayLength() > 0)
+                return archs[0].GetString();
+            return root.TryGetProperty("model_type", out var mt) ? mt.GetString() : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
     public IEnumerable<Option> All => [Model, Vision, Projector, ProjectorType];
 
     public LlavaModel Open(ParseResult r)
@@ -42,6 +70,8 @@ internal sealed class VlmOptions
         {
             if (kind != null) throw new FurnaceException("--projector-type needs --vision and --projector");
             if (!Directory.Exists(model)) throw new FurnaceException($"{model}: not a LLaVA model directory (to use a decoder file, add --vision and --projector)");
+            if (TextOnlyArchitecture(model) is string arch)
+                throw new FurnaceException($"{model}: a text-only model ({arch}) has no vision tower and cannot look at images; pass a LLaVA directory, or add --vision and --projector to compose one with this decoder");
             return LlavaModel.Load(model);
         }
         if (vision == null || projector == null) throw new FurnaceException("composing a model needs both --vision and --projector");

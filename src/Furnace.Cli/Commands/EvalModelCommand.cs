@@ -1,0 +1,194 @@
+// `furnace eval --model M --data D`: captions every image of a dataset with a vision-language model (the Captioner
+// that `furnace caption` uses, greedy), logs each caption to OUT/predictions.partial.jsonl as it is made (a rerun
+// with the same --out resumes; Ctrl-C finishes cleanly with exit code 130), then scores the captions as coco-caption
+// does and writes OUT/predictions.json (coco-caption results), OUT/report.json (EvalReport with latency, throughput
+// and memory) and OUT/report.html (a page to read the run image by image).
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Furnace.Data;
+using Furnace.Evaluation;
+using Furnace.Formats.Images;
+using Furnace.Generation;
+using Furnace.Models.Vlm;
+using Furnace.Tensors;
+
+namespace Furnace.Cli.Commands;
+
+internal sealed record EvalModelArgs(
+    string Model,
+    string Data,
+    int? Limit,
+    string Lang,
+    string? Prompt,
+    int MaxTokens,
+    int Threads,
+    string? Out,
+    string? Variant,
+    string? Clip);
+
+internal static class EvalModelCommand
+{
+    public const int ExitInterrupted = 130;
+    private const int ThumbnailSide = 128;
+
+    public static int Run(EvalModelArgs a, Func<LlavaModel> openModel, string modelLabel)
+    {
+        if (a.Limit is int l && l < 1) throw new FurnaceException($"--limit {l} must be at least 1");
+        string instruction = Captioner.InstructionFor(a.Lang, a.Prompt);
+        var options = new GenerationOptions { MaxTokens = a.MaxTokens, Sampling = SamplingOptions.Greedy }.Validated();
+
+        var dataset = CaptionDataset.Load(a.Data, requireImages: false);
+        var items = dataset.Items.Take(a.Limit ?? int.MaxValue).ToArray();
+        foreach (var item in items)
+        {
+            if (!File.Exists(item.ImagePath)) throw new FurnaceException($"{a.Data}: image {item.Id}: file {item.ImagePath} not found");
+        }
+
+        string outDir = a.Out ?? $"eval-{DatasetName(a.Data)}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}";
+        if (File.Exists(outDir)) throw new FurnaceException($"--out {outDir}: is a file; eval --model writes a directory (predictions.json, report.json, report.html)");
+        Directory.CreateDirectory(outDir);
+
+        using LlavaModel model = openModel();
+        var captioner = new Captioner(model, instruction, options);
+        var run = new PredictionRun(modelLabel, Path.GetFullPath(a.Data), captioner.Instruction, options.MaxTokens);
+        string partialPath = Path.Combine(outDir, PredictionLog.FileName);
+        using var log = PredictionLog.Open(partialPath, run);
+
+        var todo = items.Where(i => !log.Records.ContainsKey(i.Id)).ToArray();
+        int done = items.Length - todo.Length;
+        if (log.Resumed > 0)
+            Console.Error.WriteLine($"resuming {partialPath}: {done} of {items.Length} images already captioned, {todo.Length} to go");
+        Console.Error.WriteLine($"captioning {todo.Length} images of {a.Data} with {modelLabel}");
+
+        using var cts = new CancellationTokenSource();
+        int signal = 0;
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (cts.IsCancellationRequested) return; // a second Ctrl-C ends the process at once
+            e.Cancel = true;
+            signal = ExitInterrupted;
+            cts.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            signal = 143;
+            cts.Cancel();
+        });
+        var progress = new ProgressLine(items.Length, done, "images");
+        int captioned = 0;
+        try
+        {
+            using var ctx = new KernelContext(a.Threads);
+            foreach (var item in todo)
+            {
+                cts.Token.ThrowIfCancellationRequested();
+                var sw = Stopwatch.StartNew();
+                RgbImage image = LoadImage(a.Data, item);
+                var (caption, res) = captioner.Caption(image, ctx, cts.Token);
+                double ms = sw.Elapsed.TotalMilliseconds;
+                log.Append(new PredictionRecord(item.Id, caption, ms, res.GeneratedTokens));
+                captioned++;
+                progress.Report(++done);
+            }
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            progress.Break();
+            Console.Error.WriteLine($"furnace: interrupted: {done} of {items.Length} images captioned ({captioned} in this run), kept in {partialPath}; run the same command with --out {outDir} to resume");
+            return signal == 0 ? ExitInterrupted : signal;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+        if (todo.Length == 0 && items.Length > 0) progress.Report(done);
+        Console.Error.WriteLine($"captioned {captioned} images in this run ({log.Resumed} resumed)");
+
+        var records = items.Select(i => log.Records[i.Id]).ToArray();
+        string predictionsPath = Path.Combine(outDir, "predictions.json");
+        PredictionLog.WriteResults(predictionsPath, records.Select(r => (r.ImageId, r.Caption)));
+
+        var predictions = new Dictionary<string, string>(records.Length, StringComparer.Ordinal);
+        foreach (var r in records) predictions.Add(r.ImageId, r.Caption);
+        var references = dataset.References();
+        var evaluation = CaptionEvaluator.Evaluate(references, predictions);
+        double[] latencies = records.Select(r => r.Milliseconds).ToArray();
+        var report = EvalReport.From(evaluation, predictions) with
+        {
+            Model = modelLabel,
+            Variant = a.Variant,
+            Predictions = Path.GetFullPath(predictionsPath),
+            References = Path.GetFullPath(a.Data),
+            LatencyMsP50 = Math.Round(Percentile(latencies, 50), 3),
+            LatencyMsP95 = Math.Round(Percentile(latencies, 95), 3),
+            ImagesPerSecond = Math.Round(records.Length / Math.Max(latencies.Sum() / 1000, 1e-9), 4),
+            PeakRssMb = Math.Round(BenchCommand.PeakRssBytes() / 1048576.0, 1),
+        };
+        if (a.Clip is not null)
+            report = report.WithClipScores(EvalCommand.ScoreClip(a.Clip, dataset, evaluation.ImageIds, predictions, a.Threads));
+        string reportPath = Path.Combine(outDir, "report.json");
+        report.Write(reportPath);
+
+        var thumbnails = new Dictionary<string, string>(items.Length, StringComparer.Ordinal);
+        foreach (var item in items) thumbnails[item.Id] = ImageThumbnail.JpegDataUrl(LoadImage(a.Data, item), ThumbnailSide);
+        var facts = new List<(string, string)>
+        {
+            ("model", modelLabel),
+            ("dataset", Path.GetFullPath(a.Data)),
+            ("images", $"{items.Length} of {dataset.Count}"),
+            ("instruction", captioner.Instruction),
+            ("max tokens", options.MaxTokens.ToString(CultureInfo.InvariantCulture) + " (greedy)"),
+            ("latency per image", string.Create(CultureInfo.InvariantCulture, $"p50 {report.LatencyMsP50:F1} ms, p95 {report.LatencyMsP95:F1} ms")),
+            ("throughput", string.Create(CultureInfo.InvariantCulture, $"{report.ImagesPerSecond:F2} images/s, {a.Threads} threads")),
+            ("peak memory", string.Create(CultureInfo.InvariantCulture, $"{report.PeakRssMb:F0} MB")),
+        };
+        if (a.Variant is not null) facts.Insert(1, ("variant", a.Variant));
+        string htmlPath = Path.Combine(outDir, "report.html");
+        string html = EvalHtmlReport.Render($"furnace eval: {Path.GetFileName(Path.TrimEndingDirectorySeparator(modelLabel))} on {DatasetName(a.Data)}",
+            report, references, thumbnails, facts);
+        Furnace.IO.AtomicFile.Write(htmlPath, s => s.Write(System.Text.Encoding.UTF8.GetBytes(html)));
+
+        EvalCommand.PrintScores(report);
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"latency p50 {report.LatencyMsP50:F1} ms, p95 {report.LatencyMsP95:F1} ms; {report.ImagesPerSecond:F2} images/s; peak RSS {report.PeakRssMb:F0} MB"));
+        Console.WriteLine($"wrote {predictionsPath}, {reportPath}, {htmlPath}");
+        return 0;
+    }
+
+    private static RgbImage LoadImage(string data, CaptionItem item)
+    {
+        try
+        {
+            return ImageDecoder.Load(item.ImagePath);
+        }
+        catch (FurnaceException e)
+        {
+            throw new FurnaceException($"{data}: image {item.Id}: {e.Message}");
+        }
+    }
+
+    // a folder's name; a file's name without extension, or its folder's when the file is generically named (captions.json)
+    internal static string DatasetName(string data)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(data));
+        if (Directory.Exists(full)) return Path.GetFileName(full);
+        string stem = Path.GetFileNameWithoutExtension(full);
+        string? parent = Path.GetFileName(Path.GetDirectoryName(full));
+        bool generic = stem.StartsWith("captions", StringComparison.OrdinalIgnoreCase) || stem is "data" or "dataset" or "references" or "annotations" or "test" or "val";
+        return generic && !string.IsNullOrEmpty(parent) ? parent : stem;
+    }
+
+    // linear interpolation between closest ranks (numpy.percentile's default)
+    internal static double Percentile(double[] values, double p)
+    {
+        if (values.Length == 0) return 0;
+        var sorted = values.Order().ToArray();
+        double rank = p / 100 * (sorted.Length - 1);
+        int lo = (int)Math.Floor(rank), hi = (int)Math.Ceiling(rank);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+    }
+}
