@@ -186,6 +186,7 @@ public sealed class EvalCliTests
         node["latency_ms_p95"] = 1020.5;
         node["images_per_s"] = 1.234;
         node["peak_rss_mb"] = 1536.4;
+        node["scores"]!["CLIPScore"] = 0.7512;
         File.WriteAllText(b, node.ToJsonString());
 
         var r = FurnaceProcess.Run("eval", "--compare", a, b);
@@ -193,11 +194,11 @@ public sealed class EvalCliTests
         var lines = r.Stdout.Trim().Split('\n').Select(l => l.TrimEnd()).ToArray();
         Assert.Equal(4, lines.Length);
         Assert.Equal(
-            ["variant", "latency p50 (ms)", "latency p95 (ms)", "images/s", "peak memory (MB)", "BLEU-4", "ROUGE-L", "CIDEr-D"],
+            ["variant", "latency p50 (ms)", "latency p95 (ms)", "images/s", "peak memory (MB)", "BLEU-4", "ROUGE-L", "CIDEr-D", "CLIPScore"],
             Cells(lines[0]));
-        Assert.Matches(@"^\|-+\|(-+:\|){7}$", lines[1]);
-        Assert.Equal(["baseline", "—", "—", "—", "—", "0.191", "0.396", "0.600"], Cells(lines[2]));
-        Assert.Equal(["q4_0 \\| 2 threads", "812.2", "1020.5", "1.23", "1536", "0.191", "0.396", "0.600"], Cells(lines[3]).Select(c => c.ToString(CultureInfo.InvariantCulture)));
+        Assert.Matches(@"^\|-+\|(-+:\|){8}$", lines[1]);
+        Assert.Equal(["baseline", "—", "—", "—", "—", "0.191", "0.396", "0.600", "—"], Cells(lines[2]));
+        Assert.Equal(["q4_0 \\| 2 threads", "812.2", "1020.5", "1.23", "1536", "0.191", "0.396", "0.600", "0.751"], Cells(lines[3]).Select(c => c.ToString(CultureInfo.InvariantCulture)));
     }
 
     [Fact]

@@ -186,10 +186,10 @@ internal static class EvalCommand
             [
                 label.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" "),
                 Format(r.LatencyMsP50, "F1"), Format(r.LatencyMsP95, "F1"), Format(r.ImagesPerSecond, "F2"), Format(r.PeakRssMb, "F0"),
-                F3(r.Scores.Bleu4), F3(r.Scores.RougeL), F3(r.Scores.CiderD),
+                F3(r.Scores.Bleu4), F3(r.Scores.RougeL), F3(r.Scores.CiderD), Format(r.Scores.ClipScore, "F3"),
             ]);
         }
-        string[] header = ["variant", "latency p50 (ms)", "latency p95 (ms)", "images/s", "peak memory (MB)", "BLEU-4", "ROUGE-L", "CIDEr-D"];
+        string[] header = ["variant", "latency p50 (ms)", "latency p95 (ms)", "images/s", "peak memory (MB)", "BLEU-4", "ROUGE-L", "CIDEr-D", "CLIPScore"];
         int[] widths = header.Select((h, c) => Math.Max(h.Length, rows.Max(row => row[c].Length))).ToArray();
         Console.WriteLine(Row(header, widths));
         Console.WriteLine("|" + string.Join("|", widths.Select((w, c) => c == 0 ? new string('-', w + 2) : new string('-', w + 1) + ":")) + "|");
