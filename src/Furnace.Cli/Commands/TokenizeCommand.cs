@@ -2,7 +2,6 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
-using Furnace.Formats.Gguf;
 using Furnace.Formats.Tokenizers;
 
 namespace Furnace.Cli.Commands;
@@ -24,23 +23,9 @@ internal static class TokenizeCommand
         return cmd;
     }
 
-    public static Tokenizer Open(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            string tj = Path.Combine(path, "tokenizer.json");
-            if (!File.Exists(tj)) throw new FurnaceException($"{path}: no tokenizer.json");
-            return Tokenizer.FromHuggingFace(tj);
-        }
-        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return Tokenizer.FromHuggingFace(path);
-        if (!File.Exists(path)) throw new FurnaceException($"{path}: no such file or directory");
-        using var f = GgufFile.Open(path);
-        return Tokenizer.FromGguf(f);
-    }
-
     private static int Run(string path, string text, bool json, bool addSpecial, bool parseSpecial)
     {
-        Tokenizer tok = Open(path);
+        Tokenizer tok = Tokenizer.Open(path);
         int[] ids = tok.Encode(text, addSpecial, parseSpecial);
         string[] pieces = ids.Select(id => tok.TokenText(id)).ToArray();
         if (json)

@@ -2,7 +2,6 @@
 // GGUF file (vocabulary and chat template in its metadata) or a Hugging Face directory (tokenizer.json,
 // tokenizer_config.json).
 using Furnace.Formats.ChatTemplates;
-using Furnace.Formats.Gguf;
 using Furnace.Formats.Tokenizers;
 using Furnace.Models.Llama;
 
@@ -32,19 +31,7 @@ public sealed class LanguageModel : IDisposable
         LlamaModel model = ModelLoader.OpenLlama(path);
         try
         {
-            Tokenizer tok;
-            if (Directory.Exists(path))
-            {
-                string tj = System.IO.Path.Combine(path, "tokenizer.json");
-                if (!File.Exists(tj)) throw new FurnaceException($"{path}: no tokenizer.json");
-                tok = Tokenizer.FromHuggingFace(tj);
-            }
-            else
-            {
-                using var f = GgufFile.Open(path);
-                if (f.GetArray<string>("tokenizer.ggml.tokens") == null) throw new FurnaceFormatException(path, "no vocabulary (tokenizer.ggml.tokens) in this GGUF file");
-                tok = Tokenizer.FromGguf(f);
-            }
+            Tokenizer tok = Tokenizer.Open(path);
             if (tok.VocabSize > model.Config.VocabSize)
                 throw new FurnaceException($"{path}: the tokenizer has {tok.VocabSize} tokens but the model only {model.Config.VocabSize}");
             return new LanguageModel(model, tok, ChatTemplate.Detect(tok.ChatTemplateSource), path);

@@ -37,6 +37,22 @@ public sealed class Tokenizer
 
     public static Tokenizer FromHuggingFace(string tokenizerJsonPath) => HfTokenizerLoader.Load(tokenizerJsonPath);
 
+    /// <summary>The tokenizer of a model path: a Hugging Face directory (tokenizer.json), a tokenizer.json file, or a GGUF file.</summary>
+    public static Tokenizer Open(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            string tj = System.IO.Path.Combine(path, "tokenizer.json");
+            if (!File.Exists(tj)) throw new FurnaceException($"{path}: no tokenizer.json");
+            return FromHuggingFace(tj);
+        }
+        if (!File.Exists(path)) throw new FurnaceException($"{path}: no such file or directory");
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return FromHuggingFace(path);
+        using var f = GgufFile.Open(path);
+        if (f.GetArray<string>("tokenizer.ggml.tokens") == null) throw new FurnaceFormatException(path, "no vocabulary (tokenizer.ggml.tokens) in this GGUF file");
+        return FromGguf(f);
+    }
+
     /// <summary>
     /// The vocabulary as GGUF tokenizer.* metadata that llama.cpp loads (see GgufVocabWriter); padded with unused
     /// "[PAD{id}]" tokens up to <paramref name="vocabSize"/> when the model's embedding has more rows.
