@@ -24,16 +24,21 @@ public static class RandomClip
         bool embedding = name.Contains("embedding", StringComparison.Ordinal) && !name.Contains("patch_embedding", StringComparison.Ordinal);
         long fanIn = t.Shape.Length > 1 ? n / t.Shape[0] : 1;
         float a = norm ? 0.2f : bias ? 0.1f : embedding ? 0.5f : 0.5f * MathF.Sqrt(3f / fanIn);
-        ulong state = Hash(seed, name);
-        for (long i = 0; i < n; i++)
+        Fill(v, Hash(seed, name), norm ? 1f : 0f, a);
+        return v;
+    }
+
+    // v[i] = offset + a * U(-1, 1) from a xorshift64 stream
+    private static void Fill(float[] v, ulong state, float offset, float a)
+    {
+        for (long i = 0; i < v.LongLength; i++)
         {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             float u = (state >> 40) * (1f / (1 << 24)) * 2f - 1f; // [-1, 1)
-            v[i] = (norm ? 1f : 0f) + a * u;
+            v[i] = offset + a * u;
         }
-        return v;
     }
 
     /// <summary>Writes config.json and model.safetensors; matrices (rank >= 2) in type, the rest F32.</summary>
@@ -48,6 +53,37 @@ public static class RandomClip
             var bytes = new byte[t.Shape[1] * sizeof(long)];
             for (int i = 0; i < t.Shape[1]; i++) BitConverter.TryWriteBytes(bytes.AsSpan(i * sizeof(long)), (long)i);
             w.AddRaw(t.Name, "I64", t.Shape, bytes);
+        }
+        w.Write(Path.Combine(dir, SafeTensorsCheckpoint.SingleFileName));
+    }
+
+    /// <summary>
+    /// Writes a LLaVA-layout checkpoint of the vision side (LlavaForConditionalGeneration's config.json with
+    /// vision_config, vision_feature_layer -2, projector_hidden_act gelu; vision_tower.vision_model.* and
+    /// multi_modal_projector.linear_1/2 with biases, text width textDim). No language_model.* tensors.
+    /// </summary>
+    public static void WriteLlavaVision(string dir, ClipVisionConfig vision, int textDim, int seed, DType type = DType.F32)
+    {
+        Directory.CreateDirectory(dir);
+        var c = new ClipConfig { Architecture = ClipArchitecture.VisionModel, Vision = vision, ProjectionDim = null };
+        string visionJson = System.Text.Encoding.UTF8.GetString(c.ToHfConfigJson());
+        AtomicFile.Write(Path.Combine(dir, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(
+            "{\n  \"architectures\": [\"LlavaForConditionalGeneration\"],\n  \"model_type\": \"llava\",\n" +
+            "  \"vision_feature_layer\": -2,\n  \"vision_feature_select_strategy\": \"default\",\n  \"projector_hidden_act\": \"gelu\",\n" +
+            $"  \"text_config\": {{ \"model_type\": \"llama\", \"hidden_size\": {textDim} }},\n  \"vision_config\": {visionJson}\n}}\n")));
+        var w = new SafeTensorsWriter().AddMetadata("format", "pt");
+        foreach (var t in ClipTensorNames.All(c)) w.Add("vision_tower." + t.Name, t.Shape, Tensor(c, t.Name, seed), t.Shape.Length >= 2 ? type : DType.F32);
+        foreach (var (name, shape) in new (string, long[])[]
+        {
+            ("multi_modal_projector.linear_1.weight", [textDim, vision.HiddenSize]),
+            ("multi_modal_projector.linear_1.bias", [textDim]),
+            ("multi_modal_projector.linear_2.weight", [textDim, textDim]),
+            ("multi_modal_projector.linear_2.bias", [textDim]),
+        })
+        {
+            var v = new float[shape.Aggregate(1L, (a, b) => a * b)];
+            Fill(v, Hash(seed, name), 0f, shape.Length == 2 ? 0.5f * MathF.Sqrt(3f / shape[1]) : 0.1f);
+            w.Add(name, shape, v, shape.Length >= 2 ? type : DType.F32);
         }
         w.Write(Path.Combine(dir, SafeTensorsCheckpoint.SingleFileName));
     }
