@@ -15,6 +15,7 @@ public static class Program
             TokenizeCommand.Create(),
             LogitsCommand.Create(),
             ConvertCommand.Create(),
+            ConvertMmprojCommand.Create(),
             BenchCommand.Create(),
             EvalCommand.Create(),
             PreprocessCommand.Create(),
