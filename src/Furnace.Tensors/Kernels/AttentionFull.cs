@@ -154,10 +154,10 @@ public static unsafe partial class Attention
                     (a2 * scale).Store(s2 + p);
                     (a3 * scale).Store(s3 + p);
                 }
-                Ops.Softmax(new Span<float>(s0, SeqLen));
-                Ops.Softmax(new Span<float>(s1, SeqLen));
-                Ops.Softmax(new Span<float>(s2, SeqLen));
-                Ops.Softmax(new Span<float>(s3, SeqLen));
+                Ops.SoftmaxVec(new Span<float>(s0, SeqLen));
+                Ops.SoftmaxVec(new Span<float>(s1, SeqLen));
+                Ops.SoftmaxVec(new Span<float>(s2, SeqLen));
+                Ops.SoftmaxVec(new Span<float>(s3, SeqLen));
 
                 // out (4, hd) = scores (4, keys) @ V (keys, hd), 16 columns at a time
                 float* vh = V + first * Dim + h * HeadDim;
