@@ -3,7 +3,8 @@
 // (transposed, decoded to f32) into per-thread scratch, then tiles of 6 tokens × 32 outputs accumulate in 12 AVX-512
 // registers, one weight-vector pair and six activation broadcasts per column (FMA-bound, no horizontal sums).
 // Output rows past the last full block of 32 fall back to MatMulFloat.Job. Parallel over blocks of 32 rows. Packing
-// is scalar, about as costly as the GEMM itself below ~100 tokens, hence the threshold (ViT-L/14: 577 tokens).
+// (16-wide decode, scalar scatter) costs about as much as the GEMM itself below ~100 tokens, hence the threshold
+// (ViT-L/14: 577 tokens).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -44,6 +45,7 @@ internal static unsafe class MatMulPacked
         public void Execute(int start, int end, int thread)
         {
             float* wp = Packed + (long)thread * ColBlock * RowBlock;
+            float* tmp = stackalloc float[16];
             int cols = W.Cols, rows = W.Rows;
             for (int blk = start; blk < end; blk++)
             {
@@ -55,7 +57,14 @@ internal static unsafe class MatMulPacked
                     for (int j = 0; j < RowBlock; j++)
                     {
                         byte* row = W.Row(r0 + j);
-                        for (int k = 0; k < kn; k++) wp[k * RowBlock + j] = TL.Load1(row, k0 + k);
+                        int k = 0;
+                        for (; k + 16 <= kn; k += 16) // decode 16 (f16/bf16 -> f32) at once, then scatter
+                        {
+                            TL.Load512(row, k0 + k).Store(tmp);
+                            float* dst = wp + k * RowBlock + j;
+                            for (int l = 0; l < 16; l++) dst[l * RowBlock] = tmp[l];
+                        }
+                        for (; k < kn; k++) wp[k * RowBlock + j] = TL.Load1(row, k0 + k);
                     }
                     bool first = k0 == 0;
                     for (int t0 = 0; t0 < T; t0 += TokenTile)
