@@ -19,6 +19,7 @@ public static class Program
             TokenizeCommand.Create(),
             LogitsCommand.Create(),
             ConvertCommand.Create(),
+            ConvertMmprojCommand.Create(),
             BenchCommand.Create(),
             EvalCommand.Create(),
             PreprocessCommand.Create(),

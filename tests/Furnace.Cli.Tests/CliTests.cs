@@ -9,7 +9,7 @@ public sealed class CliTests
     {
         var r = FurnaceProcess.Run("--help");
         Assert.Equal(0, r.ExitCode);
-        foreach (string verb in new[] { "info", "logits", "convert", "bench", "eval", "preprocess", "generate", "tokenize" }) Assert.Contains(verb, r.Stdout);
+        foreach (string verb in new[] { "info", "logits", "convert", "convert-mmproj", "bench", "eval", "preprocess", "generate", "tokenize" }) Assert.Contains(verb, r.Stdout);
     }
 
     [Fact]
@@ -57,6 +57,29 @@ public sealed class CliTests
         string fromGguf = Generate(gguf), fromHf = Generate(hf);
         Assert.NotEmpty(fromGguf);
         Assert.Equal(fromHf, fromGguf);
+    }
+
+    [Fact]
+    public void ConvertMmproj_LlavaDirectory_WritesClipGguf()
+    {
+        using var dir = new TempDir();
+        string hf = dir.File("llava"), gguf = dir.File("mmproj.gguf");
+        Furnace.Models.Clip.RandomClip.WriteLlavaVision(hf, Furnace.Models.Clip.ClipConfig.Preset("test-tiny").Vision, textDim: 48, seed: 1);
+        var r = FurnaceProcess.Run("convert-mmproj", "--from", hf, "--to", gguf, "--type", "q8_0");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var f = Furnace.Formats.Gguf.GgufFile.Open(gguf);
+        Assert.Equal("clip", f.Architecture);
+        Assert.Equal(Furnace.Tensors.DType.Q8_0, f.FindTensor("v.blk.0.attn_q.weight")!.Type);
+    }
+
+    [Fact]
+    public void ConvertMmproj_NoConfig_OneLineErrorNamingTheFile()
+    {
+        using var dir = new TempDir();
+        var r = FurnaceProcess.Run("convert-mmproj", "--from", dir.Path, "--to", dir.File("x.gguf"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("config.json", r.Stderr);
+        Assert.False(File.Exists(dir.File("x.gguf")));
     }
 
     [Fact]

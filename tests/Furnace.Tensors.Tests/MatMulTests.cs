@@ -19,6 +19,9 @@ public sealed class MatMulTests
             d.Add(t, 21, blocked ? 160 : 147, 7, 2);   // GEMM with a partial token tile and an odd row count
             d.Add(t, 70, blocked ? 256 : 256, 9, 3);
             d.Add(t, 5, 32, 4, 1);
+            d.Add(t, 70, blocked ? 288 : 300, 133, 2); // packed float GEMM: 2 row blocks + 6 leftover rows, 2 column blocks, token tail
+            d.Add(t, 64, 64, 128, 1);
+            d.Add(t, 40, blocked ? 64 : 72, 17, 1);    // f16/bf16 take the packed path from 16 tokens
         }
         return d;
     }

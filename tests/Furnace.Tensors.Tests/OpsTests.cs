@@ -54,4 +54,29 @@ public sealed class OpsTests
         for (int i = 0; i < 77; i++)
             Assert.True(Math.Abs(y[i] - ((x[i] - mean) / Math.Sqrt(var + 1e-5) * w[i] + b[i])) <= 1e-5);
     }
+
+    [Theory]
+    [InlineData(7)]
+    [InlineData(577)]
+    [InlineData(1024)]
+    public void VectorTwins_RandomRows_MatchScalarAndDouble(int n)
+    {
+        float[] x = Reference.Random(n, 40 + n, 6f);
+        float[] w = Reference.Random(n, 41 + n);
+        float[] b = Reference.Random(n, 42 + n);
+        float[] y1 = new float[n], y2 = new float[n];
+        Ops.LayerNorm(y1, x, w, b, 1e-5f);
+        Ops.LayerNormScalar(y2, x, w, b, 1e-5f);
+        for (int i = 0; i < n; i++) Assert.True(Math.Abs(y1[i] - y2[i]) <= 1e-5 * (1 + Math.Abs(y2[i])), $"layer norm [{i}] {y1[i]} vs {y2[i]}");
+
+        float[] s1 = (float[])x.Clone(), s2 = (float[])x.Clone();
+        Ops.SoftmaxVec(s1);
+        Ops.Softmax(s2);
+        for (int i = 0; i < n; i++) Assert.True(Math.Abs(s1[i] - s2[i]) <= 1e-6 + 1e-5 * s2[i], $"softmax [{i}] {s1[i]} vs {s2[i]}");
+
+        float[] g1 = (float[])x.Clone(), g2 = (float[])x.Clone();
+        Ops.QuickGelu(g1);
+        Ops.QuickGeluScalar(g2);
+        for (int i = 0; i < n; i++) Assert.True(Math.Abs(g1[i] - g2[i]) <= 1e-6 * (1 + Math.Abs(g2[i])), $"quick gelu [{i}] {g1[i]} vs {g2[i]}");
+    }
 }

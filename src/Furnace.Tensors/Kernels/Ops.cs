@@ -1,6 +1,9 @@
 // Element-wise and row-wise float kernels used by the transformer layers (ggml ops.cpp: rms_norm, norm,
 // soft_max, silu, gelu). Reductions accumulate in double as ggml does (ggml_float); the element-wise
-// passes use the SIMD primitives of Vec.
+// passes use the SIMD primitives of Vec. LayerNorm, QuickGelu and SoftmaxVec (CLIP's ops) run on Vector512 where
+// it is accelerated, with partial sums per lane reduced in double; their scalar twins stay for other widths.
+using System.Runtime.Intrinsics;
+
 namespace Furnace.Tensors;
 
 public static unsafe class Ops
@@ -18,6 +21,42 @@ public static unsafe class Ops
     // y (n,) = (x - mean) / sqrt(var + eps) * w + b
     public static void LayerNorm(Span<float> y, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, float eps)
     {
+        int n = x.Length;
+        if (y.Length < n || w.Length < n || b.Length < n) throw new ArgumentException($"layer norm of {n} values needs y, w and b of that length");
+        if (!Vector512.IsHardwareAccelerated || n < 16)
+        {
+            LayerNormScalar(y, x, w, b, eps);
+            return;
+        }
+        fixed (float* py = y, px = x, pw = w, pb = b)
+        {
+            int i = 0;
+            var acc = Vector512<float>.Zero;
+            for (; i + 16 <= n; i += 16) acc += Vector512.Load(px + i);
+            double mean = Vector512.Sum(acc);
+            for (; i < n; i++) mean += px[i];
+            mean /= n;
+            var m = Vector512.Create((float)mean);
+            acc = Vector512<float>.Zero;
+            for (i = 0; i + 16 <= n; i += 16)
+            {
+                var dv = Vector512.Load(px + i) - m;
+                acc = Vector512.FusedMultiplyAdd(dv, dv, acc);
+            }
+            double var = Vector512.Sum(acc);
+            for (; i < n; i++) var += (px[i] - mean) * (px[i] - mean);
+            var /= n;
+            float inv = (float)(1.0 / Math.Sqrt(var + eps));
+            var vi = Vector512.Create(inv);
+            for (i = 0; i + 16 <= n; i += 16)
+                Vector512.FusedMultiplyAdd((Vector512.Load(px + i) - m) * vi, Vector512.Load(pw + i), Vector512.Load(pb + i)).Store(py + i);
+            for (; i < n; i++) py[i] = (float)(px[i] - mean) * inv * pw[i] + pb[i];
+        }
+    }
+
+    // the scalar twin of LayerNorm, double accumulation
+    public static void LayerNormScalar(Span<float> y, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, float eps)
+    {
         double mean = 0;
         for (int i = 0; i < x.Length; i++) mean += x[i];
         mean /= x.Length;
@@ -26,6 +65,39 @@ public static unsafe class Ops
         var /= x.Length;
         float inv = (float)(1.0 / Math.Sqrt(var + eps));
         for (int i = 0; i < x.Length; i++) y[i] = (float)(x[i] - mean) * inv * w[i] + b[i];
+    }
+
+    // x (n,) = softmax(x), in place, on Vector512 (Vector512.Exp) where accelerated; Softmax is the scalar twin
+    public static void SoftmaxVec(Span<float> x)
+    {
+        int n = x.Length;
+        if (!Vector512.IsHardwareAccelerated || n < 16)
+        {
+            Softmax(x);
+            return;
+        }
+        fixed (float* p = x)
+        {
+            int i = 0;
+            var mx = Vector512.Create(float.NegativeInfinity);
+            for (; i + 16 <= n; i += 16) mx = Vector512.Max(mx, Vector512.Load(p + i));
+            float max = float.NegativeInfinity;
+            for (int l = 0; l < 16; l++) max = MathF.Max(max, mx[l]);
+            for (; i < n; i++) max = MathF.Max(max, p[i]);
+            var vm = Vector512.Create(max);
+            var acc = Vector512<float>.Zero;
+            for (i = 0; i + 16 <= n; i += 16)
+            {
+                var e = Vector512.Exp(Vector512.Load(p + i) - vm);
+                e.Store(p + i);
+                acc += e;
+            }
+            double sum = Vector512.Sum(acc);
+            for (; i < n; i++) { p[i] = MathF.Exp(p[i] - max); sum += p[i]; }
+            var inv = Vector512.Create((float)(1.0 / sum));
+            for (i = 0; i + 16 <= n; i += 16) (Vector512.Load(p + i) * inv).Store(p + i);
+            for (; i < n; i++) p[i] *= inv[0];
+        }
     }
 
     // x (n,) = softmax(x), in place
@@ -69,6 +141,24 @@ public static unsafe class Ops
 
     // quick-GELU of CLIP: x * sigmoid(1.702 x)
     public static void QuickGelu(Span<float> x)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var k = Vector512.Create(-1.702f);
+            var one = Vector512<float>.One;
+            fixed (float* p = x)
+                for (; i + 16 <= x.Length; i += 16)
+                {
+                    var v = Vector512.Load(p + i);
+                    (v / (one + Vector512.Exp(k * v))).Store(p + i);
+                }
+        }
+        for (; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-1.702f * x[i]));
+    }
+
+    // the scalar twin of QuickGelu
+    public static void QuickGeluScalar(Span<float> x)
     {
         for (int i = 0; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-1.702f * x[i]));
     }

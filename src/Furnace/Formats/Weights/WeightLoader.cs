@@ -23,6 +23,9 @@ public sealed class WeightLoader
 
     public bool Contains(string name) => _source.Find(Key(name)) != null;
 
+    /// <summary>The entry under name with whatever shape it has, or null.</summary>
+    public TensorEntry? Find(string name) => _source.Find(Key(name));
+
     public TensorEntry Get(string name, params long[] shape)
     {
         string key = Key(name);

@@ -16,7 +16,6 @@ internal static class ClipEncoder
         if (causal && batch != 1) throw new ArgumentException("causal attention runs one sequence at a time");
         int n = batch * seqLen;
         int d = layers[0].Wq.Cols, ffn = layers[0].Fc1.Rows;
-        Span<float> x = s.X.AsSpan(0, n * d);
         Span<float> q = s.Q.AsSpan(0, n * d), k = s.K.AsSpan(0, n * d), v = s.V.AsSpan(0, n * d);
         Span<float> att = s.AttnOut.AsSpan(0, n * d), proj = s.Proj.AsSpan(0, n * d);
         Span<float> xn = s.XNorm.AsSpan(0, n * d), h = s.Hidden.AsSpan(0, n * ffn);
@@ -27,22 +26,21 @@ internal static class ClipEncoder
             MatMul.Forward(q, xn, n, w.Wq, ctx);
             MatMul.Forward(k, xn, n, w.Wk, ctx);
             MatMul.Forward(v, xn, n, w.Wv, ctx);
-            AddBias(q, w.Bq, n);
-            AddBias(k, w.Bk, n);
-            AddBias(v, w.Bv, n);
+            var qkvBias = new QkvBiasJob { Q = s.Q, K = s.K, V = s.V, Bq = w.Bq, Bk = w.Bk, Bv = w.Bv };
+            ctx.Run(ref qkvBias, n);
             if (causal) Attention.Causal(att, q, k, v, 0, n, heads, heads, d / heads, ctx);
             else Attention.Bidirectional(att, q, k, v, batch, seqLen, heads, d / heads, ctx);
             MatMul.Forward(proj, att, n, w.Wo, ctx);
-            AddBias(proj, w.Bo, n);
-            Ops.Add(x, proj);
+            var attnResidual = new ResidualJob { X = s.X, P = s.Proj, B = w.Bo };
+            ctx.Run(ref attnResidual, n);
 
             LayerNormRows(s.XNorm, s.X, n, d, w.Norm2Weight, w.Norm2Bias, eps, ctx);
             MatMul.Forward(h, xn, n, w.Fc1, ctx);
             var actJob = new BiasActivationJob { H = s.Hidden, Bias = w.Fc1Bias, Cols = ffn, Act = act };
             ctx.Run(ref actJob, n);
             MatMul.Forward(proj, h, n, w.Fc2, ctx);
-            AddBias(proj, w.Fc2Bias, n);
-            Ops.Add(x, proj);
+            var mlpResidual = new ResidualJob { X = s.X, P = s.Proj, B = w.Fc2Bias };
+            ctx.Run(ref mlpResidual, n);
         }
     }
 
@@ -57,6 +55,40 @@ internal static class ClipEncoder
     public static void AddBias(Span<float> y, float[] b, int n)
     {
         for (int i = 0; i < n; i++) Ops.Add(y.Slice(i * b.Length, b.Length), b);
+    }
+
+    // rows of q, k, v += their biases
+    private struct QkvBiasJob : IParallelJob
+    {
+        public float[] Q, K, V, Bq, Bk, Bv;
+
+        public readonly void Execute(int start, int end, int thread)
+        {
+            int d = Bq.Length;
+            for (int r = start; r < end; r++)
+            {
+                Ops.Add(Q.AsSpan(r * d, d), Bq);
+                Ops.Add(K.AsSpan(r * d, d), Bk);
+                Ops.Add(V.AsSpan(r * d, d), Bv);
+            }
+        }
+    }
+
+    // residual rows: x += p + b
+    private struct ResidualJob : IParallelJob
+    {
+        public float[] X, P, B;
+
+        public readonly void Execute(int start, int end, int thread)
+        {
+            int d = B.Length;
+            for (int r = start; r < end; r++)
+            {
+                Span<float> p = P.AsSpan(r * d, d);
+                Ops.Add(p, B);
+                Ops.Add(X.AsSpan(r * d, d), p);
+            }
+        }
     }
 
     private struct LayerNormJob : IParallelJob

@@ -69,10 +69,12 @@ public sealed class ClipVisionTower : IDisposable
     {
         ClipVisionConfig c = Config;
         int d = c.HiddenSize, seq = c.Positions;
+        if (Weights.PostNormWeight is not { } postW || Weights.PostNormBias is not { } postB)
+            throw new FurnaceException("this vision tower has no post_layernorm (a LLaVA mmproj file drops it); use HiddenStates");
         ClipEncoderState s = Run(pixels, images, c.Layers, ctx);
         var pooled = new float[images * d];
         for (int b = 0; b < images; b++)
-            Ops.LayerNorm(pooled.AsSpan(b * d, d), s.X.AsSpan(b * seq * d, d), Weights.PostNormWeight, Weights.PostNormBias, c.LayerNormEps);
+            Ops.LayerNorm(pooled.AsSpan(b * d, d), s.X.AsSpan(b * seq * d, d), postW, postB, c.LayerNormEps);
         return pooled;
     }
 

@@ -42,4 +42,33 @@ public static class RandomClip
         w.Write(Path.Combine(dir, SafeTensorsCheckpoint.SingleFileName));
     }
 
+    /// <summary>
+    /// Writes a LLaVA-layout checkpoint of the vision side (LlavaForConditionalGeneration's config.json with
+    /// vision_config, vision_feature_layer -2, projector_hidden_act gelu; vision_tower.vision_model.* and
+    /// multi_modal_projector.linear_1/2 with biases, text width textDim). No language_model.* tensors.
+    /// </summary>
+    public static void WriteLlavaVision(string dir, ClipVisionConfig vision, int textDim, int seed, DType type = DType.F32)
+    {
+        Directory.CreateDirectory(dir);
+        var c = new ClipConfig { Architecture = ClipArchitecture.VisionModel, Vision = vision, ProjectionDim = null };
+        string visionJson = System.Text.Encoding.UTF8.GetString(c.ToHfConfigJson());
+        AtomicFile.Write(Path.Combine(dir, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(
+            "{\n  \"architectures\": [\"LlavaForConditionalGeneration\"],\n  \"model_type\": \"llava\",\n" +
+            "  \"vision_feature_layer\": -2,\n  \"vision_feature_select_strategy\": \"default\",\n  \"projector_hidden_act\": \"gelu\",\n" +
+            $"  \"text_config\": {{ \"model_type\": \"llama\", \"hidden_size\": {textDim} }},\n  \"vision_config\": {visionJson}\n}}\n")));
+        var w = new SafeTensorsWriter().AddMetadata("format", "pt");
+        foreach (var t in ClipTensorNames.All(c)) w.Add("vision_tower." + t.Name, t.Shape, Tensor(c, t.Name, seed), t.Shape.Length >= 2 ? type : DType.F32);
+        foreach (var (name, shape) in new (string, long[])[]
+        {
+            ("multi_modal_projector.linear_1.weight", [textDim, vision.HiddenSize]),
+            ("multi_modal_projector.linear_1.bias", [textDim]),
+            ("multi_modal_projector.linear_2.weight", [textDim, textDim]),
+            ("multi_modal_projector.linear_2.bias", [textDim]),
+        })
+        {
+            float[] v = SeededUniform.Values(shape.Aggregate(1L, (a, b) => a * b), seed, name, 0f, shape.Length == 2 ? 0.5f * MathF.Sqrt(3f / shape[1]) : 0.1f);
+            w.Add(name, shape, v, shape.Length >= 2 ? type : DType.F32);
+        }
+        w.Write(Path.Combine(dir, SafeTensorsCheckpoint.SingleFileName));
+    }
 }
