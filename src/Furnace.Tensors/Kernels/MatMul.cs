@@ -1,6 +1,6 @@
 // Matrix multiplication against stored weights: Y (t, rows) = X (t, cols) @ W^T, W (rows, cols) in any DType.
 // t == 1 is the decode GEMV; t > 1 the prefill GEMM (token tiles of four share each weight load; from 128 tokens on
-// f32 weights and 16 on f16/bf16, MatMulPacked's outer-product micro-kernel).
+// f32 weights and 16 on f16/bf16, MatMulFloatGemm's outer-product micro-kernel).
 // Activations are first brought to the weight's dot type as llama.cpp does (ggml vec_dot_type):
 //   F32 -> as is;  F16 -> rounded to f16;  BF16 -> rounded to bf16;  Q8_0, Q4_0 -> quantized to Q8_0 blocks.
 // Rows are split across the context's threads; nothing is allocated per call.
@@ -54,9 +54,9 @@ public static unsafe class MatMul
 
     private static void RunFloat<TL>(float* y, float* x, int t, WeightMatrix w, KernelContext ctx) where TL : struct, IFloatLoad
     {
-        if (MatMulPacked.Applies(t, w))
+        if (MatMulFloatGemm.Applies(t, w))
         {
-            MatMulPacked.Run<TL>(y, x, t, w, ctx);
+            MatMulFloatGemm.Run<TL>(y, x, t, w, ctx);
             return;
         }
         var job = new MatMulFloat.Job<TL> { Y = y, X = x, T = t, W = w };

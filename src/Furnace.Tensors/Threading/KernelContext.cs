@@ -245,6 +245,6 @@ internal enum ScratchSlot
     MatMulX,        // activations converted for the weight type (f16/bf16-rounded floats or Q8 blocks)
     AttentionScores, // per-thread score rows
     AttentionKeys,   // keys transposed per (sequence, head) for bidirectional attention
-    MatMulPacked,    // per-thread packed weight blocks of MatMulPacked
+    MatMulFloatGemm,    // per-thread packed weight blocks of MatMulFloatGemm
     Count,
 }

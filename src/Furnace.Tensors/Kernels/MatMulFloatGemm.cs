@@ -10,7 +10,7 @@ using System.Runtime.Intrinsics;
 
 namespace Furnace.Tensors;
 
-internal static unsafe class MatMulPacked
+internal static unsafe class MatMulFloatGemm
 {
     public const int RowBlock = 32, ColBlock = 256, TokenTile = 6, MinTokens = 128, MinTokensHalf = 16;
 
@@ -25,7 +25,7 @@ internal static unsafe class MatMulPacked
     public static void Run<TL>(float* y, float* x, int t, WeightMatrix w, KernelContext ctx) where TL : struct, IFloatLoad
     {
         int blocks = w.Rows / RowBlock;
-        var packed = (float*)ctx.Scratch(ScratchSlot.MatMulPacked, (long)ColBlock * RowBlock * ctx.Threads * sizeof(float));
+        var packed = (float*)ctx.Scratch(ScratchSlot.MatMulFloatGemm, (long)ColBlock * RowBlock * ctx.Threads * sizeof(float));
         var job = new Job<TL> { Y = y, X = x, T = t, W = w, Packed = packed };
         ctx.Run(ref job, blocks);
         int done = blocks * RowBlock;
