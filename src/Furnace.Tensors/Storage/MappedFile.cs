@@ -1,10 +1,13 @@
 // A read-only memory map of a whole file: checkpoint weights are used in place, never copied at load.
-// Safe accessors for parsers (bounds-checked spans) and typed views for the kernels.
+// Safe accessors for parsers (bounds-checked spans) and typed views for the kernels. Evict drops the pages of a range
+// that was copied elsewhere (repacked weights) from the process's resident set (Linux madvise MADV_DONTNEED: the
+// mapping is read-only and file-backed, so a later touch simply reads the page cache again).
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 
 namespace Furnace.Tensors;
 
-public sealed unsafe class MappedFile : IDisposable
+public sealed unsafe partial class MappedFile : IDisposable
 {
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
@@ -69,6 +72,21 @@ public sealed unsafe class MappedFile : IDisposable
         Dequantize.Bytes(dst, _base + offset, t);
         return dst;
     }
+
+    /// <summary>Releases the resident pages lying wholly inside [offset, offset+length); contents stay readable.</summary>
+    public void Evict(long offset, long length)
+    {
+        Check(offset, length);
+        if (!OperatingSystem.IsLinux() || length == 0) return;
+        long page = Environment.SystemPageSize;
+        long start = ((long)_base + offset + page - 1) / page * page, end = ((long)_base + offset + length) / page * page;
+        if (end > start) madvise((void*)start, (nuint)(end - start), MadvDontNeed); // advisory: a failure only costs memory
+    }
+
+    private const int MadvDontNeed = 4; // linux/mman-common.h
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int madvise(void* addr, nuint length, int advice);
 
     private void Check(long offset, long length)
     {

@@ -1,0 +1,113 @@
+// Load-time repacking of Q8_0 / Q4_0 weights into 8-row interleaved blocks, the idea of llama.cpp's CPU "repack"
+// (ggml-cpu/repack.cpp block_q4_0x8 / block_q8_0x8 and their gemv/gemm): one 256-bit register holds 4 bytes of
+// each of 8 rows, so one broadcast 4-byte activation chunk and one VNNI update 8 row dot products at once, and a
+// block ends with one convert + one fma for 8 rows. The byte arrangement below is our own.
+//
+// Rows are grouped by 8 (group g = rows 8g..8g+7; the last group is padded with zero rows). A group of nb = cols/32
+// blocks occupies nb * 8 * BlockBytes bytes (as much as its 8 rows did row-major):
+//
+//   group g:  qs: nb x V x 32 bytes             then  d: nb x 8 f16 (row r's scale of block b at d[8b + r])
+//   vector (b, v), 32 bytes = 8 lanes of 4 bytes:   | row0 b0 b1 b2 b3 | row1 .. | ... | row7 .. |
+//
+//   Q8_0 (V = 8): lane r of vector v = bytes 4v..4v+3 of row r's block (elements 4v..4v+3), stored as q ^ 0x80
+//                 = q + 128 (unsigned, ready for u8 x s8 VNNI; the 128 is removed through the activation sums).
+//   Q4_0 (V = 4): lane r of vector v = bytes 4v..4v+3 of row r's block, unchanged: the low nibbles are elements
+//                 4v..4v+3 (chunk v), the high nibbles elements 16+4v..16+4v+3 (chunk v+4). So v & 0x0F is chunk v
+//                 and v & 0xF0 is 16 x chunk v+4, which the kernel corrects with one shift per block.
+using System.Runtime.CompilerServices;
+
+namespace Furnace.Tensors;
+
+public static unsafe class Repack
+{
+    public static bool Supports(DType t) => t is DType.Q8_0 or DType.Q4_0;
+
+    // vectors of 32 bytes per (group, block)
+    internal static int Vectors(DType t) => t == DType.Q8_0 ? 8 : 4;
+
+    public static long Interleaved8Bytes(int rows, int cols, DType t) => (rows + 7) / 8 * 8 * DTypes.RowBytes(t, cols);
+
+    internal static long GroupBytes(in WeightMatrix w) => 8 * w.RowBytes;
+
+    /// <summary>A 64-byte aligned buffer holding w (RowMajor Q8_0/Q4_0) in the Interleaved8 layout, and the view over it.</summary>
+    public static NativeBuffer Interleave8(WeightMatrix w, out WeightMatrix packed)
+    {
+        var buf = new NativeBuffer(Interleaved8Bytes(w.Rows, w.Cols, w.Type));
+        try
+        {
+            packed = Interleave8(w, buf);
+            return buf;
+        }
+        catch
+        {
+            buf.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Writes w (RowMajor Q8_0/Q4_0) into dst in the Interleaved8 layout; returns the view over dst.</summary>
+    public static WeightMatrix Interleave8(WeightMatrix w, NativeBuffer dst)
+    {
+        if (!Supports(w.Type)) throw new NotSupportedException($"{DTypes.Name(w.Type)} weights cannot be interleaved");
+        if (w.IsInterleaved8) throw new ArgumentException("matrix is already interleaved");
+        long need = Interleaved8Bytes(w.Rows, w.Cols, w.Type);
+        if (dst.Length < need) throw new ArgumentException($"buffer holds {dst.Length} bytes, the interleaved matrix needs {need}");
+        int groups = (w.Rows + 7) / 8;
+        for (int g = 0; g < groups; g++) PackGroup(dst.Data + g * GroupBytes(w), w, g);
+        return new WeightMatrix(dst.Data, w.Rows, w.Cols, w.Type, WeightLayout.Interleaved8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackGroup(byte* dst, in WeightMatrix w, int g)
+    {
+        int nb = w.Cols / 32, bb = (int)DTypes.RowBytes(w.Type, 32), vecs = Vectors(w.Type);
+        byte flip = w.Type == DType.Q8_0 ? (byte)0x80 : (byte)0;
+        ushort* d = (ushort*)(dst + (long)nb * vecs * 32);
+        for (int r = 0; r < 8; r++)
+        {
+            int row = g * 8 + r;
+            if (row >= w.Rows) break; // padding rows stay zero (scale 0)
+            byte* src = w.Row(row);
+            for (int b = 0; b < nb; b++)
+            {
+                byte* blk = src + b * bb;
+                d[b * 8 + r] = *(ushort*)blk;
+                byte* q = dst + (long)b * vecs * 32 + r * 4;
+                for (int v = 0; v < vecs; v++)
+                {
+                    uint four = *(uint*)(blk + 2 + 4 * v);
+                    *(uint*)(q + v * 32) = four ^ (flip * 0x01010101u);
+                }
+            }
+        }
+    }
+
+    // dst (cols,) = row r of an Interleaved8 matrix as float (the inverse of the packing, then dequantization)
+    internal static void DequantizeRow(Span<float> dst, in WeightMatrix w, int r)
+    {
+        int nb = w.Cols / 32, vecs = Vectors(w.Type), lane = r % 8;
+        byte* group = w.Data + (r / 8) * GroupBytes(w);
+        Half* d = (Half*)(group + (long)nb * vecs * 32);
+        for (int b = 0; b < nb; b++)
+        {
+            float s = (float)d[b * 8 + lane];
+            byte* q = group + (long)b * vecs * 32 + lane * 4;
+            for (int v = 0; v < vecs; v++)
+            {
+                for (int k = 0; k < 4; k++)
+                {
+                    byte u = q[v * 32 + k];
+                    if (w.Type == DType.Q8_0)
+                    {
+                        dst[b * 32 + 4 * v + k] = (u - 128) * s;
+                    }
+                    else
+                    {
+                        dst[b * 32 + 4 * v + k] = ((u & 0x0F) - 8) * s;
+                        dst[b * 32 + 16 + 4 * v + k] = ((u >> 4) - 8) * s;
+                    }
+                }
+            }
+        }
+    }
+}
