@@ -48,6 +48,30 @@ public sealed class RepackTests
     }
 
     [Theory]
+    [InlineData(DType.Q8_0)]
+    [InlineData(DType.Q4_0)]
+    public void Forward_SubnormalF16Scales_MatchesRowMajorKernels(DType type)
+    {
+        const int rows = 24, cols = 256;
+        float[] wf = Reference.Random(rows * cols, 6000, 1e-4f); // block scales ~1e-6: f16 subnormals
+        float[] x = Reference.Random(3 * cols, 6001, 3f);
+        using var buf = NativeBuffer.FromFloats(wf, rows, cols, type);
+        WeightMatrix w = buf.AsMatrix(rows, cols, type);
+        using NativeBuffer pbuf = Repack.Interleave8(w, out WeightMatrix packed);
+        using var ctx = new KernelContext(1);
+        foreach (int t in new[] { 1, 3 })
+        {
+            var expect = new float[t * rows];
+            var got = new float[t * rows];
+            MatMul.Forward(expect, x, t, w, ctx);
+            MatMul.Forward(got, x, t, packed, ctx);
+            (_, double[] mag) = Reference.MatMul(w, x, t);
+            for (int k = 0; k < got.Length; k++)
+                Assert.True(Math.Abs(got[k] - expect[k]) <= 1e-5 * mag[k] + 1e-12, $"{type} t={t} y[{k}] = {got[k]}, row-major {expect[k]}");
+        }
+    }
+
+    [Theory]
     [InlineData(DType.Q8_0, 13, 96)]
     [InlineData(DType.Q4_0, 13, 96)]
     [InlineData(DType.Q8_0, 64, 2048)]

@@ -6,7 +6,7 @@
 // where the per-token bias = -Offset * sum(x block) removes the weights' unsigned shift (see MatMulQuant); it is the
 // same for all 8 rows, so it is the broadcast start value. Q4_0's high nibbles enter as 16 x value (v & 0xF0) in a
 // second chain, shifted back by 4 once per block. The f16 row scales are widened with integer ops (no F16C in .NET).
-// GEMV (t = 1) walks one group at a time; GEMM tiles 8 rows x 4 tokens so each unpacked weight vector serves four
+// GEMV (t = 1) walks two groups at a time (sharing the activation broadcasts); GEMM tiles 8 rows x 4 tokens so each unpacked weight vector serves four
 // tokens. Threads split over 8-row groups. Without AVX-VNNI the same integers are formed in scalar code.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -71,15 +71,84 @@ internal static unsafe class MatMulPacked
         return TP.HighShift == 0 ? a + b : a + Vector256.ShiftRightArithmetic(b, TP.HighShift);
     }
 
-    // 8 f16 scales -> f32, exact for normal and subnormal values (scales are never inf/NaN):
-    // the magnitude bits moved into f32 position and rescaled by 2^(127-15), the sign put back
+    // 8 f16 scales -> f32, exact for normal and subnormal values (scales are never inf/NaN): sign-extended to 32 bits,
+    // the sign kept at bit 31 and exponent|mantissa moved to f32 position (bits 13..27), then rescaled by 2^(127-15)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Scales(ushort* d)
     {
-        Vector256<int> h = Avx2.ConvertToVector256Int32(d);
-        Vector256<int> mag = (h & Vector256.Create(0x7FFF)) << 13;
-        Vector256<int> sign = (h & Vector256.Create(0x8000)) << 16;
-        return ((mag.AsSingle() * Vector256.Create((127 + 112) << 23).AsSingle()).AsInt32() | sign).AsSingle();
+        Vector256<int> h = Avx2.ConvertToVector256Int32((short*)d);
+        Vector256<int> f = (h << 13) & Vector256.Create(unchecked((int)0x8FFFE000));
+        return f.AsSingle() * Vector256.Create((127 + 112) << 23).AsSingle();
+    }
+
+    // the weight operands pairing with activation chunks k and k + 4 (k < 4) of one (group, block)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pair<TP>(byte* q, int k, out Vector256<byte> lo, out Vector256<byte> hi) where TP : struct, IPackedBlock
+    {
+        if (TP.Vectors == 8)
+        {
+            lo = Vector256.Load(q + 32 * k);
+            hi = Vector256.Load(q + 32 * (k + 4));
+            return;
+        }
+        Vector256<byte> v = Vector256.Load(q + 32 * k);
+        lo = v & Vector256.Create((byte)0x0F);
+        hi = v & Vector256.Create((byte)0xF0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Combine<TP>(Vector256<int> a, Vector256<int> b) where TP : struct, IPackedBlock
+        => TP.HighShift == 0 ? a + b : a + Vector256.ShiftRightArithmetic(b, TP.HighShift);
+
+    // (y0, y1) (8,) each = two consecutive W groups (8 rows, nb blocks each) . activation row; the activation
+    // broadcasts are shared by both groups
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static void Gemv2<TP>(byte* g0, byte* g1, sbyte* xq, float* xd, int* xb, int nb, out Vector256<float> y0, out Vector256<float> y1)
+        where TP : struct, IPackedBlock
+    {
+        int stride = TP.Vectors * 32;
+        ushort* d0 = (ushort*)(g0 + (long)nb * stride), d1 = (ushort*)(g1 + (long)nb * stride);
+        Vector256<float> acc0 = default, acc1 = default;
+        for (int b = 0; b < nb; b++)
+        {
+            byte* p0 = g0 + b * stride, p1 = g1 + b * stride;
+            int* xi = (int*)(xq + b * 32);
+            Vector256<int> bias = Vector256.Create(xb[b]);
+            Vector256<int> a0 = bias, a1 = bias, b0 = Vector256<int>.Zero, b1 = Vector256<int>.Zero;
+            Vector256<sbyte> x0 = Vector256.Create(xi[0]).AsSByte(), x4 = Vector256.Create(xi[4]).AsSByte();
+            Pair<TP>(p0, 0, out var l00, out var h00);
+            Pair<TP>(p1, 0, out var l10, out var h10);
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, l00, x0);
+            b0 = AvxVnni.MultiplyWideningAndAdd(b0, h00, x4);
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, l10, x0);
+            b1 = AvxVnni.MultiplyWideningAndAdd(b1, h10, x4);
+            Vector256<sbyte> x1 = Vector256.Create(xi[1]).AsSByte(), x5 = Vector256.Create(xi[5]).AsSByte();
+            Pair<TP>(p0, 1, out var l01, out var h01);
+            Pair<TP>(p1, 1, out var l11, out var h11);
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, l01, x1);
+            b0 = AvxVnni.MultiplyWideningAndAdd(b0, h01, x5);
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, l11, x1);
+            b1 = AvxVnni.MultiplyWideningAndAdd(b1, h11, x5);
+            Vector256<sbyte> x2 = Vector256.Create(xi[2]).AsSByte(), x6 = Vector256.Create(xi[6]).AsSByte();
+            Pair<TP>(p0, 2, out var l02, out var h02);
+            Pair<TP>(p1, 2, out var l12, out var h12);
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, l02, x2);
+            b0 = AvxVnni.MultiplyWideningAndAdd(b0, h02, x6);
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, l12, x2);
+            b1 = AvxVnni.MultiplyWideningAndAdd(b1, h12, x6);
+            Vector256<sbyte> x3 = Vector256.Create(xi[3]).AsSByte(), x7 = Vector256.Create(xi[7]).AsSByte();
+            Pair<TP>(p0, 3, out var l03, out var h03);
+            Pair<TP>(p1, 3, out var l13, out var h13);
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, l03, x3);
+            b0 = AvxVnni.MultiplyWideningAndAdd(b0, h03, x7);
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, l13, x3);
+            b1 = AvxVnni.MultiplyWideningAndAdd(b1, h13, x7);
+            Vector256<float> dx = Vector256.Create(xd[b]);
+            acc0 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Combine<TP>(a0, b0)), Scales(d0 + b * 8) * dx, acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Combine<TP>(a1, b1)), Scales(d1 + b * 8) * dx, acc1);
+        }
+        y0 = acc0;
+        y1 = acc1;
     }
 
     // y (8,) = W group (8 rows, nb blocks) . activation row (qs (nb,32), d (nb,), bias (nb,))
@@ -188,6 +257,14 @@ internal static unsafe class MatMulPacked
                         GroupScalar<TP>(group, X.RowQs(t), X.RowD(t), X.RowBias(t), nb, o);
                         for (int r = 0; r < nr; r++) Y[(long)t * rows + r0 + r] = o[r];
                     }
+                    continue;
+                }
+                if (T == 1 && g + 1 < end && rows - r0 >= 16)
+                {
+                    Gemv2<TP>(group, group + groupBytes, X.Qs, X.D, X.Bias, nb, out Vector256<float> ya, out Vector256<float> yb);
+                    ya.Store(Y + r0);
+                    yb.Store(Y + r0 + 8);
+                    g++;
                     continue;
                 }
                 if (T == 1)
