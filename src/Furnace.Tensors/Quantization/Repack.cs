@@ -32,7 +32,7 @@ public static unsafe class Repack
     /// <summary>A 64-byte aligned buffer holding w (RowMajor Q8_0/Q4_0) in the Interleaved8 layout, and the view over it.</summary>
     public static NativeBuffer Interleave8(WeightMatrix w, out WeightMatrix packed)
     {
-        var buf = new NativeBuffer(Interleaved8Bytes(w.Rows, w.Cols, w.Type));
+        var buf = NativeBuffer.ForOverwrite(Interleaved8Bytes(w.Rows, w.Cols, w.Type));
         try
         {
             packed = Interleave8(w, buf);
@@ -53,7 +53,22 @@ public static unsafe class Repack
         long need = Interleaved8Bytes(w.Rows, w.Cols, w.Type);
         if (dst.Length < need) throw new ArgumentException($"buffer holds {dst.Length} bytes, the interleaved matrix needs {need}");
         int groups = (w.Rows + 7) / 8;
-        for (int g = 0; g < groups; g++) PackGroup(dst.Data + g * GroupBytes(w), w, g);
+        long groupBytes = GroupBytes(w);
+        if (w.Rows % 8 != 0) new Span<byte>(dst.Data + (groups - 1) * groupBytes, (int)groupBytes).Clear(); // padding rows
+        byte* data = dst.Data;
+        if (groups >= 64 && Environment.ProcessorCount > 1)
+        {
+            // load time: page faults on both sides dominate, so two or more threads help
+            int chunks = Math.Min(Environment.ProcessorCount, 8);
+            Parallel.For(0, chunks, c =>
+            {
+                for (int g = c * groups / chunks; g < (c + 1) * groups / chunks; g++) PackGroup(data + g * groupBytes, w, g);
+            });
+        }
+        else
+        {
+            for (int g = 0; g < groups; g++) PackGroup(data + g * groupBytes, w, g);
+        }
         return new WeightMatrix(dst.Data, w.Rows, w.Cols, w.Type, WeightLayout.Interleaved8);
     }
 

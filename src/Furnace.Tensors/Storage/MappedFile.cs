@@ -3,11 +3,10 @@
 // that was copied elsewhere (repacked weights) from the process's resident set (Linux madvise MADV_DONTNEED: the
 // mapping is read-only and file-backed, so a later touch simply reads the page cache again).
 using System.IO.MemoryMappedFiles;
-using System.Runtime.InteropServices;
 
 namespace Furnace.Tensors;
 
-public sealed unsafe partial class MappedFile : IDisposable
+public sealed unsafe class MappedFile : IDisposable
 {
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
@@ -80,13 +79,8 @@ public sealed unsafe partial class MappedFile : IDisposable
         if (!OperatingSystem.IsLinux() || length == 0) return;
         long page = Environment.SystemPageSize;
         long start = ((long)_base + offset + page - 1) / page * page, end = ((long)_base + offset + length) / page * page;
-        if (end > start) madvise((void*)start, (nuint)(end - start), MadvDontNeed); // advisory: a failure only costs memory
+        if (end > start) LinuxMemory.Advise((void*)start, end - start, LinuxMemory.DontNeed);
     }
-
-    private const int MadvDontNeed = 4; // linux/mman-common.h
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int madvise(void* addr, nuint length, int advice);
 
     private void Check(long offset, long length)
     {
