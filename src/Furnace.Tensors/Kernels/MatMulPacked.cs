@@ -39,7 +39,7 @@ internal static unsafe class MatMulPacked
 {
     // the eight unsigned weight operands of one (group, block): w0..w3 pair with chunks 0..3, w4..w7 with 4..7
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Weights<TP>(byte* q, out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3,
+    private static void Weights<TP>(byte* q, Vector256<byte> lo, Vector256<byte> hi, out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3,
         out Vector256<byte> w4, out Vector256<byte> w5, out Vector256<byte> w6, out Vector256<byte> w7) where TP : struct, IPackedBlock
     {
         if (TP.Vectors == 8)
@@ -48,7 +48,6 @@ internal static unsafe class MatMulPacked
             w4 = Vector256.Load(q + 128); w5 = Vector256.Load(q + 160); w6 = Vector256.Load(q + 192); w7 = Vector256.Load(q + 224);
             return;
         }
-        Vector256<byte> lo = Vector256.Create((byte)0x0F), hi = Vector256.Create((byte)0xF0);
         Vector256<byte> v0 = Vector256.Load(q), v1 = Vector256.Load(q + 32), v2 = Vector256.Load(q + 64), v3 = Vector256.Load(q + 96);
         w0 = v0 & lo; w1 = v1 & lo; w2 = v2 & lo; w3 = v3 & lo;
         w4 = v0 & hi; w5 = v1 & hi; w6 = v2 & hi; w7 = v3 & hi;
@@ -74,16 +73,27 @@ internal static unsafe class MatMulPacked
     // 8 f16 scales -> f32, exact for normal and subnormal values (scales are never inf/NaN): sign-extended to 32 bits,
     // the sign kept at bit 31 and exponent|mantissa moved to f32 position (bits 13..27), then rescaled by 2^(127-15)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Scales(ushort* d)
+    private static Vector256<float> Scales(ushort* d, in ScaleConstants c)
     {
         Vector256<int> h = Avx2.ConvertToVector256Int32((short*)d);
-        Vector256<int> f = (h << 13) & Vector256.Create(unchecked((int)0x8FFFE000));
-        return f.AsSingle() * Vector256.Create((127 + 112) << 23).AsSingle();
+        return ((h << 13) & c.Bits).AsSingle() * c.Rescale;
+    }
+
+    // loop constants, created once per call so the JIT keeps them in registers instead of reloading them per block
+    private readonly struct ScaleConstants
+    {
+        public readonly Vector256<int> Bits = Vector256.Create(unchecked((int)0x8FFFE000));
+        public readonly Vector256<float> Rescale = Vector256.Create((127 + 112) << 23).AsSingle();
+
+        public ScaleConstants()
+        {
+        }
     }
 
     // the weight operands pairing with activation chunks k and k + 4 (k < 4) of one (group, block)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pair<TP>(byte* q, int k, out Vector256<byte> lo, out Vector256<byte> hi) where TP : struct, IPackedBlock
+    private static void Pair<TP>(byte* q, int k, Vector256<byte> mlo, Vector256<byte> mhi, out Vector256<byte> lo, out Vector256<byte> hi)
+        where TP : struct, IPackedBlock
     {
         if (TP.Vectors == 8)
         {
@@ -92,8 +102,8 @@ internal static unsafe class MatMulPacked
             return;
         }
         Vector256<byte> v = Vector256.Load(q + 32 * k);
-        lo = v & Vector256.Create((byte)0x0F);
-        hi = v & Vector256.Create((byte)0xF0);
+        lo = v & mlo;
+        hi = v & mhi;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -109,6 +119,8 @@ internal static unsafe class MatMulPacked
         int stride = TP.Vectors * 32;
         ushort* d0 = (ushort*)(g0 + (long)nb * stride), d1 = (ushort*)(g1 + (long)nb * stride);
         Vector256<float> acc0 = default, acc1 = default;
+        Vector256<byte> mlo = Vector256.Create((byte)0x0F), mhi = Vector256.Create((byte)0xF0);
+        var sc = new ScaleConstants();
         for (int b = 0; b < nb; b++)
         {
             byte* p0 = g0 + b * stride, p1 = g1 + b * stride;
@@ -116,36 +128,36 @@ internal static unsafe class MatMulPacked
             Vector256<int> bias = Vector256.Create(xb[b]);
             Vector256<int> a0 = bias, a1 = bias, b0 = Vector256<int>.Zero, b1 = Vector256<int>.Zero;
             Vector256<sbyte> x0 = Vector256.Create(xi[0]).AsSByte(), x4 = Vector256.Create(xi[4]).AsSByte();
-            Pair<TP>(p0, 0, out var l00, out var h00);
-            Pair<TP>(p1, 0, out var l10, out var h10);
+            Pair<TP>(p0, 0, mlo, mhi, out var l00, out var h00);
+            Pair<TP>(p1, 0, mlo, mhi, out var l10, out var h10);
             a0 = AvxVnni.MultiplyWideningAndAdd(a0, l00, x0);
             b0 = AvxVnni.MultiplyWideningAndAdd(b0, h00, x4);
             a1 = AvxVnni.MultiplyWideningAndAdd(a1, l10, x0);
             b1 = AvxVnni.MultiplyWideningAndAdd(b1, h10, x4);
             Vector256<sbyte> x1 = Vector256.Create(xi[1]).AsSByte(), x5 = Vector256.Create(xi[5]).AsSByte();
-            Pair<TP>(p0, 1, out var l01, out var h01);
-            Pair<TP>(p1, 1, out var l11, out var h11);
+            Pair<TP>(p0, 1, mlo, mhi, out var l01, out var h01);
+            Pair<TP>(p1, 1, mlo, mhi, out var l11, out var h11);
             a0 = AvxVnni.MultiplyWideningAndAdd(a0, l01, x1);
             b0 = AvxVnni.MultiplyWideningAndAdd(b0, h01, x5);
             a1 = AvxVnni.MultiplyWideningAndAdd(a1, l11, x1);
             b1 = AvxVnni.MultiplyWideningAndAdd(b1, h11, x5);
             Vector256<sbyte> x2 = Vector256.Create(xi[2]).AsSByte(), x6 = Vector256.Create(xi[6]).AsSByte();
-            Pair<TP>(p0, 2, out var l02, out var h02);
-            Pair<TP>(p1, 2, out var l12, out var h12);
+            Pair<TP>(p0, 2, mlo, mhi, out var l02, out var h02);
+            Pair<TP>(p1, 2, mlo, mhi, out var l12, out var h12);
             a0 = AvxVnni.MultiplyWideningAndAdd(a0, l02, x2);
             b0 = AvxVnni.MultiplyWideningAndAdd(b0, h02, x6);
             a1 = AvxVnni.MultiplyWideningAndAdd(a1, l12, x2);
             b1 = AvxVnni.MultiplyWideningAndAdd(b1, h12, x6);
             Vector256<sbyte> x3 = Vector256.Create(xi[3]).AsSByte(), x7 = Vector256.Create(xi[7]).AsSByte();
-            Pair<TP>(p0, 3, out var l03, out var h03);
-            Pair<TP>(p1, 3, out var l13, out var h13);
+            Pair<TP>(p0, 3, mlo, mhi, out var l03, out var h03);
+            Pair<TP>(p1, 3, mlo, mhi, out var l13, out var h13);
             a0 = AvxVnni.MultiplyWideningAndAdd(a0, l03, x3);
             b0 = AvxVnni.MultiplyWideningAndAdd(b0, h03, x7);
             a1 = AvxVnni.MultiplyWideningAndAdd(a1, l13, x3);
             b1 = AvxVnni.MultiplyWideningAndAdd(b1, h13, x7);
             Vector256<float> dx = Vector256.Create(xd[b]);
-            acc0 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Combine<TP>(a0, b0)), Scales(d0 + b * 8) * dx, acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Combine<TP>(a1, b1)), Scales(d1 + b * 8) * dx, acc1);
+            acc0 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Combine<TP>(a0, b0)), Scales(d0 + b * 8, sc) * dx, acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Combine<TP>(a1, b1)), Scales(d1 + b * 8, sc) * dx, acc1);
         }
         y0 = acc0;
         y1 = acc1;
@@ -158,21 +170,23 @@ internal static unsafe class MatMulPacked
         int stride = TP.Vectors * 32;
         ushort* d = (ushort*)(group + (long)nb * stride);
         Vector256<float> acc0 = default, acc1 = default;
+        Vector256<byte> mlo = Vector256.Create((byte)0x0F), mhi = Vector256.Create((byte)0xF0);
+        var sc = new ScaleConstants();
         int b = 0;
         for (; b <= nb - 2; b += 2)
         {
-            Weights<TP>(group + b * stride, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
+            Weights<TP>(group + b * stride, mlo, mhi, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
             Vector256<int> i0 = BlockDot<TP>(xb + b, xq + b * 32, w0, w1, w2, w3, w4, w5, w6, w7);
-            acc0 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i0), Scales(d + b * 8) * Vector256.Create(xd[b]), acc0);
-            Weights<TP>(group + (b + 1) * stride, out w0, out w1, out w2, out w3, out w4, out w5, out w6, out w7);
+            acc0 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i0), Scales(d + b * 8, sc) * Vector256.Create(xd[b]), acc0);
+            Weights<TP>(group + (b + 1) * stride, mlo, mhi, out w0, out w1, out w2, out w3, out w4, out w5, out w6, out w7);
             Vector256<int> i1 = BlockDot<TP>(xb + b + 1, xq + b * 32 + 32, w0, w1, w2, w3, w4, w5, w6, w7);
-            acc1 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i1), Scales(d + b * 8 + 8) * Vector256.Create(xd[b + 1]), acc1);
+            acc1 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i1), Scales(d + b * 8 + 8, sc) * Vector256.Create(xd[b + 1]), acc1);
         }
         if (b < nb)
         {
-            Weights<TP>(group + b * stride, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
+            Weights<TP>(group + b * stride, mlo, mhi, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
             Vector256<int> i0 = BlockDot<TP>(xb + b, xq + b * 32, w0, w1, w2, w3, w4, w5, w6, w7);
-            acc0 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i0), Scales(d + b * 8) * Vector256.Create(xd[b]), acc0);
+            acc0 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i0), Scales(d + b * 8, sc) * Vector256.Create(xd[b]), acc0);
         }
         return acc0 + acc1;
     }
@@ -187,10 +201,12 @@ internal static unsafe class MatMulPacked
         float* d0 = x.RowD(t0), d1 = x.RowD(t1), d2 = x.RowD(t2), d3 = x.RowD(t3);
         int* s0 = x.RowBias(t0), s1 = x.RowBias(t1), s2 = x.RowBias(t2), s3 = x.RowBias(t3);
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<byte> mlo = Vector256.Create((byte)0x0F), mhi = Vector256.Create((byte)0xF0);
+        var sc = new ScaleConstants();
         for (int b = 0; b < nb; b++)
         {
-            Weights<TP>(group + b * stride, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
-            Vector256<float> dw = Scales(d + b * 8);
+            Weights<TP>(group + b * stride, mlo, mhi, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
+            Vector256<float> dw = Scales(d + b * 8, sc);
             int xo = b * 32;
             Vector256<int> i0 = BlockDot<TP>(s0 + b, q0 + xo, w0, w1, w2, w3, w4, w5, w6, w7);
             a0 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i0), dw * Vector256.Create(d0[b]), a0);
