@@ -13,14 +13,11 @@ public sealed unsafe class NativeBuffer : IDisposable
     {
     }
 
-    // clear: false leaves the contents undefined, for buffers the caller fills completely. Buffers of 2 MiB and more
-    // are 2 MiB aligned and advised to use transparent huge pages.
+    // clear: false leaves the contents undefined, for buffers the caller fills completely.
     private NativeBuffer(long bytes, bool clear)
     {
         if (bytes <= 0) throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "size must be positive");
-        bool huge = bytes >= LinuxMemory.HugePageBytes;
-        _data = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, huge ? (nuint)LinuxMemory.HugePageBytes : 64);
-        if (huge) LinuxMemory.Advise(_data, bytes, LinuxMemory.HugePage);
+        _data = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
         if (clear) NativeMemory.Clear(_data, (nuint)bytes);
         Length = bytes;
     }

@@ -1,7 +1,6 @@
-// madvise(2) for the two places that steer the kernel's paging: dropping mapped checkpoint pages that were copied
-// (MADV_DONTNEED) and asking for transparent huge pages on large weight buffers (MADV_HUGEPAGE: 512x fewer page
-// faults while filling them, fewer TLB misses while streaming them). Advisory: failures and other OSes only cost
-// memory or speed, so results are ignored.
+// madvise(2) to drop mapped checkpoint pages that were copied elsewhere (MADV_DONTNEED). Advisory: a failure or
+// another OS only costs memory, so the result is ignored. (MADV_HUGEPAGE on the repacked buffers was tried: with
+// this machine's THP defrag=madvise every 2 MiB fault compacts memory directly and loading got several times slower.)
 using System.Runtime.InteropServices;
 
 namespace Furnace.Tensors;
@@ -9,10 +8,6 @@ namespace Furnace.Tensors;
 internal static unsafe partial class LinuxMemory
 {
     public const int DontNeed = 4;  // linux/mman-common.h MADV_DONTNEED
-    public const int HugePage = 14; // MADV_HUGEPAGE
-
-    public const long HugePageBytes = 2 << 20;
-
     public static void Advise(void* addr, long length, int advice)
     {
         if (OperatingSystem.IsLinux() && length > 0) _ = madvise(addr, (nuint)length, advice);
