@@ -45,6 +45,11 @@ public sealed class RepackTests
         (_, double[] mag) = Reference.MatMul(w, x, t);
         for (int k = 0; k < got.Length; k++)
             Assert.True(Math.Abs(got[k] - expect[k]) <= 1e-5 * mag[k] + 1e-6, $"{type} y[{k}] = {got[k]}, row-major {expect[k]} (mag {mag[k]})");
+        // the scalar twin (the path without AVX-VNNI) on the same layout
+        var scalar = new float[t * rows];
+        MatMulPacked.ForwardScalar(scalar, x, t, packed);
+        for (int k = 0; k < got.Length; k++)
+            Assert.True(Math.Abs(got[k] - scalar[k]) <= 1e-5 * mag[k] + 1e-6, $"{type} y[{k}] = {got[k]}, scalar twin {scalar[k]}");
     }
 
     [Theory]

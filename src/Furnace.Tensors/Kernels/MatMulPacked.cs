@@ -9,6 +9,7 @@
 // GEMV (t = 1) walks two groups at a time (sharing the activation broadcasts); GEMM tiles 8 rows x 4 tokens so each unpacked weight vector serves four
 // tokens. Threads split over 8-row groups. Without AVX-VNNI the same integers are formed in scalar code.
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -245,6 +246,37 @@ internal static unsafe class MatMulPacked
                 sum += isum * ((float)d[b * 8 + r] * xd[b]);
             }
             o[r] = sum;
+        }
+    }
+
+    // the scalar twin over a whole Interleaved8 matrix, for tests: y (t, rows) = x (t, cols) @ W^T
+    internal static void ForwardScalar(Span<float> y, ReadOnlySpan<float> x, int t, WeightMatrix w)
+    {
+        if (!w.IsInterleaved8) throw new ArgumentException("matrix is not interleaved");
+        int nb = w.Cols / 32, rows = w.Rows;
+        void* mem = NativeMemory.AlignedAlloc((nuint)ActivationQ8.BytesFor(t, nb), 64);
+        try
+        {
+            var aq = new ActivationQ8(mem, t, nb, w.Type == DType.Q8_0 ? Q8_0Block.Offset : Q4_0Block.Offset);
+            float* o = stackalloc float[8];
+            fixed (float* px = x, py = y)
+            {
+                for (int k = 0; k < t; k++) aq.QuantizeRow(k, px + (long)k * w.Cols);
+                for (int g = 0; g < (rows + 7) / 8; g++)
+                {
+                    for (int k = 0; k < t; k++)
+                    {
+                        byte* group = w.Data + g * Repack.GroupBytes(w);
+                        if (w.Type == DType.Q8_0) GroupScalar<Q8_0x8>(group, aq.RowQs(k), aq.RowD(k), aq.RowBias(k), nb, o);
+                        else GroupScalar<Q4_0x8>(group, aq.RowQs(k), aq.RowD(k), aq.RowBias(k), nb, o);
+                        for (int r = 0; r < Math.Min(8, rows - g * 8); r++) py[(long)k * rows + g * 8 + r] = o[r];
+                    }
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(mem);
         }
     }
 
