@@ -15,6 +15,8 @@
 //                 4v..4v+3 (chunk v), the high nibbles elements 16+4v..16+4v+3 (chunk v+4). So v & 0x0F is chunk v
 //                 and v & 0xF0 is 16 x chunk v+4, which the kernel corrects with one shift per block.
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Furnace.Tensors;
 
@@ -76,23 +78,38 @@ public static unsafe class Repack
     private static void PackGroup(byte* dst, in WeightMatrix w, int g)
     {
         int nb = w.Cols / 32, bb = (int)DTypes.RowBytes(w.Type, 32), vecs = Vectors(w.Type);
-        byte flip = w.Type == DType.Q8_0 ? (byte)0x80 : (byte)0;
+        uint flip = w.Type == DType.Q8_0 ? 0x80808080u : 0u;
         ushort* d = (ushort*)(dst + (long)nb * vecs * 32);
-        for (int r = 0; r < 8; r++)
+        int full = Math.Min(8, w.Rows - g * 8);
+        for (int r = 0; r < full; r++)
         {
-            int row = g * 8 + r;
-            if (row >= w.Rows) break; // padding rows stay zero (scale 0)
-            byte* src = w.Row(row);
+            byte* src = w.Row(g * 8 + r);
+            for (int b = 0; b < nb; b++) d[b * 8 + r] = *(ushort*)(src + b * bb);
+        }
+        if (full == 8 && Avx2.IsSupported && 8 * w.RowBytes < int.MaxValue)
+        {
+            // one gather collects the 4 bytes at the same place of all 8 rows: exactly one output vector
+            Vector256<int> rowOffsets = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)w.RowBytes;
+            Vector256<uint> vflip = Vector256.Create(flip);
+            byte* src0 = w.Row(g * 8);
+            for (int b = 0; b < nb; b++)
+            {
+                for (int v = 0; v < vecs; v++)
+                {
+                    Vector256<uint> q = Avx2.GatherVector256((uint*)(src0 + b * bb + 2 + 4 * v), rowOffsets, 1);
+                    (q ^ vflip).Store((uint*)(dst + ((long)b * vecs + v) * 32));
+                }
+            }
+            return;
+        }
+        for (int r = 0; r < full; r++) // padding rows stay zero (scale 0)
+        {
+            byte* src = w.Row(g * 8 + r);
             for (int b = 0; b < nb; b++)
             {
                 byte* blk = src + b * bb;
-                d[b * 8 + r] = *(ushort*)blk;
                 byte* q = dst + (long)b * vecs * 32 + r * 4;
-                for (int v = 0; v < vecs; v++)
-                {
-                    uint four = *(uint*)(blk + 2 + 4 * v);
-                    *(uint*)(q + v * 32) = four ^ (flip * 0x01010101u);
-                }
+                for (int v = 0; v < vecs; v++) *(uint*)(q + v * 32) = *(uint*)(blk + 2 + 4 * v) ^ flip;
             }
         }
     }
