@@ -6,8 +6,9 @@
 // where the per-token bias = -Offset * sum(x block) removes the weights' unsigned shift (see MatMulQuant); it is the
 // same for all 8 rows, so it is the broadcast start value. Q4_0's high nibbles enter as 16 x value (v & 0xF0) in a
 // second chain, shifted back by 4 once per block. The f16 row scales are widened with integer ops (no F16C in .NET).
-// GEMV (t = 1) walks two groups at a time (sharing the activation broadcasts); GEMM tiles 8 rows x 4 tokens so each unpacked weight vector serves four
-// tokens. Threads split over 8-row groups. Without AVX-VNNI the same integers are formed in scalar code.
+// GEMV (t = 1) walks two groups at a time, sharing the activation broadcasts; GEMM tiles 8 rows x 4 tokens, so each
+// unpacked weight vector serves four tokens. Threads split over 8-row groups. Without AVX-VNNI the same integers are
+// formed in scalar code (GroupScalar, also the tests' twin).
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
