@@ -13,10 +13,11 @@ var tinyShape = new ModelShape("TinyLlama-1.1B (kv 256)", 2048, 22, 256, 5632, 3
 
 if (args.Contains("packed"))
 {
-    Console.WriteLine("row-major vs Interleaved8: matmul-only TinyLlama decode tok/s, GEMM (t=128, 2048x2048) GFLOP/s; alternating rounds");
-    foreach (DType t in new[] { DType.Q4_0, DType.Q8_0 })
+    Console.WriteLine("row-major vs Interleaved8: matmul-only decode tok/s, GEMM (t=128, 2048x2048) GFLOP/s; alternating rounds");
+    var smallShape = new ModelShape("dim768 L12 ffn2048 vocab32000", 768, 12, 768, 2048, 32000);
+    foreach ((ModelShape shape, DType t) in new[] { (smallShape, DType.Q4_0), (smallShape, DType.Q8_0), (tinyShape, DType.Q4_0), (tinyShape, DType.Q8_0) })
     {
-        var rowMajor = Build(tinyShape, t);
+        var rowMajor = Build(shape, t);
         var packed = rowMajor.Select(e => (Buf: Repack.Interleave8(e.W, out WeightMatrix pw), W: pw)).ToList();
         using var g = Weights(2048, 2048, t, 2);
         using var gp = Repack.Interleave8(g.AsMatrix(2048, 2048, t), out WeightMatrix gpw);
@@ -29,7 +30,7 @@ if (args.Contains("packed"))
                 {
                     (double tps, double gbs) = TimeDecode(pack ? packed : rowMajor, ctx, 1.0);
                     double s = Time(pack ? gpw : g.AsMatrix(2048, 2048, t), 128, ctx, 0.5);
-                    Console.WriteLine($"{DTypes.Name(t),-6} thr {threads} {(pack ? "packed" : "rowmaj"),-7} decode {tps,7:F1} tok/s {gbs,6:F1} GB/s   gemm {2.0 * 128 * 2048 * 2048 / s / 1e9,7:F1} GFLOP/s");
+                    Console.WriteLine($"{shape.Name,-30} {DTypes.Name(t),-6} thr {threads} {(pack ? "packed" : "rowmaj"),-7} decode {tps,7:F1} tok/s {gbs,6:F1} GB/s   gemm {2.0 * 128 * 2048 * 2048 / s / 1e9,7:F1} GFLOP/s");
                 }
             }
         }
