@@ -1,13 +1,43 @@
 // Kernel micro-benchmark: MatMul GEMV (t = 1) GFLOP/s and effective weight GB/s per dtype at 1 and 2 threads,
 // GEMM (t = 128) GFLOP/s, the cost of an empty parallel region, and the matmul-only decode rate of two model shapes
 // (the llama.cpp peer figures in DESIGN.md are whole-model decode rates, so these are upper bounds to compare).
-// Usage: dotnet run -c Release --project bench/Furnace.Bench.Kernels [-- quick]
+// `packed` compares row-major against Interleaved8 (Repack) Q8_0/Q4_0 weights only, alternating A/B rounds.
+// Usage: dotnet run -c Release --project bench/Furnace.Bench.Kernels [-- quick | packed]
 using System.Diagnostics;
 using Furnace.Tensors;
 
 bool quick = args.Contains("quick");
 double budget = quick ? 0.15 : 0.4; // seconds per measurement
 DType[] types = { DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0 };
+var tinyShape = new ModelShape("TinyLlama-1.1B (kv 256)", 2048, 22, 256, 5632, 32000);
+
+if (args.Contains("packed"))
+{
+    Console.WriteLine("row-major vs Interleaved8: matmul-only decode tok/s, GEMM (t=128, 2048x2048) GFLOP/s; alternating rounds");
+    var smallShape = new ModelShape("dim768 L12 ffn2048 vocab32000", 768, 12, 768, 2048, 32000);
+    foreach ((ModelShape shape, DType t) in new[] { (smallShape, DType.Q4_0), (smallShape, DType.Q8_0), (tinyShape, DType.Q4_0), (tinyShape, DType.Q8_0) })
+    {
+        var rowMajor = Build(shape, t);
+        var packed = rowMajor.Select(e => (Buf: Repack.Interleave8(e.W, out WeightMatrix pw), W: pw)).ToList();
+        using var g = Weights(2048, 2048, t, 2);
+        using var gp = Repack.Interleave8(g.AsMatrix(2048, 2048, t), out WeightMatrix gpw);
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var ctx = new KernelContext(threads);
+                foreach (bool pack in new[] { false, true })
+                {
+                    (double tps, double gbs) = TimeDecode(pack ? packed : rowMajor, ctx, 1.0);
+                    double s = Time(pack ? gpw : g.AsMatrix(2048, 2048, t), 128, ctx, 0.5);
+                    Console.WriteLine($"{shape.Name,-30} {DTypes.Name(t),-6} thr {threads} {(pack ? "packed" : "rowmaj"),-7} decode {tps,7:F1} tok/s {gbs,6:F1} GB/s   gemm {2.0 * 128 * 2048 * 2048 / s / 1e9,7:F1} GFLOP/s");
+                }
+            }
+        }
+        foreach (var e in rowMajor.Concat(packed)) e.Buf.Dispose();
+    }
+    return;
+}
 
 Console.WriteLine($"Furnace kernel bench — {Environment.ProcessorCount} cpus, Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, AvxVnni {System.Runtime.Intrinsics.X86.AvxVnni.IsSupported}");
 Console.WriteLine();
@@ -58,7 +88,7 @@ Console.WriteLine();
 Console.WriteLine("matmul-only decode (t=1), tokens/s — upper bound of a whole-model decode");
 Console.WriteLine($"{"model",-34} {"dtype",-6} {"thr",3} {"tok/s",8} {"GB/s",8}");
 var small = new ModelShape("dim768 L12 ffn2048 vocab32000", 768, 12, 768, 2048, 32000);
-var tiny = new ModelShape("TinyLlama-1.1B (kv 256)", 2048, 22, 256, 5632, 32000);
+var tiny = tinyShape;
 foreach (ModelShape m in quick ? new[] { small } : new[] { small, tiny })
 {
     foreach (DType t in m.Dim > 1024 ? new[] { DType.Q8_0, DType.Q4_0 } : new[] { DType.F32, DType.Q8_0, DType.Q4_0 })
@@ -108,7 +138,16 @@ static double Time(WeightMatrix w, int t, KernelContext ctx, double budget)
 
 static (double TokensPerSecond, double GBs) Decode(ModelShape m, DType t, int threads, double budget)
 {
-    // one buffer per distinct weight per layer, so the working set is the model's, not a cached matrix
+    var mats = Build(m, t);
+    using var ctx = new KernelContext(threads);
+    var r = TimeDecode(mats, ctx, budget);
+    foreach (var e in mats) e.Buf.Dispose();
+    return r;
+}
+
+// one buffer per distinct weight per layer, so the working set is the model's, not a cached matrix
+static List<(NativeBuffer Buf, WeightMatrix W)> Build(ModelShape m, DType t)
+{
     var mats = new List<(NativeBuffer Buf, WeightMatrix W)>();
     void Add(int rows, int cols) { var b = Weights(rows, cols, t, mats.Count); mats.Add((b, b.AsMatrix(rows, cols, t))); }
     for (int l = 0; l < m.Layers; l++)
@@ -117,11 +156,16 @@ static (double TokensPerSecond, double GBs) Decode(ModelShape m, DType t, int th
         Add(m.Ffn, m.Dim); Add(m.Ffn, m.Dim); Add(m.Dim, m.Ffn);
     }
     Add(m.Vocab, m.Dim);
+    return mats;
+}
+
+static (double TokensPerSecond, double GBs) TimeDecode(List<(NativeBuffer Buf, WeightMatrix W)> mats, KernelContext ctx, double budget)
+{
     double bytes = mats.Sum(e => (double)e.W.ByteLength);
-    var x = new float[Math.Max(m.Dim, m.Ffn)];
+    int maxCols = mats.Max(e => e.W.Cols), maxRows = mats.Max(e => e.W.Rows);
+    var x = new float[maxCols];
     for (int i = 0; i < x.Length; i++) x[i] = (float)Math.Sin(i);
-    var y = new float[m.Vocab];
-    using var ctx = new KernelContext(threads);
+    var y = new float[maxRows];
     void Token() { foreach (var e in mats) MatMul.Forward(y, x, 1, e.W, ctx); }
     Token();
     var samples = new List<double>();
@@ -134,7 +178,6 @@ static (double TokensPerSecond, double GBs) Decode(ModelShape m, DType t, int th
     } while (Stopwatch.GetTimestamp() < end || samples.Count < 5);
     samples.Sort();
     double s = samples[samples.Count / 2];
-    foreach (var e in mats) e.Buf.Dispose();
     return (1 / s, bytes / s / 1e9);
 }
 

@@ -1,5 +1,5 @@
 // An owned, 64-byte aligned block of native memory that can be viewed as WeightMatrix rows: for weights
-// converted in memory (quantized at load, test matrices) rather than memory-mapped from a checkpoint.
+// converted in memory (quantized or repacked at load, test matrices) rather than memory-mapped from a checkpoint.
 using System.Runtime.InteropServices;
 
 namespace Furnace.Tensors;
@@ -9,12 +9,21 @@ public sealed unsafe class NativeBuffer : IDisposable
     private byte* _data;
 
     public NativeBuffer(long bytes)
+        : this(bytes, clear: true)
+    {
+    }
+
+    // clear: false leaves the contents undefined, for buffers the caller fills completely.
+    private NativeBuffer(long bytes, bool clear)
     {
         if (bytes <= 0) throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "size must be positive");
         _data = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
-        NativeMemory.Clear(_data, (nuint)bytes);
+        if (clear) NativeMemory.Clear(_data, (nuint)bytes);
         Length = bytes;
     }
+
+    /// <summary>An uninitialized buffer, for a caller that writes every byte.</summary>
+    public static NativeBuffer ForOverwrite(long bytes) => new(bytes, clear: false);
 
     /// <summary>A buffer holding <paramref name="rows"/> rows of <paramref name="src"/> encoded as <paramref name="type"/>.</summary>
     public static NativeBuffer FromFloats(ReadOnlySpan<float> src, int rows, int cols, DType type)

@@ -1,7 +1,15 @@
-// A read-only 2-D weight matrix W (Rows, Cols) in any DType, rows contiguous, living in memory owned by
-// someone else (a memory-mapped checkpoint or a pinned array kept alive by the owner).
+// A read-only 2-D weight matrix W (Rows, Cols) in any DType, living in memory owned by someone else (a memory-mapped
+// checkpoint, a pinned array or a NativeBuffer kept alive by the owner).
 // For llama.cpp-style checkpoints Rows = output features, Cols = input features (ggml ne[1], ne[0]).
+// Layout RowMajor: rows contiguous, each RowBytes long. Layout Interleaved8: Q8_0/Q4_0 blocks of 8 rows interleaved
+// for the packed kernels (see Repack); Row/RowSpan do not apply there, Dequantize.Row does.
 namespace Furnace.Tensors;
+
+public enum WeightLayout
+{
+    RowMajor,
+    Interleaved8,
+}
 
 public readonly unsafe struct WeightMatrix
 {
@@ -9,27 +17,41 @@ public readonly unsafe struct WeightMatrix
     public readonly int Rows;
     public readonly int Cols;
     public readonly DType Type;
+    public readonly WeightLayout Layout;
 
     public WeightMatrix(byte* data, int rows, int cols, DType type)
+        : this(data, rows, cols, type, WeightLayout.RowMajor)
+    {
+    }
+
+    public WeightMatrix(byte* data, int rows, int cols, DType type, WeightLayout layout)
     {
         if (rows <= 0 || cols <= 0) throw new ArgumentException($"matrix shape ({rows}, {cols}) must be positive");
+        if (layout == WeightLayout.Interleaved8 && !Repack.Supports(type))
+            throw new ArgumentException($"{DTypes.Name(type)} has no 8-row interleaved layout");
         Data = data;
         Rows = rows;
         Cols = cols;
         Type = type;
+        Layout = layout;
         RowBytes = DTypes.RowBytes(type, cols);
     }
 
     public long RowBytes { get; }
 
-    public long ByteLength => RowBytes * Rows;
+    public bool IsInterleaved8 => Layout == WeightLayout.Interleaved8;
 
+    // the interleaved layout pads the row count up to a multiple of 8
+    public long ByteLength => RowBytes * (IsInterleaved8 ? (Rows + 7) / 8 * 8 : Rows);
+
+    // row r of a RowMajor matrix
     public byte* Row(int r) => Data + r * RowBytes;
 
-    /// <summary>The stored bytes of row r (blocks or elements of Type).</summary>
+    /// <summary>The stored bytes of row r (blocks or elements of Type) of a RowMajor matrix.</summary>
     public ReadOnlySpan<byte> RowSpan(int r)
     {
         if ((uint)r >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(r), r, $"row outside [0, {Rows})");
+        if (IsInterleaved8) throw new InvalidOperationException("an interleaved matrix has no contiguous rows; use Dequantize.Row");
         return new ReadOnlySpan<byte>(Row(r), checked((int)RowBytes));
     }
 }

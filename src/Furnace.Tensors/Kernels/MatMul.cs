@@ -3,7 +3,8 @@
 // f32 weights and 16 on f16/bf16, MatMulFloatGemm's outer-product micro-kernel).
 // Activations are first brought to the weight's dot type as llama.cpp does (ggml vec_dot_type):
 //   F32 -> as is;  F16 -> rounded to f16;  BF16 -> rounded to bf16;  Q8_0, Q4_0 -> quantized to Q8_0 blocks.
-// Rows are split across the context's threads; nothing is allocated per call.
+// Rows are split across the context's threads; nothing is allocated per call. Interleaved8 Q8_0/Q4_0 weights
+// (Repack) go to the packed kernels (MatMulPacked), split by 8-row groups.
 using System.Runtime.CompilerServices;
 
 namespace Furnace.Tensors;
@@ -42,7 +43,12 @@ public static unsafe class MatMul
                     var quant = new MatMulQuant.QuantizeJob { Out = aq, X = px, Cols = w.Cols };
                     if (t == 1) quant.Execute(0, 1, 0);
                     else ctx.Run(ref quant, t);
-                    if (w.Type == DType.Q8_0) RunQuant<Q8_0Block>(py, aq, t, w, ctx);
+                    if (w.IsInterleaved8)
+                    {
+                        if (w.Type == DType.Q8_0) RunPacked<Q8_0x8>(py, aq, t, w, ctx);
+                        else RunPacked<Q4_0x8>(py, aq, t, w, ctx);
+                    }
+                    else if (w.Type == DType.Q8_0) RunQuant<Q8_0Block>(py, aq, t, w, ctx);
                     else RunQuant<Q4_0Block>(py, aq, t, w, ctx);
                     break;
                 }
@@ -67,6 +73,12 @@ public static unsafe class MatMul
     {
         var job = new MatMulQuant.Job<TB> { Y = y, X = x, T = t, W = w };
         ctx.Run(ref job, w.Rows, t == 1 ? 16 : 32);
+    }
+
+    private static void RunPacked<TP>(float* y, ActivationQ8 x, int t, WeightMatrix w, KernelContext ctx) where TP : struct, IPackedBlock
+    {
+        var job = new MatMulPacked.Job<TP> { Y = y, X = x, T = t, W = w };
+        ctx.Run(ref job, (w.Rows + 7) / 8, t == 1 ? 2 : 4);
     }
 
     // rows [start, end) of src (t, cols) rounded through f16 or bf16 into dst, kept as f32

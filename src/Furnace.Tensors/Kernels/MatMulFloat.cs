@@ -1,7 +1,7 @@
 // Float-weight matmul kernels (F32, F16, BF16 weights; f32 activations, f32 accumulation).
 // Mirrors ggml_vec_dot_f32/f16/bf16: activations are first rounded to the weight type (done by MatMul.Forward),
 // then products are summed in f32. Vector512 -> Vector256 -> scalar.
-//   GEMV: one row x one token, four accumulators to hide FMA latency.
+//   GEMV: four rows x one token (two accumulators each), so four weight streams are in flight.
 //   GEMM: two rows x four tokens per micro-tile: each weight vector is loaded (and widened) once for four tokens.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -44,6 +44,52 @@ internal static unsafe class MatMulFloat
         }
         for (; i < n; i++) sum = MathF.FusedMultiplyAdd(TL.Load1(w, i), x[i], sum);
         return sum;
+    }
+
+    // four rows w, w + stride, w + 2 stride, w + 3 stride (n,) . x (n,) -> o[0..3]. Four weight streams in flight keep
+    // more cache misses outstanding than one row at a time (GEMV is bandwidth-bound), and x is loaded once per four rows.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static void Dot4<TL>(byte* w, long stride, float* x, int n, float* o) where TL : struct, IFloatLoad
+    {
+        if (!Vector512.IsHardwareAccelerated || n < 32)
+        {
+            for (int k = 0; k < 4; k++) o[k] = Dot<TL>(w + k * stride, x, n);
+            return;
+        }
+        byte* w1 = w + stride, w2 = w + 2 * stride, w3 = w + 3 * stride;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        int i = 0;
+        for (; i <= n - 32; i += 32)
+        {
+            Vector512<float> x0 = Vector512.Load(x + i), x1 = Vector512.Load(x + i + 16);
+            a0 = Vector512.FusedMultiplyAdd(TL.Load512(w, i), x0, a0);
+            a1 = Vector512.FusedMultiplyAdd(TL.Load512(w1, i), x0, a1);
+            a2 = Vector512.FusedMultiplyAdd(TL.Load512(w2, i), x0, a2);
+            a3 = Vector512.FusedMultiplyAdd(TL.Load512(w3, i), x0, a3);
+            b0 = Vector512.FusedMultiplyAdd(TL.Load512(w, i + 16), x1, b0);
+            b1 = Vector512.FusedMultiplyAdd(TL.Load512(w1, i + 16), x1, b1);
+            b2 = Vector512.FusedMultiplyAdd(TL.Load512(w2, i + 16), x1, b2);
+            b3 = Vector512.FusedMultiplyAdd(TL.Load512(w3, i + 16), x1, b3);
+        }
+        if (i <= n - 16)
+        {
+            Vector512<float> x0 = Vector512.Load(x + i);
+            a0 = Vector512.FusedMultiplyAdd(TL.Load512(w, i), x0, a0);
+            a1 = Vector512.FusedMultiplyAdd(TL.Load512(w1, i), x0, a1);
+            a2 = Vector512.FusedMultiplyAdd(TL.Load512(w2, i), x0, a2);
+            a3 = Vector512.FusedMultiplyAdd(TL.Load512(w3, i), x0, a3);
+            i += 16;
+        }
+        float s0 = Vector512.Sum(a0 + b0), s1 = Vector512.Sum(a1 + b1), s2 = Vector512.Sum(a2 + b2), s3 = Vector512.Sum(a3 + b3);
+        for (; i < n; i++)
+        {
+            s0 = MathF.FusedMultiplyAdd(TL.Load1(w, i), x[i], s0);
+            s1 = MathF.FusedMultiplyAdd(TL.Load1(w1, i), x[i], s1);
+            s2 = MathF.FusedMultiplyAdd(TL.Load1(w2, i), x[i], s2);
+            s3 = MathF.FusedMultiplyAdd(TL.Load1(w3, i), x[i], s3);
+        }
+        o[0] = s0; o[1] = s1; o[2] = s2; o[3] = s3;
     }
 
     // rows w0, w1 (n,) . tokens x0..x3 (n,) -> y[r*ys + k] for r in 0..1, k in 0..3 (caller passes duplicates for padding)
@@ -126,12 +172,18 @@ internal static unsafe class MatMulFloat
         public void Execute(int start, int end, int thread)
         {
             int cols = W.Cols, rows = W.Rows;
+            float* o = stackalloc float[8];
             if (T == 1)
             {
-                for (int r = start; r < end; r++) Y[r] = Dot<TL>(W.Row(r), X, cols);
+                int r = start;
+                for (; r <= end - 4; r += 4)
+                {
+                    Dot4<TL>(W.Row(r), W.RowBytes, X, cols, o);
+                    Y[r] = o[0]; Y[r + 1] = o[1]; Y[r + 2] = o[2]; Y[r + 3] = o[3];
+                }
+                for (; r < end; r++) Y[r] = Dot<TL>(W.Row(r), X, cols);
                 return;
             }
-            float* o = stackalloc float[8];
             // Rows in blocks that stay in L2 while every token tile passes over them.
             int rowBlock = Math.Max(2, (256 * 1024) / (int)Math.Min(W.RowBytes, 256 * 1024) / 2 * 2);
             for (int rb = start; rb < end; rb += rowBlock)

@@ -1,4 +1,5 @@
-// Stored rows to float: F16/BF16 widening and Q8_0/Q4_0 block decoding (ggml dequantize_row_*).
+// Stored rows to float: F16/BF16 widening and Q8_0/Q4_0 block decoding (ggml dequantize_row_*), also of
+// Interleaved8 (repacked) matrices.
 namespace Furnace.Tensors;
 
 public static unsafe class Dequantize
@@ -7,7 +8,8 @@ public static unsafe class Dequantize
     public static void Row(Span<float> dst, WeightMatrix w, int r)
     {
         if ((uint)r >= (uint)w.Rows) throw new ArgumentOutOfRangeException(nameof(r), r, $"row outside [0, {w.Rows})");
-        Bytes(dst.Slice(0, w.Cols), w.Row(r), w.Type);
+        if (w.IsInterleaved8) Repack.DequantizeRow(dst.Slice(0, w.Cols), w, r);
+        else Bytes(dst.Slice(0, w.Cols), w.Row(r), w.Type);
     }
 
     // dst (n,) = n elements of type t starting at src

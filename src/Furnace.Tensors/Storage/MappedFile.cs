@@ -1,5 +1,7 @@
 // A read-only memory map of a whole file: checkpoint weights are used in place, never copied at load.
-// Safe accessors for parsers (bounds-checked spans) and typed views for the kernels.
+// Safe accessors for parsers (bounds-checked spans) and typed views for the kernels. Evict drops the pages of a range
+// that was copied elsewhere (repacked weights) from the process's resident set (Linux madvise MADV_DONTNEED: the
+// mapping is read-only and file-backed, so a later touch simply reads the page cache again).
 using System.IO.MemoryMappedFiles;
 
 namespace Furnace.Tensors;
@@ -68,6 +70,16 @@ public sealed unsafe class MappedFile : IDisposable
         var dst = new float[count];
         Dequantize.Bytes(dst, _base + offset, t);
         return dst;
+    }
+
+    /// <summary>Releases the resident pages lying wholly inside [offset, offset+length); contents stay readable.</summary>
+    public void Evict(long offset, long length)
+    {
+        Check(offset, length);
+        if (!OperatingSystem.IsLinux() || length == 0) return;
+        long page = Environment.SystemPageSize;
+        long start = ((long)_base + offset + page - 1) / page * page, end = ((long)_base + offset + length) / page * page;
+        if (end > start) LinuxMemory.Advise((void*)start, end - start, LinuxMemory.DontNeed);
     }
 
     private void Check(long offset, long length)

@@ -35,14 +35,16 @@ public static class ModelLoader
         if (!File.Exists(configPath)) throw new FurnaceException($"{dir}: no config.json (not a Hugging Face model directory)");
         LlamaConfig c = HfConfigFile.LoadLlama(configPath);
         ITensorSource source = SafeTensorsCheckpoint.Open(dir);
+        var packed = new PackedWeights();
         try
         {
-            var weights = LlamaWeights.Load(new WeightLoader(source), c, CheckpointNaming.HuggingFace);
+            var weights = LlamaWeights.Load(new WeightLoader(source), c, CheckpointNaming.HuggingFace, packed);
             // HF weights are in rotate_half order: half-split pairs, no llama.cpp permutation.
-            return new LlamaModel(c, weights, RopeStyle.HalfSplit, source);
+            return new LlamaModel(c, weights, RopeStyle.HalfSplit, source, packed);
         }
         catch
         {
+            packed.Dispose();
             source.Dispose();
             throw;
         }

@@ -38,6 +38,32 @@ public sealed class LlamaModelTests
         }
     }
 
+    [Theory]
+    [InlineData(DType.Q8_0)]
+    [InlineData(DType.Q4_0)]
+    public void OpenLlama_QuantizedGguf_RepacksMatmulWeightsButNotTheEmbedding(DType type)
+    {
+        using var dir = new TempDir();
+        using var m = Tiny(dir, type);
+        LlamaLayerWeights l0 = m.Weights.Layers[0];
+        foreach (WeightMatrix w in new[] { l0.Wq, l0.Wk, l0.Wv, l0.Wo, l0.WGate, l0.WUp, l0.WDown, m.Weights.Output })
+            Assert.Equal(WeightLayout.Interleaved8, w.Layout);
+        Assert.Equal(WeightLayout.RowMajor, m.Weights.TokenEmbedding.Layout);
+        Assert.True(m.PackedBytes > 0);
+
+        // the packed output head holds the same rows as the checkpoint's (here: the tied embedding, or output.weight)
+        using var f = GgufFile.Open(dir.File("m.gguf"));
+        var raw = LlamaWeights.Load(new Furnace.Formats.Weights.WeightLoader(f), m.Config, CheckpointNaming.Gguf);
+        var a = new float[m.Config.Dim];
+        var b = new float[m.Config.Dim];
+        for (int r = 0; r < m.Config.VocabSize; r += 7)
+        {
+            Dequantize.Row(a, raw.Output, r);
+            Dequantize.Row(b, m.Weights.Output, r);
+            Assert.Equal(a, b);
+        }
+    }
+
     [Fact]
     public void ForwardEmbeddings_OfTokenEmbeddings_EqualsForwardOfTokens()
     {

@@ -1,5 +1,5 @@
 // Fetches weights by name with the shape the model expects (candle's VarBuilder): `vb.Prefix("blk.0").Matrix(
-// "attn_q.weight", dim, dim)`. A missing key or a wrong shape fails with the full key, the file, and both shapes.
+// "attn_q.weight", dim, dim)`; PackedMatrix repacks quantized weights for the kernels. A missing key or a wrong shape fails with the full key, the file, and both shapes.
 using Furnace.Tensors;
 
 namespace Furnace.Formats.Weights;
@@ -42,6 +42,20 @@ public sealed class WeightLoader
         if (cols % DTypes.BlockSize(e.Type) != 0)
             throw new FurnaceFormatException(_source.Path, $"tensor '{Key(name)}' row length {cols} is not a multiple of the {DTypes.Name(e.Type)} block size");
         return e.File.Matrix(e.Offset, rows, cols, e.Type);
+    }
+
+    /// <summary>
+    /// A weight (rows, cols) for the matmul kernels: Q8_0/Q4_0 repacked into <paramref name="packed"/> (Interleaved8)
+    /// and its mapped pages released, other dtypes used in place.
+    /// </summary>
+    public WeightMatrix PackedMatrix(string name, int rows, int cols, PackedWeights packed)
+    {
+        WeightMatrix m = Matrix(name, rows, cols);
+        if (!Repack.Supports(m.Type)) return m;
+        WeightMatrix p = packed.Add(m);
+        TensorEntry e = Get(name, rows, cols);
+        e.File.Evict(e.Offset, m.ByteLength);
+        return p;
     }
 
     /// <summary>A 1-D tensor (n,) decoded to float (norm weights, biases).</summary>

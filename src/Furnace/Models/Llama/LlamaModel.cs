@@ -12,10 +12,12 @@ namespace Furnace.Models.Llama;
 public sealed class LlamaModel : IDisposable
 {
     private readonly ITensorSource? _owned;
+    private readonly PackedWeights? _packed;
 
-    public LlamaModel(LlamaConfig config, LlamaWeights weights, RopeStyle ropeStyle, ITensorSource? owned = null)
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, RopeStyle ropeStyle, ITensorSource? owned = null, PackedWeights? packed = null)
     {
         _owned = owned;
+        _packed = packed;
         Config = config;
         Weights = weights;
         RopeStyle = ropeStyle;
@@ -39,12 +41,28 @@ public sealed class LlamaModel : IDisposable
     public static LlamaModel FromGguf(GgufFile f)
     {
         LlamaConfig c = LlamaConfig.FromGguf(f);
-        var weights = LlamaWeights.Load(new WeightLoader(f), c, CheckpointNaming.Gguf);
-        // llama.cpp's llama arch expects Q/K rows permuted for adjacent-pair rotation; qwen2 uses NEOX (half split).
-        return new LlamaModel(c, weights, c.Architecture == "llama" ? RopeStyle.Interleaved : RopeStyle.HalfSplit, f);
+        var packed = new PackedWeights();
+        try
+        {
+            var weights = LlamaWeights.Load(new WeightLoader(f), c, CheckpointNaming.Gguf, packed);
+            // llama.cpp's llama arch expects Q/K rows permuted for adjacent-pair rotation; qwen2 uses NEOX (half split).
+            return new LlamaModel(c, weights, c.Architecture == "llama" ? RopeStyle.Interleaved : RopeStyle.HalfSplit, f, packed);
+        }
+        catch
+        {
+            packed.Dispose();
+            throw;
+        }
     }
 
-    public void Dispose() => _owned?.Dispose();
+    /// <summary>Bytes of repacked weight copies this model owns (Q8_0/Q4_0 matrices in the Interleaved8 layout).</summary>
+    public long PackedBytes => _packed?.Bytes ?? 0;
+
+    public void Dispose()
+    {
+        _packed?.Dispose();
+        _owned?.Dispose();
+    }
 
     public LlamaState NewState(int contextLength, int maxBatch = 64)
     {

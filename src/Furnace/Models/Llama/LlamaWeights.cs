@@ -1,5 +1,6 @@
 // The read-only weights of a Llama-family decoder (llama2.c's TransformerWeights): matrices stay in the
-// memory-mapped checkpoint in their stored dtype; only the small 1-D norms and biases are decoded to float.
+// memory-mapped checkpoint in their stored dtype, or are repacked at load (Q8_0/Q4_0 -> Interleaved8, owned by a
+// PackedWeights); only the small 1-D norms and biases are decoded to float.
 // The checkpoint key names live here and nowhere else: GGUF (llama.cpp's tensor names) and Hugging Face
 // (transformers' LlamaForCausalLM / Qwen2ForCausalLM state dict).
 using Furnace.Formats.Weights;
@@ -37,10 +38,17 @@ public sealed class LlamaWeights
     public required WeightMatrix Output { get; init; }         // (vocab, dim); the embedding when tied
     public float[]? RopeFreqFactors { get; init; }             // (rotaryDims/2,) GGUF rope_freqs.weight
 
-    public static LlamaWeights Load(WeightLoader vb, LlamaConfig c, CheckpointNaming naming) =>
-        naming == CheckpointNaming.Gguf ? LoadGguf(vb, c) : LoadHf(vb, c);
+    /// <summary>
+    /// Fetches the weights; with <paramref name="packed"/>, every Q8_0/Q4_0 matrix the matmuls read is repacked into it
+    /// (Interleaved8) except the token embedding, which is read by row lookups (a tied output head gets a packed copy).
+    /// </summary>
+    public static LlamaWeights Load(WeightLoader vb, LlamaConfig c, CheckpointNaming naming, PackedWeights? packed = null) =>
+        naming == CheckpointNaming.Gguf ? LoadGguf(vb, c, packed) : LoadHf(vb, c, packed);
 
-    private static LlamaWeights LoadGguf(WeightLoader vb, LlamaConfig c)
+    private static WeightMatrix Mat(WeightLoader vb, string name, int rows, int cols, PackedWeights? packed) =>
+        packed != null ? vb.PackedMatrix(name, rows, cols, packed) : vb.Matrix(name, rows, cols);
+
+    private static LlamaWeights LoadGguf(WeightLoader vb, LlamaConfig c, PackedWeights? packed)
     {
         var layers = new LlamaLayerWeights[c.Layers];
         for (int i = 0; i < c.Layers; i++)
@@ -49,17 +57,17 @@ public sealed class LlamaWeights
             layers[i] = new LlamaLayerWeights
             {
                 AttnNorm = b.Vector("attn_norm.weight", c.Dim),
-                Wq = b.Matrix("attn_q.weight", c.QDim, c.Dim),
-                Wk = b.Matrix("attn_k.weight", c.KvDim, c.Dim),
-                Wv = b.Matrix("attn_v.weight", c.KvDim, c.Dim),
-                Wo = b.Matrix("attn_output.weight", c.Dim, c.QDim),
+                Wq = Mat(b, "attn_q.weight", c.QDim, c.Dim, packed),
+                Wk = Mat(b, "attn_k.weight", c.KvDim, c.Dim, packed),
+                Wv = Mat(b, "attn_v.weight", c.KvDim, c.Dim, packed),
+                Wo = Mat(b, "attn_output.weight", c.Dim, c.QDim, packed),
                 Bq = b.OptionalVector("attn_q.bias", c.QDim),
                 Bk = b.OptionalVector("attn_k.bias", c.KvDim),
                 Bv = b.OptionalVector("attn_v.bias", c.KvDim),
                 FfnNorm = b.Vector("ffn_norm.weight", c.Dim),
-                WGate = b.Matrix("ffn_gate.weight", c.FfnDim, c.Dim),
-                WUp = b.Matrix("ffn_up.weight", c.FfnDim, c.Dim),
-                WDown = b.Matrix("ffn_down.weight", c.Dim, c.FfnDim),
+                WGate = Mat(b, "ffn_gate.weight", c.FfnDim, c.Dim, packed),
+                WUp = Mat(b, "ffn_up.weight", c.FfnDim, c.Dim, packed),
+                WDown = Mat(b, "ffn_down.weight", c.Dim, c.FfnDim, packed),
             };
         }
         var embedding = vb.Matrix("token_embd.weight", c.VocabSize, c.Dim);
@@ -68,12 +76,12 @@ public sealed class LlamaWeights
             TokenEmbedding = embedding,
             Layers = layers,
             OutputNorm = vb.Vector("output_norm.weight", c.Dim),
-            Output = vb.Contains("output.weight") ? vb.Matrix("output.weight", c.VocabSize, c.Dim) : embedding,
+            Output = Mat(vb, vb.Contains("output.weight") ? "output.weight" : "token_embd.weight", c.VocabSize, c.Dim, packed),
             RopeFreqFactors = vb.OptionalVector("rope_freqs.weight", c.HeadDim / 2),
         };
     }
 
-    private static LlamaWeights LoadHf(WeightLoader root, LlamaConfig c)
+    private static LlamaWeights LoadHf(WeightLoader root, LlamaConfig c, PackedWeights? packed)
     {
         var vb = root.Prefix("model");
         var layers = new LlamaLayerWeights[c.Layers];
@@ -86,17 +94,17 @@ public sealed class LlamaWeights
             layers[i] = new LlamaLayerWeights
             {
                 AttnNorm = b.Vector("input_layernorm.weight", c.Dim),
-                Wq = attn.Matrix("q_proj.weight", c.QDim, c.Dim),
-                Wk = attn.Matrix("k_proj.weight", c.KvDim, c.Dim),
-                Wv = attn.Matrix("v_proj.weight", c.KvDim, c.Dim),
-                Wo = attn.Matrix("o_proj.weight", c.Dim, c.QDim),
+                Wq = Mat(attn, "q_proj.weight", c.QDim, c.Dim, packed),
+                Wk = Mat(attn, "k_proj.weight", c.KvDim, c.Dim, packed),
+                Wv = Mat(attn, "v_proj.weight", c.KvDim, c.Dim, packed),
+                Wo = Mat(attn, "o_proj.weight", c.Dim, c.QDim, packed),
                 Bq = bias ? attn.Vector("q_proj.bias", c.QDim) : attn.OptionalVector("q_proj.bias", c.QDim),
                 Bk = bias ? attn.Vector("k_proj.bias", c.KvDim) : attn.OptionalVector("k_proj.bias", c.KvDim),
                 Bv = bias ? attn.Vector("v_proj.bias", c.KvDim) : attn.OptionalVector("v_proj.bias", c.KvDim),
                 FfnNorm = b.Vector("post_attention_layernorm.weight", c.Dim),
-                WGate = mlp.Matrix("gate_proj.weight", c.FfnDim, c.Dim),
-                WUp = mlp.Matrix("up_proj.weight", c.FfnDim, c.Dim),
-                WDown = mlp.Matrix("down_proj.weight", c.Dim, c.FfnDim),
+                WGate = Mat(mlp, "gate_proj.weight", c.FfnDim, c.Dim, packed),
+                WUp = Mat(mlp, "up_proj.weight", c.FfnDim, c.Dim, packed),
+                WDown = Mat(mlp, "down_proj.weight", c.Dim, c.FfnDim, packed),
             };
         }
         var embedding = vb.Matrix("embed_tokens.weight", c.VocabSize, c.Dim);
@@ -108,7 +116,7 @@ public sealed class LlamaWeights
             TokenEmbedding = embedding,
             Layers = layers,
             OutputNorm = vb.Vector("norm.weight", c.Dim),
-            Output = hasHead ? root.Matrix("lm_head.weight", c.VocabSize, c.Dim) : embedding,
+            Output = hasHead ? Mat(root, "lm_head.weight", c.VocabSize, c.Dim, packed) : Mat(vb, "embed_tokens.weight", c.VocabSize, c.Dim, packed),
         };
     }
 }
