@@ -1,5 +1,6 @@
 // Vision tower benchmark: milliseconds per 224×224 image for ML.NET's ResNet18 through ONNX Runtime; the `clip`
-// mode (ClipBench.cs) times CLIP ViT encoders against llama.cpp's clip encoder.
+// mode (ClipBench.cs) times CLIP ViT encoders against llama.cpp's clip encoder; the `caption` mode (CaptionBench.cs) times
+// a whole caption (time to first token, peak memory).
 //   Furnace.Bench.Vision [--threads 2] [--runs 30] [--rounds 3] [--models DIR]
 // Rows, timed interleaved round by round (timings here are noisy, ±20%):
 //   pooled  OnnxImageEncoder, one session, preprocessing in C#, 512-d output
@@ -12,6 +13,7 @@ using Furnace.Models.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 if (args.Length > 0 && args[0] is "clip" or "clip-peer") return ClipBench.Run(args);
+if (args.Length > 0 && args[0] == "caption") return CaptionBench.Run(args);
 
 string Arg(string name, string def)
 {

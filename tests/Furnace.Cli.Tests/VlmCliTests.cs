@@ -108,6 +108,8 @@ public sealed class VlmCliTests : IClassFixture<VlmCliFixture>
             Assert.Equal(JsonValueKind.String, l.GetProperty("caption").ValueKind);
             Assert.InRange(l.GetProperty("tokens").GetInt32(), 1, 8);
             Assert.True(l.GetProperty("ms").GetInt64() >= 0);
+            Assert.InRange(l.GetProperty("ttft_ms").GetInt64(), 0, l.GetProperty("ms").GetInt64());
+            Assert.True(l.GetProperty("peak_rss_mb").GetDouble() > 0);
         }
         Assert.Contains("[2/2]", r.Stderr);
     }

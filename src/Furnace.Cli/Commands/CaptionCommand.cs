@@ -22,7 +22,7 @@ internal static class CaptionCommand
         var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Most tokens per caption", DefaultValueFactory = _ => 64 };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy", DefaultValueFactory = _ => 0f };
         var threads = Cli.ThreadsOption();
-        var json = new Option<bool>("--json") { Description = "One JSON object per image: image, caption, tokens, ms" };
+        var json = new Option<bool>("--json") { Description = "One JSON object per image: image, caption, tokens, ms, ttft_ms (time to first token), peak_rss_mb" };
         var cmd = new Command("caption", $"Caption images with a vision-language model.\n\nDefault instruction: \"{Captioner.English}\" (--lang zh: \"{Captioner.Chinese}\").\n\nExamples:\n  furnace caption cat.jpg --model ./llava-1.5-7b-hf\n  furnace caption *.jpg --model deepseek-llm-7b-chat.gguf --vision ./clip-vit-large-patch14-336 --projector mm_projector.safetensors --json")
         {
             images, lang, prompt, maxTokens, temperature, threads, json,
@@ -53,6 +53,9 @@ internal static class CaptionCommand
                     Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                     {
                         ["image"] = VlmCli.Label(paths[i]), ["caption"] = caption, ["tokens"] = res.GeneratedTokens, ["ms"] = ms,
+                        // time to the first token: preprocessing, vision tower, projector, prefill, first sample
+                        ["ttft_ms"] = Math.Max(0, ms - (long)res.DecodeTime.TotalMilliseconds),
+                        ["peak_rss_mb"] = Math.Round(BenchCommand.PeakRssBytes() / 1048576.0, 1),
                     }, Cli.Json));
                 else Console.WriteLine(paths.Length == 1 ? caption : $"{VlmCli.Label(paths[i])}\t{caption}");
                 Console.Out.Flush();

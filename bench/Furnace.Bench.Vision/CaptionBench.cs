@@ -1,0 +1,106 @@
+// `caption` mode: end-to-end caption latency of a composed LLaVA-style model of real shapes (random weights):
+// CLIP ViT (HF directory) + mlp2x_gelu projector + a GGUF decoder, run as `furnace caption --json` child processes.
+// Reports medians of time to first token (preprocess, vision tower, projector, prefill, first sample), total
+// caption time for --max-tokens tokens, and peak RSS. No peer: llama.cpp's mtmd pipeline orders CLS differently
+// (DESIGN.md), so only the encoder is compared side by side (ClipBench).
+//   Furnace.Bench.Vision caption [--vision clip-vit-base-patch32] [--llm bench-768] [--type q4_0] [--threads 2]
+//                                [--runs 5] [--tokens 32] [--models DIR] [--furnace PATH]
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Furnace.Models.Clip;
+using Furnace.Models.Llama;
+using Furnace.Models.Vlm;
+using Furnace.Tensors;
+
+internal static class CaptionBench
+{
+    public static int Run(string[] args)
+    {
+        string Arg(string name, string def)
+        {
+            int i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : def;
+        }
+
+        string vision = Arg("--vision", "clip-vit-base-patch32");
+        string llm = Arg("--llm", "bench-768");
+        string typeName = Arg("--type", "q4_0");
+        int threads = int.Parse(Arg("--threads", "2"), CultureInfo.InvariantCulture);
+        int runs = int.Parse(Arg("--runs", "5"), CultureInfo.InvariantCulture);
+        int tokens = int.Parse(Arg("--tokens", "32"), CultureInfo.InvariantCulture);
+        string dir = Arg("--models", Path.Combine(Path.GetTempPath(), "furnace-bench-models"));
+        string furnace = Arg("--furnace", Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "Furnace.Cli", "bin", "Release", "net10.0", "furnace"));
+        if (!DTypes.TryParse(typeName, out DType type)) throw new ArgumentException($"unknown type {typeName}");
+
+        Directory.CreateDirectory(dir);
+        ClipConfig clip = ClipConfig.Preset(vision);
+        LlamaConfig text = LlamaConfig.Preset(llm);
+        string clipDir = Path.Combine(dir, $"{vision}-hf");
+        string gguf = Path.Combine(dir, $"{llm}-{typeName}.gguf");
+        string projector = Path.Combine(dir, $"projector-{clip.Vision.HiddenSize}-{text.Dim}.safetensors");
+        string image = Path.Combine(dir, "caption-bench.bmp");
+        if (!File.Exists(Path.Combine(clipDir, "model.safetensors")))
+        {
+            Console.Error.WriteLine($"writing {clipDir}");
+            RandomClip.WriteHuggingFace(clipDir, clip, seed: 1);
+            RandomLlava.WritePreprocessorConfig(clipDir, clip.Vision.ImageSize);
+        }
+        if (!File.Exists(gguf))
+        {
+            Console.Error.WriteLine($"writing {gguf}");
+            RandomLlama.WriteGguf(gguf, text, type, seed: 1);
+        }
+        if (!File.Exists(projector)) RandomLlava.WriteProjector(projector, clip.Vision.HiddenSize, text.Dim, seed: 1);
+        if (!File.Exists(image)) WriteBmp(image, 640, 480);
+
+        var ttft = new List<double>();
+        var total = new List<double>();
+        var rss = new List<double>();
+        for (int r = 0; r < runs; r++)
+        {
+            JsonElement e = RunJson(furnace, ["caption", image, "--model", gguf, "--vision", clipDir, "--projector", projector,
+                "--max-tokens", tokens.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture), "--json"]);
+            ttft.Add(e.GetProperty("ttft_ms").GetDouble());
+            total.Add(e.GetProperty("ms").GetDouble());
+            rss.Add(e.GetProperty("peak_rss_mb").GetDouble());
+        }
+        static double Med(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
+        Console.WriteLine($"caption: {vision} + mlp2x_gelu + {llm} {typeName}, {threads} threads, 640x480 image, {tokens} tokens, median of {runs} processes, {DateTime.UtcNow:yyyy-MM-dd}");
+        Console.WriteLine();
+        Console.WriteLine("| vision | decoder | time to first token (ms) | caption of " + tokens + " tokens (ms) | peak RSS (MB) |");
+        Console.WriteLine("|---|---|---:|---:|---:|");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {vision} | {llm} {typeName} | {Med(ttft):F0} | {Med(total):F0} | {Med(rss):F0} |"));
+        return 0;
+    }
+
+    private static JsonElement RunJson(string exe, string[] arguments)
+    {
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in arguments) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string stdout = p.StandardOutput.ReadToEnd();
+        string stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{exe} failed ({p.ExitCode}): {stderr}");
+        return JsonDocument.Parse(stdout.Split('\n').Last(l => l.TrimStart().StartsWith('{'))).RootElement.Clone();
+    }
+
+    // A 24-bit BMP with smooth gradients (no encoder needed).
+    private static void WriteBmp(string path, int w, int h)
+    {
+        int stride = (w * 3 + 3) & ~3;
+        using var f = new BinaryWriter(File.Create(path));
+        f.Write((byte)'B'); f.Write((byte)'M'); f.Write(54 + stride * h); f.Write(0); f.Write(54);
+        f.Write(40); f.Write(w); f.Write(h); f.Write((short)1); f.Write((short)24); f.Write(0); f.Write(stride * h); f.Write(2835); f.Write(2835); f.Write(0); f.Write(0);
+        var row = new byte[stride];
+        for (int y = 0; y < h; y++)
+        {
+            for (int x = 0; x < w; x++)
+            {
+                row[x * 3] = (byte)(x * 255 / w); row[x * 3 + 1] = (byte)(y * 255 / h); row[x * 3 + 2] = (byte)((x + y) & 255);
+            }
+            f.Write(row);
+        }
+    }
+}
