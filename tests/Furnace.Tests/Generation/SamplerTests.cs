@@ -82,4 +82,23 @@ public sealed class SamplerTests
         var ex = Assert.Throws<FurnaceException>(() => o.Validated());
         Assert.StartsWith("--", ex.Message);
     }
+
+    [Fact]
+    public void Sample_AfterWarmUp_AllocatesNothing()
+    {
+        var rng = new Random(2);
+        float[] logits = Enumerable.Range(0, 1000).Select(_ => (float)rng.NextDouble() * 10).ToArray();
+        float[] work = new float[logits.Length];
+        int[] recent = [1, 2, 3, 4, 5];
+        var s = new Sampler(logits.Length, new SamplingOptions { Temperature = 0.8f, TopK = 40, TopP = 0.9f, MinP = 0.05f, RepeatPenalty = 1.1f, Seed = 1 });
+        logits.CopyTo(work);
+        s.Sample(work, recent);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            logits.CopyTo(work);
+            s.Sample(work, recent);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }

@@ -98,6 +98,23 @@ public sealed class LlamaModelTests
         for (int k = 0; k < v; k++) Assert.Equal(a.Logits[k], b.Logits[k], 1e-4f);
     }
 
+    [Theory]
+    [InlineData(DType.F32)]
+    [InlineData(DType.Q8_0)]
+    [InlineData(DType.Q4_0)]
+    public void Forward_DecodeStep_AllocatesNothing(DType type)
+    {
+        using var dir = new TempDir();
+        using var m = Tiny(dir, type);
+        using var ctx = new KernelContext(2);
+        var s = m.NewState(64);
+        int[] one = [5];
+        for (int i = 0; i < 4; i++) m.Forward(one, s, ctx); // warm-up: JIT, scratch growth
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 8; i++) m.Forward(one, s, ctx);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void Forward_PastContext_ThrowsClearError()
     {
