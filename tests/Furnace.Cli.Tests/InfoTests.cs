@@ -1,4 +1,6 @@
+using Furnace.Models.Clip;
 using Furnace.Models.Llama;
+using Furnace.Models.Vlm;
 using Furnace.Tensors;
 
 namespace Furnace.Cli.Tests;
@@ -39,5 +41,29 @@ public sealed class InfoTests
         Assert.Equal(1, r.ExitCode);
         Assert.StartsWith($"furnace: error: {dir.File("cut.safetensors")}:", r.Stderr);
         Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Info_ClipDirectory_PrintsBothTowers()
+    {
+        using var dir = new TempDir();
+        RandomClip.WriteHuggingFace(dir.File("clip"), ClipConfig.Preset("test-tiny"), seed: 1);
+        var r = FurnaceProcess.Run("info", dir.File("clip"), "--all");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("vision:    CLIP ViT, 32px, patch 8, 64-d", r.Stdout);
+        Assert.Contains("text:      ", r.Stdout);
+        Assert.Contains("vision_model.embeddings.patch_embedding.weight", r.Stdout);
+    }
+
+    [Fact]
+    public void Info_LlavaDirectory_PrintsVisionProjectorAndDecoder()
+    {
+        using var dir = new TempDir();
+        var (vision, config) = RandomLlava.TestTiny();
+        RandomLlava.WriteHuggingFace(dir.File("llava"), vision, config, seed: 1);
+        var r = FurnaceProcess.Run("info", dir.File("llava"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("projector: Mlp2xGelu, feature layer -2", r.Stdout);
+        Assert.Contains("model:     llama, dim 64", r.Stdout);
     }
 }

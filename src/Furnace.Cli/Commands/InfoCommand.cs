@@ -3,7 +3,9 @@ using System.CommandLine;
 using Furnace.Formats.Gguf;
 using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
+using Furnace.Models.Clip;
 using Furnace.Models.Llama;
+using Furnace.Models.Vlm;
 using Furnace.Tensors;
 
 namespace Furnace.Cli.Commands;
@@ -55,9 +57,24 @@ internal static class InfoCommand
         string config = Path.Combine(dir, "config.json");
         if (File.Exists(config))
         {
-            LlamaConfig c = HfConfigFile.LoadLlama(config);
-            Console.WriteLine($"model:     {c.Architecture}, dim {c.Dim}, {c.Layers} layers, {c.Heads} heads ({c.KvHeads} kv, head dim {c.HeadDim}), ffn {c.FfnDim}, vocab {c.VocabSize}, context {c.MaxPositions}");
-            Console.WriteLine($"           rope theta {c.RopeTheta}, rms eps {c.RmsEps}, tied embeddings {c.TiedEmbeddings}, attention bias {c.AttentionBias}, ~{c.ParameterCount / 1e6:F0}M parameters");
+            var raw = HfConfigFile.Read(config);
+            string arch = raw.Architectures?.FirstOrDefault() ?? raw.ModelType ?? "?";
+            if (arch is "LlamaForCausalLM" or "Qwen2ForCausalLM") PrintDecoder(HfConfigFile.LoadLlama(config));
+            else if (arch is "LlavaForConditionalGeneration" || raw.ModelType == "llava")
+            {
+                LlavaConfig l = LlavaConfig.FromHuggingFace(dir);
+                PrintVision("vision:   ", l.Vision);
+                Console.WriteLine($"projector: {l.Projector}, feature layer {l.VisionFeatureLayer} ({l.FeatureStrategy}), image token {l.ImageTokenIndex}, {l.ImageSeqLength} positions per image");
+                PrintDecoder(l.Text);
+            }
+            else if (arch.StartsWith("CLIP", StringComparison.Ordinal) || raw.ModelType == "clip")
+            {
+                ClipConfig c = ClipConfig.FromHuggingFace(dir);
+                Console.WriteLine($"model:     {c.Architecture}, projection dim {c.ProjectionDim?.ToString() ?? "-"}");
+                PrintVision("vision:   ", c.Vision);
+                if (c.Text is { } t) Console.WriteLine($"text:      {t.HiddenSize}-d, {t.Layers} layers, vocab {t.VocabSize}, context {t.MaxPositions}");
+            }
+            else Console.WriteLine($"model:     {arch} (not an architecture Furnace runs)");
         }
         foreach (string name in new[] { "tokenizer.json", "tokenizer_config.json", "generation_config.json", "preprocessor_config.json" })
             Console.WriteLine($"  {name,-28} {(File.Exists(Path.Combine(dir, name)) ? "present" : "-")}");
@@ -71,6 +88,15 @@ internal static class InfoCommand
         if (src is ShardedSafeTensors sh) Console.WriteLine($"shards:    {sh.Shards.Count}");
         PrintSafeTensors(tensors.ToList(), all);
     }
+
+    private static void PrintDecoder(LlamaConfig c)
+    {
+        Console.WriteLine($"model:     {c.Architecture}, dim {c.Dim}, {c.Layers} layers, {c.Heads} heads ({c.KvHeads} kv, head dim {c.HeadDim}), ffn {c.FfnDim}, vocab {c.VocabSize}, context {c.MaxPositions}");
+        Console.WriteLine($"           rope theta {c.RopeTheta}, rms eps {c.RmsEps}, tied embeddings {c.TiedEmbeddings}, attention bias {c.AttentionBias}, ~{c.ParameterCount / 1e6:F0}M parameters");
+    }
+
+    private static void PrintVision(string label, ClipVisionConfig v) =>
+        Console.WriteLine($"{label} CLIP ViT, {v.ImageSize}px, patch {v.PatchSize}, {v.HiddenSize}-d, {v.Layers} layers, {v.Heads} heads");
 
     private static void PrintSafeTensors(IReadOnlyList<SafeTensorInfo> tensors, bool all)
     {
