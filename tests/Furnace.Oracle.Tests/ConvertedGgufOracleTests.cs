@@ -68,10 +68,7 @@ public sealed class ConvertedGgufOracleTests
             expected = cpp.AllLogits(tokens);
         }
         float[] ours = OurLogits(hf, tokens);
-        double maxDiff = 0;
-        for (int i = 0; i < tokens.Length; i++)
-            for (int v = 0; v < c.VocabSize; v++)
-                maxDiff = Math.Max(maxDiff, Math.Abs(ours[i * c.VocabSize + v] - expected[i][v]));
+        double maxDiff = LlamaCpp.MaxAbsDiff(ours, expected);
         Assert.True(maxDiff < 1e-4, $"max |logit diff| = {maxDiff:E3}");
     }
 

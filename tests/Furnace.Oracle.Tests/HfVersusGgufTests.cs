@@ -37,10 +37,7 @@ public sealed class HfVersusGgufTests
         var state = model.NewState(64, maxBatch: 64);
         using var ctx = new KernelContext(2);
         model.Forward(tokens, state, ctx, allLogits: true);
-        double maxDiff = 0;
-        for (int i = 0; i < tokens.Length; i++)
-            for (int v = 0; v < c.VocabSize; v++)
-                maxDiff = Math.Max(maxDiff, Math.Abs(state.Logits[i * c.VocabSize + v] - expected[i][v]));
+        double maxDiff = LlamaCpp.MaxAbsDiff(state.Logits, expected);
         Assert.True(maxDiff < 1e-4, $"max |logit diff| = {maxDiff:E3}");
     }
 
@@ -66,8 +63,7 @@ public sealed class HfVersusGgufTests
             var state = model.NewState(256);
             using var ctx = new KernelContext(2);
             model.Forward(tokens, state, ctx);
-            double maxDiff = 0;
-            for (int v = 0; v < c.VocabSize; v++) maxDiff = Math.Max(maxDiff, Math.Abs(state.Logits[v] - expected[v]));
+            double maxDiff = LlamaCpp.MaxAbsDiff(state.Logits, [expected]);
             Assert.True(maxDiff < 1e-4, $"{Path.GetFileName(path)}: max |logit diff| = {maxDiff:E3}");
         }
     }

@@ -65,6 +65,19 @@ public sealed class LlamaCpp : IDisposable
         return output;
     }
 
+    /// <summary>Largest |ours − expected| over rows of logits: ours (rows, vocab) row-major against expected[row].</summary>
+    public static double MaxAbsDiff(ReadOnlySpan<float> ours, IReadOnlyList<float[]> expected)
+    {
+        double max = 0;
+        for (int i = 0; i < expected.Count; i++)
+        {
+            float[] row = expected[i];
+            ReadOnlySpan<float> mine = ours.Slice(i * row.Length, row.Length);
+            for (int v = 0; v < row.Length; v++) max = Math.Max(max, Math.Abs(mine[v] - row[v]));
+        }
+        return max;
+    }
+
     public static int ArgMax(ReadOnlySpan<float> v)
     {
         int best = 0;
