@@ -21,7 +21,8 @@ internal static class LlavaConversationReader
         byte[] bytes = IO.JsonInput.ReadAllBytes(path);
         try
         {
-            using var doc = JsonDocument.Parse(bytes, Options);
+            ReadOnlyMemory<byte> json = bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes.AsMemory(3) : bytes;
+            using var doc = JsonDocument.Parse(json, Options);
             return Read(doc.RootElement, path, options);
         }
         catch (JsonException e)

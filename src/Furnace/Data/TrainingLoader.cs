@@ -168,8 +168,9 @@ public sealed class TrainingLoader : IDisposable
         writer.TryComplete();
     }
 
-    // (epoch, Count) → (epoch + 1, 0); past the last epoch stays as it is.
-    private DataPosition Normalize(DataPosition p) => p.Index >= p.Count ? p with { Epoch = p.Epoch + 1, Index = 0 } : p;
+    // The end of an epoch (all of it, or all but a remainder that DropLast drops) is the next epoch's start.
+    private DataPosition Normalize(DataPosition p) =>
+        p.Index >= p.Count || (Options.DropLast && p.Count - p.Index < Options.BatchSize) ? p with { Epoch = p.Epoch + 1, Index = 0 } : p;
 
     private bool Finished(DataPosition p) => _set.Count == 0 || (Options.Epochs is int e && p.Epoch >= e);
 
@@ -177,7 +178,7 @@ public sealed class TrainingLoader : IDisposable
     private TrainingBatch? Build(ref DataPosition p)
     {
         int n = _set.Count, size = Options.BatchSize;
-        if (Options.DropLast && n - p.Index < size) p = p with { Epoch = p.Epoch + 1, Index = 0 };
+        p = Normalize(p);
         if (Finished(p)) return null;
         if (_orderEpoch != p.Epoch)
         {
