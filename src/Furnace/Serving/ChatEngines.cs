@@ -1,0 +1,68 @@
+// Opens a model path as an IChatEngine: a LLaVA directory (config.json with model_type llava) as a vision-language
+// engine, anything else (GGUF file, HF decoder directory) as a text-only one. `furnace serve` and the samples use it.
+using System.Text.Json;
+using Furnace.Models;
+using Furnace.Models.Vlm;
+
+namespace Furnace.Serving;
+
+public static class ChatEngines
+{
+    public static IChatEngine Open(string path, ChatEngineOptions options)
+    {
+        options.Validated();
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new FurnaceException($"{path}: no such model file or directory");
+        if (IsLlavaDirectory(path))
+        {
+            LlavaModel llava = LlavaModel.Load(path);
+            try
+            {
+                return new SequentialChatEngine(llava, options);
+            }
+            catch
+            {
+                llava.Dispose();
+                throw;
+            }
+        }
+        LanguageModel lm = LanguageModel.Open(path);
+        try
+        {
+            return new SequentialChatEngine(lm, options);
+        }
+        catch
+        {
+            lm.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A directory whose config.json says model_type llava or architectures [LlavaForConditionalGeneration].</summary>
+    public static bool IsLlavaDirectory(string path)
+    {
+        string config = Path.Combine(path, "config.json");
+        if (!Directory.Exists(path) || !File.Exists(config)) return false;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(config));
+            JsonElement root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return false;
+            if (root.TryGetProperty("model_type", out var mt) && mt.ValueKind == JsonValueKind.String && mt.GetString() == "llava") return true;
+            return root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array
+                && a.EnumerateArray().Any(x => x.ValueKind == JsonValueKind.String && x.GetString() == "LlavaForConditionalGeneration");
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The id a path is served under: its file or directory name without a .gguf extension.</summary>
+    public static string IdFromPath(string path)
+    {
+        string trimmed = path.TrimEnd('/', '\\');
+        string name = Path.GetFileName(trimmed);
+        if (name.Length == 0) name = trimmed;
+        return name.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? name[..^5] : name;
+    }
+}
