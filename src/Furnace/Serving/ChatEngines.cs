@@ -1,6 +1,5 @@
 // Opens a model path as an IChatEngine: a LLaVA directory (config.json with model_type llava) as a vision-language
-// engine, anything else (GGUF file, HF decoder directory) as a text-only one; MaxBatch > 1 gives the continuously
-// batched engine, 1 the sequential one. `furnace serve` and the samples use it.
+// engine, anything else (GGUF file, HF decoder directory) as a text-only one. `furnace serve` and the samples use it.
 using System.Text.Json;
 using Furnace.Models;
 using Furnace.Models.Vlm;
@@ -18,7 +17,7 @@ public static class ChatEngines
             LlavaModel llava = LlavaModel.Load(path);
             try
             {
-                return options.MaxBatch > 1 ? new BatchedChatEngine(llava, options) : new SequentialChatEngine(llava, options);
+                return new SequentialChatEngine(llava, options);
             }
             catch
             {
@@ -29,7 +28,7 @@ public static class ChatEngines
         LanguageModel lm = LanguageModel.Open(path);
         try
         {
-            return options.MaxBatch > 1 ? new BatchedChatEngine(lm, options) : new SequentialChatEngine(lm, options);
+            return new SequentialChatEngine(lm, options);
         }
         catch
         {
