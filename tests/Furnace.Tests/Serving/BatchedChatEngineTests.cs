@@ -105,6 +105,33 @@ public sealed class BatchedChatEngineTests : IClassFixture<BatchedChatEngineFixt
     }
 
     [Fact]
+    public async Task StreamAsync_RequestsArrivingTogether_ShareDecodeSteps()
+    {
+        var requests = Enumerable.Range(0, 4).Select(i => ImageRequest(2 * i, 24)).ToList();
+        List<GenerationResult> expected = await Alone(requests);
+
+        using var engine = new BatchedChatEngine(LlavaModel.Load(_f.Llava), new ChatEngineOptions { MaxBatch = 4, Threads = 2 });
+        using var gate = new ManualResetEventSlim(false);
+        var sizes = new List<int>();
+        // the first decode step waits until every request is queued: the other three are admitted together (one
+        // vision pass for their images), prefilled between steps, and then all four decode in the same steps
+        engine.DecodeStepObserved = n =>
+        {
+            lock (sizes) sizes.Add(n);
+            gate.Wait();
+        };
+        Task<(string Text, GenerationResult Final, int Updates)> first = Collect(engine, requests[0]);
+        while (engine.ActiveCount == 0 || engine.QueueDepth > 0) await Task.Delay(1);
+        var rest = requests.Skip(1).Select(r => Collect(engine, r)).ToList();
+        while (engine.QueueDepth < 3) await Task.Delay(1);
+        gate.Set();
+        var got = await Task.WhenAll([first, .. rest]);
+        for (int i = 0; i < requests.Count; i++) Assert.Equal(expected[i].Text, got[i].Text);
+        Assert.Equal(1, sizes[0]);
+        Assert.Equal(4, sizes.Max());
+    }
+
+    [Fact]
     public async Task StreamAsync_OneRequest_EqualsLlavaModelGenerate()
     {
         using var model = LlavaModel.Load(_f.Llava);
