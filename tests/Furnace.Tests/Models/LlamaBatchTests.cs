@@ -32,6 +32,7 @@ public sealed class LlamaBatchTests
         using var dir = new TempDir();
         using var m = Tiny(dir, type, qwen2);
         using var ctx = new KernelContext(2);
+        Assert.Equal(qwen2, m.Weights.Layers[0].Bq != null);
         int v = m.Config.VocabSize;
         float tolerance = type == DType.F32 ? 1e-5f : 1e-4f;
         const int sequences = 5;
