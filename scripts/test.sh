@@ -9,6 +9,9 @@ need_apt=()
 /usr/bin/python3 -c "import numpy" 2>/dev/null || need_apt+=(python3-numpy)
 /usr/bin/python3 -c "import PIL" 2>/dev/null || need_apt+=(python3-pil)
 /usr/bin/python3 -c "import torch" 2>/dev/null || need_apt+=(python3-torch)
+# the web page test (tests/Furnace.Server.Tests/WebPageTests.cs) drives Debian's chromium through Playwright's .NET
+# package, which brings its own node driver: no browser is downloaded
+if [ -d tests/Furnace.Server.Tests ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

@@ -90,6 +90,7 @@ internal sealed class ChatCompletionsEndpoint(IChatEngine engine, ServerOptions 
         }
         while (await updates.MoveNextAsync().ConfigureAwait(false));
         if (final == null) throw new InvalidOperationException("the engine ended a stream without a final update");
+        if (first) metrics.FirstToken(Stopwatch.GetElapsedTime(arrived)); // an empty answer: its end is its first token
         metrics.Finished(final);
         http.Response.StatusCode = 200;
         http.Response.ContentType = "application/json";
@@ -132,6 +133,7 @@ internal sealed class ChatCompletionsEndpoint(IChatEngine engine, ServerOptions 
             return;
         }
         if (final == null) throw new InvalidOperationException("the engine ended a stream without a final update");
+        if (first) metrics.FirstToken(Stopwatch.GetElapsedTime(arrived));
         metrics.Finished(final);
         await WriteEventAsync(http, ApiJson.Chunk(id, created, model, null, null, final.FinishReason, usageNull)).ConfigureAwait(false);
         if (parsed.IncludeUsage) await WriteEventAsync(http, ApiJson.UsageChunk(id, created, model, final)).ConfigureAwait(false);
@@ -154,7 +156,7 @@ internal sealed class ChatCompletionsEndpoint(IChatEngine engine, ServerOptions 
     private async Task<byte[]> ReadBodyAsync(HttpContext http)
     {
         long max = options.MaxBodyBytes;
-        if (http.Request.ContentLength is long declared && declared > max) throw TooLarge(max);
+        if (http.Request.ContentLength is long declared && declared > max) throw TooLarge(http, max);
         var ms = new MemoryStream();
         var buffer = new byte[16384];
         try
@@ -162,13 +164,13 @@ internal sealed class ChatCompletionsEndpoint(IChatEngine engine, ServerOptions 
             int n;
             while ((n = await http.Request.Body.ReadAsync(buffer, http.RequestAborted).ConfigureAwait(false)) > 0)
             {
-                if (ms.Length + n > max) throw TooLarge(max);
+                if (ms.Length + n > max) throw TooLarge(http, max);
                 ms.Write(buffer, 0, n);
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            throw TooLarge(max);
+            throw TooLarge(http, max);
         }
         catch (BadHttpRequestException e)
         {
@@ -177,6 +179,10 @@ internal sealed class ChatCompletionsEndpoint(IChatEngine engine, ServerOptions 
         return ms.ToArray();
     }
 
-    private static ApiException TooLarge(long max) =>
-        new(413, $"the request body is larger than this server's limit of {max:N0} bytes", code: "request_too_large");
+    // the rest of the body is never read: the connection cannot carry another request
+    private static ApiException TooLarge(HttpContext http, long max)
+    {
+        http.Response.Headers.Connection = "close";
+        return new(413, $"the request body is larger than this server's limit of {max:N0} bytes", code: "request_too_large");
+    }
 }

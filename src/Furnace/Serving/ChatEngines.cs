@@ -17,7 +17,7 @@ public static class ChatEngines
             LlavaModel llava = LlavaModel.Load(path);
             try
             {
-                return new SequentialChatEngine(llava, options);
+                return Create(llava, options);
             }
             catch
             {
@@ -28,7 +28,7 @@ public static class ChatEngines
         LanguageModel lm = LanguageModel.Open(path);
         try
         {
-            return new SequentialChatEngine(lm, options);
+            return Create(lm, options);
         }
         catch
         {
@@ -36,6 +36,12 @@ public static class ChatEngines
             throw;
         }
     }
+
+    /// <summary>An engine over an opened vision-language model (owned: disposing the engine disposes it).</summary>
+    public static IChatEngine Create(LlavaModel model, ChatEngineOptions options) => new SequentialChatEngine(model, options);
+
+    /// <summary>An engine over an opened text-only decoder (owned).</summary>
+    public static IChatEngine Create(LanguageModel model, ChatEngineOptions options) => new SequentialChatEngine(model, options);
 
     /// <summary>A directory whose config.json says model_type llava or architectures [LlavaForConditionalGeneration].</summary>
     public static bool IsLlavaDirectory(string path)

@@ -155,14 +155,17 @@ public sealed class SequentialChatEngine : IChatEngine, IChatEngineMetrics
             pieces = generator.Stream(ids, options, token);
         }
         var text = new System.Text.StringBuilder();
-        Action<int>? observe = DecodeStepObserved;
         foreach (string piece in pieces)
         {
             text.Append(piece);
             job.Output.Writer.TryWrite(new ChatUpdate(piece));
-            observe?.Invoke(1);
         }
         GenerationResult result = generator.LastResult! with { Text = text.ToString() };
+        // one sequence per decode step, one step per generated token
+        if (DecodeStepObserved is { } observe)
+        {
+            for (int i = 0; i < result.GeneratedTokens; i++) observe(1);
+        }
         job.Output.Writer.TryWrite(new ChatUpdate("", result));
     }
 
