@@ -5,8 +5,10 @@
 // request computed beforehand through the library one request at a time (SequentialChatEngine): a lost, truncated,
 // failed or mixed-up response makes the exit code 1.
 //   Furnace.Bench.Serve [--quick] [--clients 8] [--seconds 30] [--batches 1,8] [--tokens 32] [--threads 2]
-//                       [--vision clip-vit-base-patch32] [--llm bench-768] [--models DIR] [--furnace PATH]
-// --quick: the tiny test LLaVA, 4 clients, 3 s, --batches 1,4, 12 tokens (a smoke run, seconds).
+//                       [--vision clip-vit-base-patch32] [--llm bench-768] [--type q4_0] [--models DIR] [--furnace PATH]
+// The model is composed as the caption benchmark's (CLIP ViT HF directory + mlp2x_gelu projector + GGUF decoder, random
+// weights, written once under --models). --quick: the tiny test LLaVA directory, 4 clients, 3 s, --batches 1,4, 12
+// tokens (a smoke run, seconds).
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -19,6 +21,7 @@ using Furnace.Models.Clip;
 using Furnace.Models.Llama;
 using Furnace.Models.Vlm;
 using Furnace.Serving;
+using Furnace.Tensors;
 using Furnace.Tests.Support;
 
 string Arg(string name, string def)
@@ -36,27 +39,55 @@ int threads = IntArg("--threads", 2);
 int[] batches = Arg("--batches", quick ? "1,4" : $"1,{clients}").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 string vision = Arg("--vision", "clip-vit-base-patch32");
 string llm = Arg("--llm", "bench-768");
+string typeName = Arg("--type", "q4_0");
 string modelsDir = Arg("--models", Path.Combine(Path.GetTempPath(), "furnace-bench-models"));
 string furnace = Arg("--furnace", Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "Furnace.Cli", "bin", "Release", "net10.0", "furnace"));
 if (clients < 1 || seconds < 1 || tokens < 1 || batches.Any(b => b < 1)) throw new ArgumentException("--clients, --seconds, --tokens and --batches must be positive");
 if (!File.Exists(furnace)) throw new FileNotFoundException($"no furnace binary at {furnace}; build src/Furnace.Cli -c Release or pass --furnace PATH");
 
-// 1. the model: a LLaVA directory in the HF layout with random weights and a synthetic tokenizer
-string modelDir = Path.Combine(modelsDir, quick ? "llava-test-tiny" : $"llava-{vision}-{llm}");
-if (!File.Exists(Path.Combine(modelDir, "tokenizer.json")))
+// 1. the model: --quick, a tiny LLaVA directory in the HF layout; otherwise a composed LLaVA-style model of real
+// shapes as the caption benchmark uses (CLIP HF directory + mlp2x_gelu projector + GGUF decoder); random weights
+string[] modelArgs;
+Func<LlavaModel> openModel;
+string modelLabel;
+Directory.CreateDirectory(modelsDir);
+if (quick)
 {
-    Console.Error.WriteLine($"writing {modelDir}");
-    ClipConfig clip;
-    LlavaConfig config;
-    if (quick) (clip, config) = RandomLlava.TestTiny();
-    else
+    string dir = Path.Combine(modelsDir, "llava-test-tiny");
+    if (!File.Exists(Path.Combine(dir, "tokenizer.json")))
     {
-        clip = ClipConfig.Preset(vision) with { Architecture = ClipArchitecture.VisionModel, Text = null, ProjectionDim = null };
-        LlamaConfig text = LlamaConfig.Preset(llm);
-        config = new LlavaConfig { Vision = clip.Vision, Text = text, ImageTokenIndex = text.VocabSize };
+        Console.Error.WriteLine($"writing {dir}");
+        var (clip, config) = RandomLlava.TestTiny();
+        RandomLlava.WriteHuggingFace(dir, clip, config, seed: 1);
+        HfTokenizerJson.WriteSynthetic(dir, config.Text.VocabSize);
     }
-    RandomLlava.WriteHuggingFace(modelDir, clip, config, seed: 1);
-    HfTokenizerJson.WriteSynthetic(modelDir, config.Text.VocabSize);
+    modelArgs = ["--model", dir];
+    openModel = () => LlavaModel.Load(dir);
+    modelLabel = "LLaVA test-tiny";
+}
+else
+{
+    if (!DTypes.TryParse(typeName, out DType type)) throw new ArgumentException($"unknown --type {typeName}");
+    ClipConfig clip = ClipConfig.Preset(vision);
+    LlamaConfig text = LlamaConfig.Preset(llm);
+    string clipDir = Path.Combine(modelsDir, $"{vision}-hf");
+    string gguf = Path.Combine(modelsDir, $"{llm}-{typeName}.gguf");
+    string projector = Path.Combine(modelsDir, $"projector-{clip.Vision.HiddenSize}-{text.Dim}.safetensors");
+    if (!File.Exists(Path.Combine(clipDir, "model.safetensors")))
+    {
+        Console.Error.WriteLine($"writing {clipDir}");
+        RandomClip.WriteHuggingFace(clipDir, clip, seed: 1);
+        RandomLlava.WritePreprocessorConfig(clipDir, clip.Vision.ImageSize);
+    }
+    if (!File.Exists(gguf))
+    {
+        Console.Error.WriteLine($"writing {gguf}");
+        RandomLlama.WriteGguf(gguf, text, type, seed: 1);
+    }
+    if (!File.Exists(projector)) RandomLlava.WriteProjector(projector, clip.Vision.HiddenSize, text.Dim, seed: 1);
+    modelArgs = ["--model", gguf, "--vision", clipDir, "--projector", projector];
+    openModel = () => LlavaModel.Compose(ClipVisionEncoder.Load(clipDir), projector, null, gguf);
+    modelLabel = $"{vision} + mlp2x_gelu + {llm} {typeName}";
 }
 
 // 2. the requests, each with its own image and prompt, and their expected greedy answers, one at a time
@@ -70,7 +101,7 @@ for (int i = 0; i < distinct; i++)
 var options = new GenerationOptions { Sampling = SamplingOptions.Greedy, MaxTokens = tokens };
 var expected = new GenerationResult[distinct];
 var sw = Stopwatch.StartNew();
-using (var engine = new SequentialChatEngine(LlavaModel.Load(modelDir), new ChatEngineOptions { Threads = threads }))
+using (var engine = new SequentialChatEngine(openModel(), new ChatEngineOptions { Threads = threads }))
 {
     for (int i = 0; i < distinct; i++)
     {
@@ -95,8 +126,7 @@ foreach (int maxBatch in batches)
     rows.Add(string.Create(CultureInfo.InvariantCulture,
         $"| {maxBatch} | {s.Completed} | {s.Completed / s.Wall:F2} | {P(s.Latency, 50):F0} | {P(s.Latency, 95):F0} | {P(s.Latency, 99):F0} | {P(s.Ttft, 50):F0} | {P(s.Ttft, 95):F0} | {P(s.Ttft, 99):F0} | {s.Tokens / s.Wall:F1} | {s.Failed} | {s.Bad} |"));
 }
-string model = quick ? "llava test-tiny (random)" : $"{vision} + mlp2x_gelu + {llm} f32 (random)";
-Console.WriteLine($"furnace serve: {model}, {clients} clients, {seconds} s, {tokens} max tokens, greedy, streamed, {threads} threads, {DateTime.UtcNow:yyyy-MM-dd}");
+Console.WriteLine($"furnace serve: {modelLabel} (random weights), {clients} clients, {seconds} s, {tokens} max tokens, greedy, streamed, {threads} threads, {DateTime.UtcNow:yyyy-MM-dd}");
 Console.WriteLine();
 Console.WriteLine("| --max-batch | requests | requests/s | latency p50 (ms) | p95 | p99 | TTFT p50 (ms) | p95 | p99 | tokens/s | failed | wrong |");
 Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -108,9 +138,9 @@ async Task<Stats> RunServer(int maxBatch)
 {
     int port = FreePort();
     var psi = new ProcessStartInfo(furnace) { RedirectStandardOutput = true, RedirectStandardError = true };
-    foreach (string a in new[] { "serve", "--model", modelDir, "--port", port.ToString(CultureInfo.InvariantCulture), "--max-batch", maxBatch.ToString(CultureInfo.InvariantCulture),
-                 "--max-queue", (clients + 4).ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
-        psi.ArgumentList.Add(a);
+    string[] serveArgs = ["serve", .. modelArgs, "--port", port.ToString(CultureInfo.InvariantCulture), "--max-batch", maxBatch.ToString(CultureInfo.InvariantCulture),
+        "--max-queue", (clients + 4).ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)];
+    foreach (string a in serveArgs) psi.ArgumentList.Add(a);
     using var server = Process.Start(psi)!;
     var log = new StringBuilder();
     server.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
