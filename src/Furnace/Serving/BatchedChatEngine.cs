@@ -38,6 +38,7 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
     private readonly Thread _scheduler;
     // scheduler-thread state: the admitted sequences and the step's gathered rows
     private readonly List<Sequence> _active = [];
+    private readonly List<Job> _admitted = [];
     private readonly LlamaBatch _batch;
     private readonly int[] _stepTokens;
     private readonly LlamaState[] _stepStates;
@@ -146,7 +147,8 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
         {
             while (true)
             {
-                List<Job> admitted = [];
+                List<Job> admitted = _admitted;
+                admitted.Clear();
                 lock (_lock)
                 {
                     if (_disposed) break;
