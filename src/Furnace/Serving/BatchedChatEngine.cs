@@ -123,7 +123,7 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
                 if (removed) _waiting.Remove(node);
             }
             if (removed) job.Output.Writer.TryComplete(new OperationCanceledException(job.Token));
-            else _signal.Release(); // wake the scheduler so an idle wait notices the cancelled sequence
+            else WakeScheduler(); // so an idle wait notices the cancelled sequence
         });
         try
         {
@@ -138,6 +138,18 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
             job.Cancellation.Cancel();
             registration.Dispose();
             job.Cancellation.Dispose();
+        }
+    }
+
+    private void WakeScheduler()
+    {
+        try
+        {
+            _signal.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // the engine is gone; nothing to wake
         }
     }
 
