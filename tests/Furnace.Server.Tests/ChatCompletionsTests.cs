@@ -173,6 +173,15 @@ public sealed class ChatCompletionsTests(TinyLlavaFixture f)
         """{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"}]}""", HttpStatusCode.BadRequest, "messages");
 
     [Fact]
+    public async Task ChatCompletions_PromptLongerThanContext_400()
+    {
+        // test-tiny has 256 positions; one synthetic-vocabulary token per byte
+        JsonElement e = await AssertError($$$"""{"messages":[{"role":"user","content":"{{{new string('x', 400)}}}"}]}""", HttpStatusCode.BadRequest, "messages");
+        Assert.Equal("invalid_prompt", e.GetProperty("code").GetString());
+        Assert.Contains("context", e.GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task ChatCompletions_UnknownModel_404()
     {
         JsonElement e = await AssertError("""{"model":"gpt-9","messages":[{"role":"user","content":"Hi"}]}""", HttpStatusCode.NotFound, "model");

@@ -48,6 +48,10 @@ public sealed class ChatPromptBuilderTests
         Assert.Throws<FurnaceException>(() => ChatPromptBuilder.Flatten([Turn("user", ChatPart.FromText("<image> hi"))], true));
 
     [Fact]
+    public void Flatten_LiteralPlaceholderForTextOnlyModel_IsJustText() =>
+        Assert.Equal("<image> hi", ChatPromptBuilder.Flatten([Turn("user", ChatPart.FromText("<image> hi"))], false).Messages[0].Content);
+
+    [Fact]
     public void Flatten_AssistantLast_Throws() =>
         Assert.Throws<FurnaceException>(() => ChatPromptBuilder.Flatten([Turn("user", ChatPart.FromText("x")), Turn("assistant", ChatPart.FromText("y"))], true));
 

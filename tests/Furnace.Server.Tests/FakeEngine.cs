@@ -18,6 +18,9 @@ public sealed class FakeEngine(int maxQueue) : IChatEngine
     /// <summary>Set when a request ends with its cancellation token fired.</summary>
     public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Answers like an engine that has been disposed (the server is going down).</summary>
+    public bool Closed { get; set; }
+
     public string ModelId => "fake";
 
     public bool AcceptsImages => true;
@@ -26,6 +29,7 @@ public sealed class FakeEngine(int maxQueue) : IChatEngine
 
     public async IAsyncEnumerable<ChatUpdate> StreamAsync(ChatRequest request, [EnumeratorCancellation] CancellationToken cancellation = default)
     {
+        ObjectDisposedException.ThrowIf(Closed, this);
         if (Interlocked.Increment(ref _admitted) > 1 + maxQueue)
         {
             Interlocked.Decrement(ref _admitted);

@@ -56,14 +56,13 @@ public sealed class ServerBehaviourTests
     }
 
     [Fact]
-    public async Task Shutdown_InFlightRequest_CompletesAndNewOnesGet503()
+    public async Task Shutdown_InFlightRequest_Completes()
     {
         var engine = new FakeEngine(maxQueue: 4);
         TestServer server = await TestServer.StartAsync(engine, Options);
         Task<HttpResponseMessage> inFlight = server.PostJsonAsync(Hi);
         await engine.Started.Task.WaitAsync(Wait);
         Task stopping = server.App.StopAsync();
-        // a request on a kept-alive connection while stopping: 503 (new connections are no longer accepted)
         Assert.True(server.App.Lifetime.ApplicationStopping.IsCancellationRequested);
         engine.Gate.SetResult();
         using HttpResponseMessage r = await inFlight;
@@ -71,6 +70,17 @@ public sealed class ServerBehaviourTests
         Assert.Contains("Hello, world", await r.Content.ReadAsStringAsync());
         await stopping.WaitAsync(Wait);
         await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ChatCompletions_EngineClosed_503()
+    {
+        var engine = new FakeEngine(maxQueue: 4) { Closed = true };
+        await using TestServer server = await TestServer.StartAsync(engine, Options);
+        using HttpResponseMessage r = await server.PostJsonAsync(Hi);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+        Assert.Equal("shutting_down", doc.RootElement.GetProperty("error").GetProperty("code").GetString());
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public static class ChatPromptBuilder
             }
             string content = sb.ToString();
             // literal placeholders typed by a client would steal image slots: the counts would no longer match
-            if (CountPlaceholders(content) != turn.Parts.Count(x => x.Image != null))
+            if (acceptsImages && CountPlaceholders(content) != turn.Parts.Count(x => x.Image != null))
                 throw new FurnaceException($"messages[{t}]: the text must not contain '{LlavaModel.ImagePlaceholder}'; send images as image parts");
             messages.Add(new ChatMessage(turn.Role, content));
         }

@@ -69,9 +69,15 @@ public sealed class SequentialChatEngine : IChatEngine, IChatEngineMetrics
         LinkedListNode<Job> node;
         lock (_lock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
             // admitted while the worker slot plus the queue have room
-            if (_waiting.Count + (_busy ? 1 : 0) >= _options.MaxQueue + 1) throw new ChatQueueFullException(_options.MaxQueue);
+            Exception? refused = _disposed ? new ObjectDisposedException(nameof(SequentialChatEngine))
+                : _waiting.Count + (_busy ? 1 : 0) >= _options.MaxQueue + 1 ? new ChatQueueFullException(_options.MaxQueue)
+                : null;
+            if (refused != null)
+            {
+                job.Cancellation.Dispose();
+                throw refused;
+            }
             node = _waiting.AddLast(job);
         }
         _signal.Release();
