@@ -108,9 +108,15 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
         LinkedListNode<Job> node;
         lock (_lock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
             // MaxBatch slots plus MaxQueue waiting places
-            if (_waiting.Count + _activeCount >= _options.MaxQueue + _options.MaxBatch) throw new ChatQueueFullException(_options.MaxQueue);
+            Exception? refused = _disposed ? new ObjectDisposedException(nameof(BatchedChatEngine))
+                : _waiting.Count + _activeCount >= _options.MaxQueue + _options.MaxBatch ? new ChatQueueFullException(_options.MaxQueue)
+                : null;
+            if (refused != null)
+            {
+                job.Cancellation.Dispose();
+                throw refused;
+            }
             node = _waiting.AddLast(job);
         }
         _signal.Release();
