@@ -1,6 +1,7 @@
 // The generation loop: prefill the prompt, then sample → stream text → decode one token, until an end-of-generation
-// token, a stop string, max tokens or the end of the context. Buffers (state, sampler, KV cache) are made once per
-// call; the per-token loop allocates only the text it returns.
+// token, a stop string, max tokens or the end of the context (the per-token logic is GenerationSequence's, shared
+// with the batched chat engine). Buffers (state, sampler, KV cache) are made once per call; the per-token loop
+// allocates only the text it returns.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Furnace.Formats.Tokenizers;
@@ -87,52 +88,24 @@ public sealed class Generator
     {
         int vocab = _model.Config.VocabSize;
         var state = _model.NewState(Math.Min(_contextLength, promptLength + options.MaxTokens), maxBatch: Math.Min(64, promptLength));
-        var sampler = new Sampler(vocab, options.Sampling);
-        var decoder = new Utf8StreamDecoder(_tokenizer);
-        var stops = new StopStringFilter(options.Stop);
-        // sampler history: the prompt's known ids, then the generated ones
-        var history = new int[promptHistory.Length + options.MaxTokens];
-        promptHistory.CopyTo(history, 0);
-        int len = promptHistory.Length, position = promptLength, generated = 0;
-        var produced = new List<int>();
-        string finish = "length";
+        var seq = new GenerationSequence(_tokenizer, vocab, options, promptHistory, promptLength, state.ContextLength);
 
         var sw = Stopwatch.StartNew();
         prefill(state, _ctx);
         TimeSpan prefillTime = sw.Elapsed;
         sw.Restart();
         int[] one = new int[1];
-        while (generated < options.MaxTokens && position < state.ContextLength)
+        while (true)
         {
             cancellation.ThrowIfCancellationRequested();
-            int next = sampler.Sample(state.Logits.AsSpan(0, vocab), history.AsSpan(0, len));
-            history[len++] = next;
-            position++;
-            generated++;
-            produced.Add(next);
-            if (!options.IgnoreEos && _tokenizer.IsEndOfGeneration(next))
-            {
-                finish = "stop";
-                break;
-            }
-            string piece = stops.Push(decoder.Push(next));
+            string piece = seq.Next(state.Logits.AsSpan(0, vocab));
             if (piece.Length > 0) yield return piece;
-            if (stops.Stopped)
-            {
-                finish = "stop";
-                break;
-            }
-            if (generated < options.MaxTokens && position < state.ContextLength)
-            {
-                one[0] = next;
-                _model.Forward(one, state, _ctx);
-            }
+            if (seq.Done) break;
+            one[0] = seq.LastToken;
+            _model.Forward(one, state, _ctx);
         }
-        if (!stops.Stopped)
-        {
-            string tail = stops.Push(decoder.Flush()) + stops.Flush();
-            if (tail.Length > 0) yield return tail;
-        }
-        LastResult = new GenerationResult("", promptLength, generated, finish, prefillTime, sw.Elapsed) { TokenIds = produced };
+        string tail = seq.Flush();
+        if (tail.Length > 0) yield return tail;
+        LastResult = new GenerationResult("", promptLength, seq.Generated, seq.FinishReason, prefillTime, sw.Elapsed) { TokenIds = seq.TokenIds };
     }
 }

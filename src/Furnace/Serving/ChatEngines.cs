@@ -37,11 +37,16 @@ public static class ChatEngines
         }
     }
 
-    /// <summary>An engine over an opened vision-language model (owned: disposing the engine disposes it).</summary>
-    public static IChatEngine Create(LlavaModel model, ChatEngineOptions options) => new SequentialChatEngine(model, options);
+    /// <summary>
+    /// An engine over an opened vision-language model (owned: disposing the engine disposes it): continuously batched
+    /// when options.MaxBatch > 1, sequential otherwise.
+    /// </summary>
+    public static IChatEngine Create(LlavaModel model, ChatEngineOptions options) =>
+        options.MaxBatch > 1 ? new BatchedChatEngine(model, options) : new SequentialChatEngine(model, options);
 
-    /// <summary>An engine over an opened text-only decoder (owned).</summary>
-    public static IChatEngine Create(LanguageModel model, ChatEngineOptions options) => new SequentialChatEngine(model, options);
+    /// <summary>An engine over an opened text-only decoder (owned), batched as above.</summary>
+    public static IChatEngine Create(LanguageModel model, ChatEngineOptions options) =>
+        options.MaxBatch > 1 ? new BatchedChatEngine(model, options) : new SequentialChatEngine(model, options);
 
     /// <summary>A directory whose config.json says model_type llava or architectures [LlavaForConditionalGeneration].</summary>
     public static bool IsLlavaDirectory(string path)

@@ -2,7 +2,8 @@
 //   x = embed(tokens)
 //   per layer: x += Wo · attn(rope(Wq·rms(x)), rope(Wk·rms(x)), Wv·rms(x));  x += Wdown · (silu(Wgate·rms(x)) ⊙ Wup·rms(x))
 //   logits = Wout · rms(x)
-// Tokens are processed in chunks of up to state.MaxBatch (prefill GEMM), one at a time when decoding (GEMV).
+// Tokens are processed in chunks of up to state.MaxBatch (prefill GEMM), one at a time when decoding (GEMV), or
+// one token of each of several sequences per step when decoding a batch (ForwardBatch: GEMM over the sequences).
 using Furnace.Formats.Gguf;
 using Furnace.Formats.Weights;
 using Furnace.Tensors;
@@ -132,6 +133,80 @@ public sealed class LlamaModel : IDisposable
             Dequantize.Row(dst.Slice(i * dim, dim), Weights.TokenEmbedding, tokens[i]);
         }
     }
+
+    /// <summary>
+    /// One decode step of B = tokens.Length independent sequences: token b is appended to states[b] at that state's
+    /// own position (each sequence may be anywhere in its context). Every weight matrix is applied once to the B
+    /// stacked rows; RoPE and attention are per sequence over its own KV cache. Writes batch.Logits row b for
+    /// sequence b and advances each state by one. Allocates nothing.
+    /// </summary>
+    public void ForwardBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<LlamaState> states, LlamaBatch batch, KernelContext ctx)
+    {
+        int n = tokens.Length;
+        if (n == 0) throw new ArgumentException("no sequences to advance");
+        if (states.Length != n) throw new ArgumentException($"{n} tokens for {states.Length} sequences");
+        if (n > batch.MaxBatch) throw new ArgumentException($"{n} sequences exceed the batch workspace of {batch.MaxBatch}");
+        if (batch.VocabSize != Config.VocabSize) throw new ArgumentException("the batch workspace was made for another model");
+        for (int b = 0; b < n; b++)
+        {
+            if (states[b].Position + 1 > states[b].ContextLength)
+                throw new FurnaceException($"{states[b].Position + 1} tokens exceed the context length {states[b].ContextLength}");
+            for (int o = 0; o < b; o++)
+            {
+                if (ReferenceEquals(states[o], states[b])) throw new ArgumentException("a sequence appears twice in one batch");
+            }
+        }
+        LlamaConfig c = Config;
+        int dim = c.Dim;
+        Embed(tokens, batch.X.AsSpan(0, n * dim));
+        Span<float> x = batch.X.AsSpan(0, n * dim);
+        RopeTable rope = _rope!;
+        for (int l = 0; l < c.Layers; l++)
+        {
+            LlamaLayerWeights w = Weights.Layers[l];
+            Span<float> xn = batch.XNorm.AsSpan(0, n * dim);
+            for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.AttnNorm, c.RmsEps);
+
+            Span<float> q = batch.Q.AsSpan(0, n * c.QDim), k = batch.K.AsSpan(0, n * c.KvDim), v = batch.V.AsSpan(0, n * c.KvDim);
+            MatMul.Forward(q, xn, n, w.Wq, ctx);
+            MatMul.Forward(k, xn, n, w.Wk, ctx);
+            MatMul.Forward(v, xn, n, w.Wv, ctx);
+            Span<float> att = batch.AttnOut.AsSpan(0, n * c.QDim);
+            for (int i = 0; i < n; i++)
+            {
+                LlamaState s = states[i];
+                int pos = s.Position;
+                Span<float> qi = q.Slice(i * c.QDim, c.QDim), ki = k.Slice(i * c.KvDim, c.KvDim), vi = v.Slice(i * c.KvDim, c.KvDim);
+                if (w.Bq != null) Ops.Add(qi, w.Bq);
+                if (w.Bk != null) Ops.Add(ki, w.Bk);
+                if (w.Bv != null) Ops.Add(vi, w.Bv);
+                Rope.Apply(qi, c.Heads, c.HeadDim, pos, rope, RopeStyle);
+                Rope.Apply(ki, c.KvHeads, c.HeadDim, pos, rope, RopeStyle);
+                ki.CopyTo(s.KeyCache[l].AsSpan(pos * c.KvDim, c.KvDim));
+                vi.CopyTo(s.ValueCache[l].AsSpan(pos * c.KvDim, c.KvDim));
+                Attention.Causal(att.Slice(i * c.QDim, c.QDim), qi, s.KeyCache[l], s.ValueCache[l], pos, 1, c.Heads, c.KvHeads, c.HeadDim, ctx);
+            }
+            Span<float> proj = batch.Proj.AsSpan(0, n * dim);
+            MatMul.Forward(proj, att, n, w.Wo, ctx);
+            Ops.Add(x, proj);
+
+            for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.FfnNorm, c.RmsEps);
+            Span<float> gate = batch.Gate.AsSpan(0, n * c.FfnDim), up = batch.Up.AsSpan(0, n * c.FfnDim);
+            MatMul.Forward(gate, xn, n, w.WGate, ctx);
+            MatMul.Forward(up, xn, n, w.WUp, ctx);
+            Ops.SiluMul(gate, up);
+            MatMul.Forward(proj, gate, n, w.WDown, ctx);
+            Ops.Add(x, proj);
+        }
+        for (int i = 0; i < n; i++) states[i].Position++;
+
+        Span<float> xf = batch.XNorm.AsSpan(0, n * dim);
+        for (int i = 0; i < n; i++) Ops.RmsNorm(xf.Slice(i * dim, dim), x.Slice(i * dim, dim), Weights.OutputNorm, c.RmsEps);
+        MatMul.Forward(batch.Logits.AsSpan(0, n * c.VocabSize), xf, n, Weights.Output, ctx);
+    }
+
+    /// <summary>A workspace for ForwardBatch steps of up to maxBatch sequences.</summary>
+    public LlamaBatch NewBatch(int maxBatch) => new(Config, maxBatch);
 
     // Runs the n <= MaxBatch positions whose input embeddings are in s.X; writes logits of the last `logitRows` (0, 1, or n).
     private void ForwardChunk(int n, LlamaState s, KernelContext ctx, int logitRows)

@@ -155,12 +155,26 @@ public sealed class LlavaModel : IDisposable
     /// Splices a rendered prompt: one &lt;image&gt; placeholder per image, in order (an error when the counts differ),
     /// each replaced by that image's TokensPerImage projected rows; text between them is tokenized (specials parsed).
     /// </summary>
-    public LlavaPrompt BuildPrompt(string rendered, IReadOnlyList<RgbImage> images, KernelContext ctx)
+    public LlavaPrompt BuildPrompt(string rendered, IReadOnlyList<RgbImage> images, KernelContext ctx) =>
+        BuildPrompt(rendered, images.Count, () => images.Count > 0 ? ProjectImages(images, ctx) : []);
+
+    /// <summary>
+    /// As BuildPrompt, with the images already projected (imageCount, TokensPerImage, dim): how a batched engine
+    /// encodes the images of several requests in one pass.
+    /// </summary>
+    public LlavaPrompt BuildPrompt(string rendered, int imageCount, float[] projected)
+    {
+        int floats = imageCount * Vision.TokensPerImage * Decoder.Config.Dim;
+        if (projected.Length != floats) throw new ArgumentException($"projected features hold {projected.Length} floats, need {floats}");
+        return BuildPrompt(rendered, imageCount, () => projected);
+    }
+
+    private LlavaPrompt BuildPrompt(string rendered, int imageCount, Func<float[]> project)
     {
         string[] parts = rendered.Split(ImagePlaceholder);
         int placeholders = parts.Length - 1;
-        if (placeholders != images.Count)
-            throw new FurnaceException($"the prompt has {placeholders} {ImagePlaceholder} placeholder{(placeholders == 1 ? "" : "s")} but {images.Count} image{(images.Count == 1 ? " was" : "s were")} given; put one {ImagePlaceholder} where each image goes");
+        if (placeholders != imageCount)
+            throw new FurnaceException($"the prompt has {placeholders} {ImagePlaceholder} placeholder{(placeholders == 1 ? "" : "s")} but {imageCount} image{(imageCount == 1 ? " was" : "s were")} given; put one {ImagePlaceholder} where each image goes");
         var segments = new List<int[]>();
         int? known = Tokenizer.TokenId(ImagePlaceholder);
         if (known is int imageId)
@@ -192,8 +206,8 @@ public sealed class LlavaModel : IDisposable
         }
 
         int dim = Decoder.Config.Dim, per = Vision.TokensPerImage;
-        float[] projected = images.Count > 0 ? ProjectImages(images, ctx) : [];
-        int positions = segments.Sum(s => s.Length) + images.Count * per;
+        float[] projected = project();
+        int positions = segments.Sum(s => s.Length) + imageCount * per;
         var inputIds = new int[positions];
         var embeddings = new float[(long)positions * dim];
         var text = new List<int>();
@@ -211,7 +225,7 @@ public sealed class LlavaModel : IDisposable
             at += per;
         }
         if (positions == 0) throw new FurnaceException("the prompt is empty");
-        return new LlavaPrompt(inputIds, embeddings, text.ToArray(), images.Count);
+        return new LlavaPrompt(inputIds, embeddings, text.ToArray(), imageCount);
     }
 
     /// <summary>A generator over the decoder; contextLength 0 takes the model's (at most 4096).</summary>
