@@ -104,6 +104,18 @@ public sealed unsafe partial class Tape
         return t.Grad ??= Rent(t.Length, zero: true);
     }
 
+    // As GradOf, for a step that writes every element of the gradient: fresh is true when the buffer was just rented for
+    // a non-leaf (its contents are garbage, to be overwritten rather than accumulated into).
+    private float[]? GradOf(Tensor t, out bool fresh)
+    {
+        fresh = false;
+        if (t.RequiresGrad) return t.EnsureGrad();
+        if (!t.Recorded) return null;
+        if (t.Grad != null) return t.Grad;
+        fresh = true;
+        return t.Grad = Rent(t.Length);
+    }
+
     // ---- parallel plumbing: bodies are static functions over [start, end) with their arguments behind a pointer ----
 
     internal struct Args
