@@ -117,6 +117,23 @@ public sealed class LoraCliTests : IClassFixture<LoraCliFixture>
     }
 
     [Fact]
+    public void Export_WritesLlamaCppAdapter()
+    {
+        using var dir = new TempDir();
+        string gguf = dir.File("adapter.gguf");
+        var r = FurnaceProcess.Run("lora", "export", "--base", _f.Llm, "--lora", _f.Adapter, "--out", gguf, "--lora-scale", "0.5");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var f = Furnace.Formats.Gguf.GgufFile.Open(gguf);
+        Assert.Equal("adapter", f.GetString("general.type"));
+        Assert.Equal("lora", f.GetString("adapter.type"));
+        Assert.Equal("llama", f.Architecture);
+        Assert.Equal(0.5 * 32 * 4, f.GetFloat("adapter.lora.alpha"));
+        Assert.Equal(28, f.Tensors.Count);
+        Assert.Equal([96L, 4], f.FindTensor("blk.1.ffn_down.weight.lora_a")!.Shape); // ggml order: [in, r]
+        Assert.Equal([4L, 64], f.FindTensor("blk.1.ffn_down.weight.lora_b")!.Shape);
+    }
+
+    [Fact]
     public void Caption_WithLora_ChangesNothingAtScaleZero()
     {
         string Caption(params string[] extra)

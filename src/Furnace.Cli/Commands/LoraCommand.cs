@@ -12,10 +12,11 @@ internal static class LoraCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("lora", "Inspect LoRA adapters (PEFT format) and merge them into base models.\n\nExamples:\n  furnace lora info ./my-adapter\n  furnace lora merge --base ./deepseek-llm-7b-base --lora ./my-adapter --out ./deepseek-7b-merged\n  furnace lora merge --base deepseek-llm-7b-base-q8_0.gguf --lora ./my-adapter --out merged-q8_0.gguf\n\nTo apply an adapter without writing a merged copy, pass --lora to generate, caption, ask or eval.")
+        var cmd = new Command("lora", "Inspect LoRA adapters (PEFT format) and merge them into base models.\n\nExamples:\n  furnace lora info ./my-adapter\n  furnace lora merge --base ./deepseek-llm-7b-base --lora ./my-adapter --out ./deepseek-7b-merged\n  furnace lora merge --base deepseek-llm-7b-base-q8_0.gguf --lora ./my-adapter --out merged-q8_0.gguf\n  furnace lora export --base deepseek-llm-7b-base-q8_0.gguf --lora ./my-adapter --out my-adapter.gguf\n\nTo apply an adapter without writing a merged copy, pass --lora to generate, caption, ask or eval.")
         {
             Info(),
             Merge(),
+            Export(),
         };
         return cmd;
     }
@@ -103,6 +104,30 @@ internal static class LoraCommand
             });
             if (tty) Console.Error.WriteLine();
             Console.Error.WriteLine($"merged {n} weights (r {adapter.Config.Rank}, scale {adapter.Config.Scale * s:G4}) into {outPath}");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Export()
+    {
+        var baseModel = new Option<string>("--base") { Description = "The base model the adapter is for (a .gguf file or a Hugging Face directory): gives the architecture and head counts", Required = true };
+        var lora = new Option<string>("--lora") { Description = "The PEFT LoRA adapter directory", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Output .gguf adapter file (written atomically)", Required = true };
+        var scale = new Option<float>("--lora-scale") { Description = "Multiplier of the adapter's scale, folded into adapter.lora.alpha", DefaultValueFactory = _ => 1f };
+        var cmd = new Command("export", "Write the adapter as a llama.cpp GGUF LoRA file (llama-cli --lora FILE), F32 factors, Q/K rows in llama.cpp's order.\n\nExample:\n  furnace lora export --base deepseek-llm-7b-chat-q4_0.gguf --lora ./my-adapter --out my-adapter.gguf")
+        {
+            baseModel, lora, output, scale,
+        };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            string outPath = r.GetValue(output)!;
+            if (!outPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)) throw new FurnaceException($"{outPath}: the adapter file name must end in .gguf");
+            float s = r.GetValue(scale);
+            if (!float.IsFinite(s)) throw new FurnaceException($"--lora-scale {s} must be a finite number");
+            var adapter = LoraAdapter.Load(r.GetValue(lora)!);
+            LoraGgufExport.Write(outPath, adapter, LoraGgufExport.DecoderConfigOf(r.GetValue(baseModel)!), s);
+            Console.Error.WriteLine($"wrote {outPath} ({adapter.Modules.Count} modules, r {adapter.Config.Rank}, scale {adapter.Config.Scale * s:G4})");
             return 0;
         }));
         return cmd;

@@ -19,6 +19,23 @@ public static class LoraGgufExport
         ["gate_proj"] = "ffn_gate", ["up_proj"] = "ffn_up", ["down_proj"] = "ffn_down",
     };
 
+    /// <summary>The decoder shape of a base model: a GGUF file, an HF decoder directory, or a LLaVA directory (its text model).</summary>
+    public static LlamaConfig DecoderConfigOf(string basePath)
+    {
+        if (File.Exists(basePath))
+        {
+            if (!GgufFile.HasMagic(basePath)) throw new FurnaceFormatException(basePath, "not a GGUF file (give a .gguf file or a Hugging Face model directory)");
+            using var f = GgufFile.Open(basePath);
+            return LlamaConfig.FromGguf(f);
+        }
+        string config = Path.Combine(basePath, "config.json");
+        if (!File.Exists(config)) throw new FurnaceException($"{basePath}: not a GGUF file or a Hugging Face model directory");
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(config), new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && doc.RootElement.TryGetProperty("vision_config", out _)
+            ? Vlm.LlavaConfig.FromHuggingFace(basePath).Text
+            : Formats.HfConfig.HfConfigFile.LoadLlama(config);
+    }
+
     /// <summary>Writes the adapter for a base of this shape (atomically); scaleMultiplier folds into adapter.lora.alpha.</summary>
     public static void Write(string path, LoraAdapter adapter, LlamaConfig decoder, float scaleMultiplier = 1f)
     {
