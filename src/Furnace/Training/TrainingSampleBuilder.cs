@@ -29,6 +29,29 @@ public sealed class TrainingSampleBuilder
         return Build([new ConversationTurn(ConversationTurn.Human, user), new ConversationTurn(ConversationTurn.Gpt, caption)]);
     }
 
+    /// <summary>
+    /// The inference prompt of a user turn as input ids with image slots expanded (the ids LlavaModel.BuildPrompt
+    /// gives for RenderChat(userText)): what a trained model is asked at caption time.
+    /// </summary>
+    public int[] Prompt(string userText)
+    {
+        var messages = new List<ChatMessage>();
+        if (!string.IsNullOrEmpty(System)) messages.Add(new ChatMessage("system", System));
+        messages.Add(new ChatMessage("user", userText));
+        var ids = new List<int>();
+        List<int[]> segments = Model.TokenizeSegments(Render(messages, generationPrompt: true));
+        for (int s = 0; s < segments.Count; s++)
+        {
+            if (s > 0) ids.AddRange(Enumerable.Repeat(Model.ImageTokenIndex, Model.TokensPerImage));
+            ids.AddRange(segments[s]);
+        }
+        return ids.ToArray();
+    }
+
+    /// <summary>The caption prompt ids for an instruction (with "&lt;image&gt;\n" in front unless it places one).</summary>
+    public int[] CaptionPrompt(string instruction = Captioner.English) =>
+        Prompt(instruction.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal) ? instruction : LlavaModel.ImagePlaceholder + "\n" + instruction);
+
     /// <summary>Alternating human/gpt turns, starting with human; placeholders anywhere in human turns.</summary>
     public TrainingSample Build(IReadOnlyList<ConversationTurn> turns)
     {

@@ -132,6 +132,15 @@ public sealed class LlamaTrainable
         return new LlamaTrainable(model, mode, prefix, w.TokenEmbedding, embedding, layers, Vec(p + "norm.weight", w.OutputNorm), head);
     }
 
+    /// <summary>The frozen decoder with a LoRA adapter whose module paths carry <paramref name="prefix"/> (see LoraModules).</summary>
+    public static LlamaTrainable WithLora(LlamaModel model, LoraAdapter adapter, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(adapter);
+        adapter.CheckAgainst(model.Config, prefix, "LoRA adapter");
+        return Create(model, LlamaTraining.Lora, prefix,
+            path => adapter.Modules.TryGetValue(path, out var w) ? LoraLinear.Over(path, w, adapter.Config) : null);
+    }
+
     /// <summary>Token embeddings (ids.Length, dim).</summary>
     public Tensor Embed(Tape tape, ReadOnlySpan<int> ids)
     {

@@ -1,7 +1,8 @@
 // The low-rank update of one adapted linear layer (Hu et al. 2021, "LoRA"; PEFT tuners/lora/layer.py Linear):
 //   y = base(x) + scale · B (A (dropout(x)))      A (r, in), B (out, r), scale = alpha / r (alpha / √r with rsLoRA)
 // A starts kaiming-uniform(a = √5) as PEFT's reset_lora_parameters (= U(-1/√in, 1/√in)), B starts at zero, so an
-// untrained adapter leaves the model unchanged. This type holds only the update; TapeLinear adds it to the base.
+// untrained adapter leaves the model unchanged (LoraModuleWeights.Initial). This type holds only the update on the tape;
+// TapeLinear adds it to the base.
 using Furnace.Tensors.Autograd;
 
 namespace Furnace.Models.Lora;
@@ -39,20 +40,15 @@ public sealed class LoraLinear
 
     public int OutFeatures => B.Shape[0];
 
-    /// <summary>A fresh adapter: A ~ U(-1/√in, 1/√in) from (seed, path), B = 0; parameters named as PEFT saves them.</summary>
-    public static LoraLinear Create(string modulePath, int inFeatures, int outFeatures, int rank, float scale, float dropout, int seed)
-    {
-        if (rank <= 0) throw new ArgumentException($"{modulePath}: LoRA rank {rank} must be positive");
-        float bound = 1f / MathF.Sqrt(inFeatures);
-        var a = Tensor.Parameter(AName(modulePath), [rank, inFeatures], SeededUniform.Values((long)rank * inFeatures, seed, AName(modulePath), 0f, bound));
-        var b = Tensor.Parameter(BName(modulePath), [outFeatures, rank], new float[(long)outFeatures * rank]);
-        return new LoraLinear(modulePath, a, b, scale, dropout);
-    }
-
-    /// <summary>PEFT's saved key of A ("base_model.model." + path + ".lora_A.weight").</summary>
-    public static string AName(string modulePath) => "base_model.model." + modulePath + ".lora_A.weight";
-
-    public static string BName(string modulePath) => "base_model.model." + modulePath + ".lora_B.weight";
+    /// <summary>
+    /// The trainable view of an adapter's factors for one module: A and B are parameters over the very arrays of
+    /// <paramref name="w"/> (no copy), so training updates the LoraAdapter in place and LoraAdapter.Save writes them.
+    /// </summary>
+    public static LoraLinear Over(string modulePath, LoraModuleWeights w, LoraConfig config) =>
+        new(modulePath,
+            Tensor.Parameter(LoraAdapter.KeyA(modulePath), [w.Rank, w.InFeatures], w.A),
+            Tensor.Parameter(LoraAdapter.KeyB(modulePath), [w.OutFeatures, w.Rank], w.B),
+            config.Scale, config.Dropout);
 
     /// <summary>scale · B (A (dropout(x))): x (n, in) -> (n, out).</summary>
     public Tensor Forward(Tape tape, Tensor x, Random? rng)

@@ -5,6 +5,8 @@
 // loaded from a checkpoint or freshly initialised as torch.nn.Linear does (weight and bias ~ U(-1/√in, 1/√in)).
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Weights;
+using Furnace.Models.Layers;
+using Furnace.Tensors;
 using Furnace.Tensors.Autograd;
 
 namespace Furnace.Models.Projectors;
@@ -62,6 +64,15 @@ public sealed class ProjectorTrainable
         var b1 = OptT(first + ".bias", "linear_1.bias", outDim);
         if (kind == ProjectorKind.Linear) return new ProjectorTrainable(kind, w1, b1, null, null);
         return new ProjectorTrainable(kind, w1, b1, T(second + ".weight", "linear_2.weight", outDim, outDim), OptT(second + ".bias", "linear_2.bias", outDim));
+    }
+
+    /// <summary>Float copies of an inference projector's weights, named with HF LLaVA keys; trainable or frozen.</summary>
+    public static ProjectorTrainable From(Projector p, bool trainable = true, string prefix = DefaultPrefix)
+    {
+        Tensor M(WeightMatrix m, string key) => new([m.Rows, m.Cols], TapeLinear.ToFloats(m), trainable, prefix + key);
+        Tensor? V(float[]? v, string key) => v == null ? null : new([v.Length], (float[])v.Clone(), trainable, prefix + key);
+        return new ProjectorTrainable(p.Kind, M(p.W1, "linear_1.weight"), V(p.B1, "linear_1.bias"),
+            p.W2 is { } w2 ? M(w2, "linear_2.weight") : null, V(p.B2, "linear_2.bias"));
     }
 
     /// <summary>features (n, in) -> (n, out).</summary>
