@@ -126,10 +126,10 @@ public sealed unsafe partial class Tape
 
     private static string S(Tensor t) => "(" + string.Join(", ", t.Shape) + ")";
 
-    // (rows, cols) of a tensor viewed as a matrix: the last dimension is the row length
+    // (rows, cols) of a tensor viewed as a matrix: the last dimension is the row length (a scalar is one row of one)
     private static (int Rows, int Cols) Matrix(Tensor t)
     {
-        int cols = t.Shape[^1];
+        int cols = t.Rank == 0 ? 1 : t.Shape[^1];
         return (t.Length / cols, cols);
     }
 }
