@@ -134,8 +134,27 @@ public sealed class LlavaTrainable : IDisposable
     /// <summary>Frozen vision features (images, TokensPerImage, FeatureDim) of the images, outside the tape.</summary>
     public float[] EncodeImages(IReadOnlyList<Formats.Images.RgbImage> images, KernelContext ctx) => Model.Vision.Encode(images, ctx);
 
+    /// <summary>
+    /// Frozen vision features of already preprocessed pixels (3, S, S) each, e.g. Furnace.Data's TrainingLoader
+    /// output; only for a CLIP vision tower (other encoders preprocess images themselves: use EncodeImages).
+    /// </summary>
+    public float[] EncodePixels(IReadOnlyList<Formats.Images.PixelValues> pixels, KernelContext ctx)
+    {
+        if (Model.Vision is not ClipVisionEncoder clip) throw new FurnaceException("preprocessed pixels can only be encoded by a CLIP vision tower; pass images");
+        if (pixels.Count == 0) throw new FurnaceException("no images to encode");
+        int s = clip.Tower.Config.ImageSize, per = 3 * s * s;
+        var all = new float[pixels.Count * per];
+        for (int i = 0; i < pixels.Count; i++)
+        {
+            if (pixels[i].Width != s || pixels[i].Height != s)
+                throw new FurnaceException($"pixels of {pixels[i].Width}x{pixels[i].Height} given but the vision tower takes {s}x{s}");
+            pixels[i].Data.CopyTo(all.AsSpan(i * per, per));
+        }
+        return clip.Tower.HiddenStates(all, pixels.Count, clip.Layer, clip.Strategy, ctx);
+    }
+
     /// <summary>Decoder input embeddings (batch*seq, dim): token embeddings with the projected image rows spliced in.</summary>
-    public Tensor InputEmbeddings(Tape tape, TrainingBatch batch)
+    public Tensor InputEmbeddings(Tape tape, TokenizedBatch batch)
     {
         int per = TokensPerImage, n = batch.InputIds.Length;
         var text = new List<int>(n);
@@ -172,14 +191,14 @@ public sealed class LlavaTrainable : IDisposable
     }
 
     /// <summary>Final normed hidden states (batch*seq, dim); dropoutRng drives LoRA dropout (null: none).</summary>
-    public Tensor Hidden(Tape tape, TrainingBatch batch, Random? dropoutRng = null) =>
+    public Tensor Hidden(Tape tape, TokenizedBatch batch, Random? dropoutRng = null) =>
         Language.Hidden(tape, InputEmbeddings(tape, batch), batch.Batch, batch.Seq, dropoutRng);
 
     /// <summary>Logits of every position (batch*seq, vocab).</summary>
-    public Tensor Logits(Tape tape, TrainingBatch batch, Random? dropoutRng = null) => Language.Logits(tape, Hidden(tape, batch, dropoutRng));
+    public Tensor Logits(Tape tape, TokenizedBatch batch, Random? dropoutRng = null) => Language.Logits(tape, Hidden(tape, batch, dropoutRng));
 
     /// <summary>The captioning / instruction loss of a batch (1,): mean next-token CE over answer tokens.</summary>
-    public Tensor Loss(Tape tape, TrainingBatch batch, Random? dropoutRng = null) =>
+    public Tensor Loss(Tape tape, TokenizedBatch batch, Random? dropoutRng = null) =>
         NextTokenLoss.Compute(tape, Language, Hidden(tape, batch, dropoutRng), batch.ShiftedTargets());
 
     /// <summary>
@@ -196,7 +215,7 @@ public sealed class LlavaTrainable : IDisposable
             var output = new List<int>();
             for (int step = 0; step < maxTokens; step++)
             {
-                var batch = new TrainingBatch(1, ids.Count, ids.ToArray(), new int[ids.Count], imageFeatures, images);
+                var batch = new TokenizedBatch(1, ids.Count, ids.ToArray(), new int[ids.Count], imageFeatures, images);
                 Tensor hidden = Hidden(tape, batch);
                 Tensor logits = Language.Logits(tape, tape.SliceRows(hidden, ids.Count - 1, 1));
                 int next = 0;

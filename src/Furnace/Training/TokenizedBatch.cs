@@ -3,9 +3,9 @@
 // LlavaTrainable's forward. Features come from IVisionEncoder.Encode outside the tape (cacheable per image).
 namespace Furnace.Training;
 
-public sealed class TrainingBatch
+public sealed class TokenizedBatch
 {
-    public TrainingBatch(int batch, int seq, int[] inputIds, int[] labels, float[] imageFeatures, int images)
+    public TokenizedBatch(int batch, int seq, int[] inputIds, int[] labels, float[] imageFeatures, int images)
     {
         if (batch <= 0 || seq <= 0) throw new ArgumentException($"batch {batch} x seq {seq} must be positive");
         if (inputIds.Length != batch * seq || labels.Length != batch * seq)
@@ -40,7 +40,7 @@ public sealed class TrainingBatch
     /// Pads samples to the longest (or to seq when given) and concatenates their image features;
     /// features[i] holds sample i's images (Images * tokensPerImage * featureDim floats, empty when it has none).
     /// </summary>
-    public static TrainingBatch Collate(IReadOnlyList<TrainingSample> samples, IReadOnlyList<float[]> features, int padId, int? seq = null)
+    public static TokenizedBatch Collate(IReadOnlyList<TrainingSample> samples, IReadOnlyList<float[]> features, int padId, int? seq = null)
     {
         if (samples.Count == 0) throw new ArgumentException("no samples to batch");
         if (features.Count != samples.Count) throw new ArgumentException($"{features.Count} feature arrays for {samples.Count} samples");
@@ -57,7 +57,7 @@ public sealed class TrainingBatch
             x.Labels.CopyTo(labels, i * s);
         }
         float[] all = features.Count == 1 ? features[0] : features.SelectMany(f => f).ToArray();
-        return new TrainingBatch(samples.Count, s, ids, labels, all, samples.Sum(x => x.Images));
+        return new TokenizedBatch(samples.Count, s, ids, labels, all, samples.Sum(x => x.Images));
     }
 
     /// <summary>Next-token targets (batch*seq,): targets[b, t] = labels[b, t + 1], -100 at each sequence's last position (HF's shift).</summary>
