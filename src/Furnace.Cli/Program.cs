@@ -27,6 +27,8 @@ public static class Program
             AskCommand.Create(),
             EmbedCommand.Create(),
             SimilarityCommand.Create(),
+            DataCommand.Create(),
+            TrainCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

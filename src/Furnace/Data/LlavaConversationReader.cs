@@ -125,7 +125,9 @@ internal static class LlavaConversationReader
         if (found is null && options.RequireImages)
             throw Bad($"{label}.image: file '{image}' not found in {baseDir}{(locator is not null ? " or the folders next to it (give the image folder)" : "")}");
         string full = found ?? Path.GetFullPath(Path.Combine(baseDir, image));
-        return new TrainingSetEntry(id, full, image.Replace('\\', '/'), found is not null, turns, null);
+        // the key of the split: the resolved path relative to the image folder ("./a.jpg" and "a.jpg" are one image)
+        string key = Path.GetRelativePath(baseDir, full).Replace('\\', '/');
+        return new TrainingSetEntry(id, full, key, found is not null, turns, null);
     }
 
     private static string? FindIn(string folder, string image)

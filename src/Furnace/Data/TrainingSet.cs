@@ -42,6 +42,9 @@ public sealed class TrainingSet
     /// <summary>Absolute image path of a sample, or null for text-only.</summary>
     public string? ImagePathOf(int index) => _entries[index].ImagePath;
 
+    /// <summary>Whether the sample's image file was found when the set was read (false for text-only samples).</summary>
+    public bool ImageFound(int index) => _entries[index].ImageFound;
+
     /// <summary>What the split groups by: the image path relative to the dataset ("coco/train2017/x.jpg"), or
     /// "id:ID" for a text-only sample.</summary>
     public string ImageKeyOf(int index) => _entries[index].ImageKey;

@@ -1,5 +1,7 @@
 // trainer_state.json of a checkpoint: everything besides tensors that a resume restores (step counters, the random
 // generator's state, the data position, per-parameter optimiser step counts and hyper-parameters).
+using Furnace.Data;
+
 namespace Furnace.Training;
 
 public sealed record CheckpointStateJson
@@ -18,11 +20,8 @@ public sealed record CheckpointStateJson
     /// <summary>TrainingRandom's four state words.</summary>
     public ulong[] Random { get; init; } = [];
 
-    public int DataEpoch { get; init; }
-
-    public int DataIndex { get; init; }
-
-    public ulong DataShuffleSeed { get; init; }
+    /// <summary>Where the training batches continue.</summary>
+    public DataPosition? Data { get; init; }
 
     public double Beta1 { get; init; }
 

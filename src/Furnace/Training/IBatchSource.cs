@@ -1,5 +1,7 @@
 // An endless, seekable stream of training batches: epochs follow each other (reshuffled from the position's seed),
 // and Seek(Position) taken before a Next() makes the source give that same batch again — what resume relies on.
+using Furnace.Data;
+
 namespace Furnace.Training;
 
 public interface IBatchSource<out TBatch>

@@ -1,6 +1,8 @@
 // Batches of an in-memory list of samples, reshuffled every epoch: epoch e's order is a Fisher–Yates permutation
 // drawn from TrainingRandom(seed ⊕ golden·e), so any (epoch, index, seed) position can be rebuilt without replaying
 // earlier epochs. Batches never straddle epochs: the last one of an epoch may be smaller (drop_last=False).
+using Furnace.Data;
+
 namespace Furnace.Training;
 
 public sealed class ShuffledBatches<T> : IBatchSource<IReadOnlyList<T>>
@@ -20,7 +22,7 @@ public sealed class ShuffledBatches<T> : IBatchSource<IReadOnlyList<T>>
         BatchSize = batchSize;
         _shuffle = shuffle;
         _order = new int[items.Count];
-        _position = new DataPosition(0, 0, seed);
+        _position = new DataPosition(0, 0, seed, items.Count);
     }
 
     public int BatchSize { get; }
@@ -31,8 +33,8 @@ public sealed class ShuffledBatches<T> : IBatchSource<IReadOnlyList<T>>
 
     public void Seek(DataPosition position)
     {
-        if (position.Epoch < 0 || position.Index < 0 || position.Index > _items.Count)
-            throw new FurnaceException($"data position (epoch {position.Epoch}, index {position.Index}) is outside a data set of {_items.Count} samples (did the data change since the checkpoint?)");
+        if (position.Count != _items.Count || position.Epoch < 0 || position.Index < 0 || position.Index > _items.Count)
+            throw new FurnaceException($"cannot resume at data position {position}: the data set now has {_items.Count} samples (did the data change since the checkpoint?)");
         _position = position;
     }
 
@@ -53,7 +55,7 @@ public sealed class ShuffledBatches<T> : IBatchSource<IReadOnlyList<T>>
         for (int i = 0; i < _order.Length; i++) _order[i] = i;
         if (_shuffle)
         {
-            var rng = new TrainingRandom(_position.ShuffleSeed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1)));
+            var rng = new TrainingRandom(_position.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1)));
             for (int i = _order.Length - 1; i > 0; i--)
             {
                 int j = rng.Next(i + 1);

@@ -5,6 +5,7 @@
 //   config.json            the run's configuration, as the caller gave it (optional)
 // plus whatever files the caller adds (e.g. an adapter_config.json so the directory also loads as an adapter).
 using System.Text.Json;
+using Furnace.Data;
 using Furnace.Formats.SafeTensors;
 using Furnace.IO;
 
@@ -36,7 +37,7 @@ public sealed class TrainingCheckpoint
 
     public IReadOnlyDictionary<string, (long[] Shape, float[] Values)> Optimizer { get; }
 
-    public DataPosition Data => new(State.DataEpoch, State.DataIndex, State.DataShuffleSeed);
+    public DataPosition Data => State.Data ?? throw new FurnaceException($"{System.IO.Path.Combine(Directory, StateFile)}: no data position");
 
     public string? ConfigJson => File.Exists(Path.Combine(Directory, ConfigFile)) ? File.ReadAllText(Path.Combine(Directory, ConfigFile)) : null;
 

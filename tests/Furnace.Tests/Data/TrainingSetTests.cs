@@ -120,7 +120,7 @@ public sealed class TrainingSetTests
         {
             string img = $"{i % 20}.jpg";
             File.WriteAllBytes(dir.File(img), [0xFF, 0xD8, 0xFF]);
-            samples.Add($$"""{"id": "{{i % 20}}", "image": "{{img}}", "conversations": [{"from": "human", "value": "<image>\nq{{i}}"}, {"from": "gpt", "value": "a"}]}""");
+            samples.Add($$"""{"id": "{{i % 20}}", "image": "{{(i / 20 % 2 == 0 ? "./" : "") + img}}", "conversations": [{"from": "human", "value": "<image>\nq{{i}}"}, {"from": "gpt", "value": "a"}]}""");
         }
         File.WriteAllText(dir.File("l.json"), "[" + string.Join(",\n", samples) + "]");
         var split = TrainingSet.Load(dir.File("l.json")).Split(0.25, 9);

@@ -1,5 +1,6 @@
 // The smaller training pieces: the random generator's saved state, epoch shuffling and seeking, checkpoint pruning,
 // the metrics log on resume, and the loss-curve PNG.
+using Furnace.Data;
 using Furnace.Formats.Images;
 using Furnace.Tests.Support;
 using Furnace.Training;
@@ -29,7 +30,7 @@ public sealed class TrainingPiecesTests
         int[] items = Enumerable.Range(0, 10).ToArray();
         var source = new ShuffledBatches<int>(items, 4, 7);
         var epoch0 = new[] { source.Next(), source.Next(), source.Next() }.SelectMany(b => b).ToArray();
-        Assert.Equal(new DataPosition(0, 10, 7), source.Position);
+        Assert.Equal(new DataPosition(0, 10, 7, 10), source.Position);
         Assert.Equal(items, epoch0.Order());
         Assert.NotEqual(items, epoch0); // shuffled
         var position = source.Position;
@@ -42,7 +43,8 @@ public sealed class TrainingPiecesTests
         var again = new ShuffledBatches<int>(items, 4, 1234);
         again.Seek(position);
         Assert.Equal(next, again.Next());
-        Assert.Throws<FurnaceException>(() => again.Seek(new DataPosition(0, 11, 7)));
+        Assert.Throws<FurnaceException>(() => again.Seek(new DataPosition(0, 11, 7, 10)));
+        Assert.Throws<FurnaceException>(() => again.Seek(new DataPosition(0, 1, 7, 12)));
     }
 
     [Fact]
