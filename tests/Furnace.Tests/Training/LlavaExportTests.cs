@@ -45,7 +45,7 @@ public sealed class LlavaExportTests
         loaded.Decoder.ForwardEmbeddings(prompt.Embeddings, state, ctx, allLogits: true);
 
         var tape = new Tape(ctx) { Enabled = false };
-        var batch = new TokenizedBatch(1, prompt.Positions, prompt.InputIds, new int[prompt.Positions], m.EncodeImages([image], ctx), 1);
+        var batch = new TrainingBatch(1, prompt.Positions, prompt.InputIds, new int[prompt.Positions], m.EncodeImages([image], ctx), 1);
         Tensor logits = m.Logits(tape, batch);
         Assert.Equal(prompt.Positions * loaded.Decoder.Config.VocabSize, logits.Length);
         double worst = 0;

@@ -96,7 +96,7 @@ public sealed class TrainingSampleTests
     {
         var a = new TrainingSample([1, 5, 6, 7], [-100, -100, 6, 7], 0);
         var b = new TrainingSample([1, 8, 9], [-100, 8, 9], 0);
-        var batch = TokenizedBatch.Collate([a, b], [[], []], padId: 0);
+        var batch = TrainingBatch.Collate([a, b], [[], []], padId: 0);
         Assert.Equal(4, batch.Seq);
         Assert.Equal([1, 5, 6, 7, 1, 8, 9, 0], batch.InputIds);
         Assert.Equal([-100, 6, 7, -100, 8, 9, -100, -100], batch.ShiftedTargets());

@@ -50,7 +50,7 @@ public sealed class VlmLearningTests
         return list;
     }
 
-    private static TokenizedBatch Batch(IReadOnlyList<Example> xs) => TokenizedBatch.Collate(xs.Select(x => x.Sample).ToList(), xs.Select(x => x.Features).ToList(), padId: 0);
+    private static TrainingBatch Batch(IReadOnlyList<Example> xs) => TrainingBatch.Collate(xs.Select(x => x.Sample).ToList(), xs.Select(x => x.Features).ToList(), padId: 0);
 
     private static double MeanLoss(LlavaTrainable m, Tape tape, IReadOnlyList<Example> xs)
     {

@@ -28,7 +28,7 @@ public sealed class VlmTrainStepOracleTests
         return model;
     }
 
-    public static TokenizedBatch TwoSampleBatch(LlavaTrainable m, KernelContext ctx)
+    public static TrainingBatch TwoSampleBatch(LlavaTrainable m, KernelContext ctx)
     {
         var builder = m.SampleBuilder();
         TrainingSample caption = builder.Caption("a red circle on the left");
@@ -38,7 +38,7 @@ public sealed class VlmTrainStepOracleTests
         ]);
         float[] f1 = m.EncodeImages([LlavaOracleTests.RandomImage(32, 32, 21)], ctx);
         float[] f2 = m.EncodeImages([LlavaOracleTests.RandomImage(40, 36, 22)], ctx);
-        return TokenizedBatch.Collate([caption, chat], [f1, f2], padId: 0);
+        return TrainingBatch.Collate([caption, chat], [f1, f2], padId: 0);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class VlmTrainStepOracleTests
     private static void CompareStep(TempDir dir, string model, LlavaTrainable m, string? adapterDir)
     {
         using var ctx = new KernelContext(2);
-        TokenizedBatch batch = TwoSampleBatch(m, ctx);
+        TrainingBatch batch = TwoSampleBatch(m, ctx);
         Assert.True(batch.ScoredTokens > 4);
         var tape = new Tape(ctx);
         Tensor loss = m.Loss(tape, batch);

@@ -154,7 +154,7 @@ public sealed class LlavaTrainable : IDisposable
     }
 
     /// <summary>Decoder input embeddings (batch*seq, dim): token embeddings with the projected image rows spliced in.</summary>
-    public Tensor InputEmbeddings(Tape tape, TokenizedBatch batch)
+    public Tensor InputEmbeddings(Tape tape, TrainingBatch batch)
     {
         int per = TokensPerImage, n = batch.InputIds.Length;
         var text = new List<int>(n);
@@ -191,14 +191,14 @@ public sealed class LlavaTrainable : IDisposable
     }
 
     /// <summary>Final normed hidden states (batch*seq, dim); dropoutRng drives LoRA dropout (null: none).</summary>
-    public Tensor Hidden(Tape tape, TokenizedBatch batch, Random? dropoutRng = null) =>
+    public Tensor Hidden(Tape tape, TrainingBatch batch, Random? dropoutRng = null) =>
         Language.Hidden(tape, InputEmbeddings(tape, batch), batch.Batch, batch.Seq, dropoutRng);
 
     /// <summary>Logits of every position (batch*seq, vocab).</summary>
-    public Tensor Logits(Tape tape, TokenizedBatch batch, Random? dropoutRng = null) => Language.Logits(tape, Hidden(tape, batch, dropoutRng));
+    public Tensor Logits(Tape tape, TrainingBatch batch, Random? dropoutRng = null) => Language.Logits(tape, Hidden(tape, batch, dropoutRng));
 
     /// <summary>The captioning / instruction loss of a batch (1,): mean next-token CE over answer tokens.</summary>
-    public Tensor Loss(Tape tape, TokenizedBatch batch, Random? dropoutRng = null) =>
+    public Tensor Loss(Tape tape, TrainingBatch batch, Random? dropoutRng = null) =>
         NextTokenLoss.Compute(tape, Language, Hidden(tape, batch, dropoutRng), batch.ShiftedTargets());
 
     /// <summary>
@@ -215,7 +215,7 @@ public sealed class LlavaTrainable : IDisposable
             var output = new List<int>();
             for (int step = 0; step < maxTokens; step++)
             {
-                var batch = new TokenizedBatch(1, ids.Count, ids.ToArray(), new int[ids.Count], imageFeatures, images);
+                var batch = new TrainingBatch(1, ids.Count, ids.ToArray(), new int[ids.Count], imageFeatures, images);
                 Tensor hidden = Hidden(tape, batch);
                 Tensor logits = Language.Logits(tape, tape.SliceRows(hidden, ids.Count - 1, 1));
                 int next = 0;

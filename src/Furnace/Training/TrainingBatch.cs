@@ -1,11 +1,12 @@
-// A batch of training samples padded to one length (right padding with the pad id and label -100, which the causal
+// A batch of tokenized training samples (the model's input; Furnace.Data.TrainingBatch is the loader's batch of raw
+// examples, which VlmObjective turns into this) padded to one length (right padding with the pad id and label -100, which the causal
 // mask keeps from touching real positions), with the frozen image features of every image in order: the input of
 // LlavaTrainable's forward. Features come from IVisionEncoder.Encode outside the tape (cacheable per image).
 namespace Furnace.Training;
 
-public sealed class TokenizedBatch
+public sealed class TrainingBatch
 {
-    public TokenizedBatch(int batch, int seq, int[] inputIds, int[] labels, float[] imageFeatures, int images)
+    public TrainingBatch(int batch, int seq, int[] inputIds, int[] labels, float[] imageFeatures, int images)
     {
         if (batch <= 0 || seq <= 0) throw new ArgumentException($"batch {batch} x seq {seq} must be positive");
         if (inputIds.Length != batch * seq || labels.Length != batch * seq)
@@ -40,7 +41,7 @@ public sealed class TokenizedBatch
     /// Pads samples to the longest (or to seq when given) and concatenates their image features;
     /// features[i] holds sample i's images (Images * tokensPerImage * featureDim floats, empty when it has none).
     /// </summary>
-    public static TokenizedBatch Collate(IReadOnlyList<TrainingSample> samples, IReadOnlyList<float[]> features, int padId, int? seq = null)
+    public static TrainingBatch Collate(IReadOnlyList<TrainingSample> samples, IReadOnlyList<float[]> features, int padId, int? seq = null)
     {
         if (samples.Count == 0) throw new ArgumentException("no samples to batch");
         if (features.Count != samples.Count) throw new ArgumentException($"{features.Count} feature arrays for {samples.Count} samples");
@@ -57,7 +58,7 @@ public sealed class TokenizedBatch
             x.Labels.CopyTo(labels, i * s);
         }
         float[] all = features.Count == 1 ? features[0] : features.SelectMany(f => f).ToArray();
-        return new TokenizedBatch(samples.Count, s, ids, labels, all, samples.Sum(x => x.Images));
+        return new TrainingBatch(samples.Count, s, ids, labels, all, samples.Sum(x => x.Images));
     }
 
     /// <summary>Next-token targets (batch*seq,): targets[b, t] = labels[b, t + 1], -100 at each sequence's last position (HF's shift).</summary>
