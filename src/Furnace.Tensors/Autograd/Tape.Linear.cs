@@ -4,14 +4,17 @@
 //   forward   y (n, out)  = x (n, in) · Wᵀ                    W (out, in) as stored
 //   dx        dx (n, in) += dy (n, out) · (Wᵀ)ᵀ               Wᵀ (in, out) transposed into scratch
 //   dW        dW (out,in)+= dyᵀ (out, n) · (xᵀ)ᵀ              dyᵀ and xᵀ transposed into scratch
-// A frozen WeightMatrix in any dtype streams blocks of 256 rows: dequantize (Dequantize.Row), transpose, multiply.
+// A frozen WeightMatrix in any dtype streams blocks of rows (about 4M floats): dequantize (Dequantize.Row), transpose,
+// multiply, add into dx.
 using System.Runtime.Intrinsics;
 
 namespace Furnace.Tensors.Autograd;
 
 public sealed unsafe partial class Tape
 {
-    private const int DequantBlock = 256;
+    // Floats of dequantized weight per streamed block of a frozen WeightMatrix backward (16 MB twice: rows and their
+    // transpose). Bigger blocks mean fewer passes adding a block's partial dx into dx. Tests lower it to cover blocking.
+    internal static int DequantBlockFloats = 1 << 22;
 
     private Tensor LinearCore(Tensor x, Tensor w, Tensor? b)
     {
@@ -76,7 +79,7 @@ public sealed unsafe partial class Tape
             if (y.Grad is not { } gy) return;
             if (GradOf(x) is { } gx)
             {
-                int rb = Math.Min(DequantBlock, dout);
+                int rb = Math.Min(dout, Math.Max(32, DequantBlockFloats / din / 32 * 32));
                 float[] rows = Temp(rb * din), rowsT = Temp(din * rb), gyBlock = Temp(n * rb);
                 fixed (float* pgy = gy, pgx = gx, prows = rows, prowsT = rowsT, pgb = gyBlock)
                 {
