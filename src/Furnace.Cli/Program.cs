@@ -30,6 +30,7 @@ public static class Program
             DataCommand.Create(),
             ServeCommand.Create(),
             LoraCommand.Create(),
+            TrainCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
