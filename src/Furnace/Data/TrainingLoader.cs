@@ -20,6 +20,7 @@ public sealed class TrainingLoader : IDisposable
     private int[]? _order;
     private int _orderEpoch = -1;
     private bool _done;
+    private bool _disposed;
 
     /// <param name="resume">A position saved from TrainingBatch.Next (or Position); null: the start of epoch 0.</param>
     public TrainingLoader(TrainingSet set, TrainingLoaderOptions? options = null, DataPosition? resume = null)
@@ -79,11 +80,20 @@ public sealed class TrainingLoader : IDisposable
     public bool TryNext(out TrainingBatch batch)
     {
         batch = null!;
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_done) return false;
         TrainingBatch? b;
         if (_queue is null)
         {
-            b = Build(ref _produce);
+            try
+            {
+                b = Build(ref _produce);
+            }
+            catch
+            {
+                _done = true; // as with prefetch: the loader ends at its first loading error
+                throw;
+            }
         }
         else
         {
@@ -128,6 +138,8 @@ public sealed class TrainingLoader : IDisposable
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         _stop.Cancel();
         try
         {

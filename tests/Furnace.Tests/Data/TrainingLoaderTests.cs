@@ -129,16 +129,20 @@ public sealed class TrainingLoaderTests
         var taken = loader.Batches().Take(25).ToList();
         Assert.Equal(12, taken[^1].Epoch);
         loader.Dispose();
+        loader.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => loader.TryNext(out _));
     }
 
-    [Fact]
-    public void BrokenImage_FailsAtItsOwnBatch()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    public void BrokenImage_FailsAtItsOwnBatch(int prefetch)
     {
         using var dir = new TempDir();
         string jsonl = DataFiles.PngCaptions(dir.Path, 5);
         File.WriteAllBytes(dir.File("img/03.png"), [0x89, 0x50, 0x4E, 0x47]);
         var set = TrainingSet.Load(jsonl);
-        using var loader = new TrainingLoader(set, new TrainingLoaderOptions { Shuffle = false, Prefetch = 4, Images = Pipeline() });
+        using var loader = new TrainingLoader(set, new TrainingLoaderOptions { Shuffle = false, Prefetch = prefetch, Images = Pipeline() });
         for (int i = 0; i < 3; i++) Assert.True(loader.TryNext(out _));
         var e = Assert.ThrowsAny<FurnaceException>(() => loader.TryNext(out _));
         Assert.Contains("03.png", e.Message);
