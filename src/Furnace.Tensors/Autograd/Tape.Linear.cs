@@ -35,13 +35,13 @@ public sealed unsafe partial class Tape
             if (y.Grad is not { } gy) return;
             fixed (float* pgy = gy, px = x.Data, pw = w.Data)
             {
-                if (GradOf(x) is { } gx)
+                if (GradOf(x, out bool fresh) is { } gx)
                 {
                     float[] wt = Temp(din * dout);
                     fixed (float* pgx = gx, pwt = wt)
                     {
                         TransposeInto(pwt, pw, dout, din);
-                        Gemm(pgx, pgy, n, pwt, din, dout, accumulate: true);
+                        Gemm(pgx, pgy, n, pwt, din, dout, accumulate: !fresh);
                     }
                     Give(wt);
                 }
@@ -77,7 +77,7 @@ public sealed unsafe partial class Tape
         Record(() =>
         {
             if (y.Grad is not { } gy) return;
-            if (GradOf(x) is { } gx)
+            if (GradOf(x, out bool fresh) is { } gx)
             {
                 int rb = Math.Min(dout, Math.Max(32, DequantBlockFloats / din / 32 * 32));
                 float[] rows = Temp(rb * din), rowsT = Temp(din * rb), gyBlock = Temp(n * rb);
@@ -90,7 +90,7 @@ public sealed unsafe partial class Tape
                         TransposeInto(prowsT, prows, cnt, din);
                         for (int i = 0; i < n; i++) // dy[:, r0:r0+cnt] contiguous
                             new ReadOnlySpan<float>(pgy + (long)i * dout + r0, cnt).CopyTo(new Span<float>(pgb + (long)i * cnt, cnt));
-                        Gemm(pgx, pgb, n, prowsT, din, cnt, accumulate: true);
+                        Gemm(pgx, pgb, n, prowsT, din, cnt, accumulate: !fresh || r0 > 0);
                     }
                 }
                 Give(rows);
@@ -122,8 +122,8 @@ public sealed unsafe partial class Tape
             if (y.Grad is not { } gy) return;
             fixed (float* pgy = gy, pa = a.Data, pb = b.Data)
             {
-                if (GradOf(a) is { } ga) // da (m, k) += dy (m, n) · bᵀ: M = b (k, n)
-                    fixed (float* pga = ga) Gemm(pga, pgy, m, pb, k, n, accumulate: true);
+                if (GradOf(a, out bool fresh) is { } ga) // da (m, k) += dy (m, n) · bᵀ: M = b (k, n)
+                    fixed (float* pga = ga) Gemm(pga, pgy, m, pb, k, n, accumulate: !fresh);
                 if (GradOf(b) is { } gb) // db (k, n) += aᵀ (k, m) · dy: M = dyᵀ (n, m)
                 {
                     float[] at = Temp(k * m), gyt = Temp(n * m);

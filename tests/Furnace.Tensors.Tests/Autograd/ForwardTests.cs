@@ -75,7 +75,7 @@ public sealed class ForwardTests
         if (interleaved) packed = Repack.Interleave8(w, out w);
         using var _ = packed;
         Tensor x = GradCheck.Param([n, din], 1), b = GradCheck.Param([dout], 3);
-        Tensor y = tape.Linear(x, w, b);
+        Tensor y = tape.Linear(tape.Scale(x, 1f), w, b); // a non-leaf input: the first block writes its gradient, later ones add
         float[] r = Reference.Random(n * dout, 4);
         try
         {
