@@ -7,7 +7,7 @@
 // parameters, T = tokens) or 4·P·T + 6·P_lora·T for LoRA (frozen weights still need forward and input gradients),
 // plus PaLM's attention term 12·L·d·seq·T — and that as a fraction of the engine's best float GEMM (MatMul on a
 // square 1024 F32 problem, measured in the same run); memory: peak RSS growth over the loaded model while training
-// (VmHWM reset before each mode), per model parameter. --quick runs a tiny shape for two steps (a smoke test).
+// (VmHWM reset before each mode), per model parameter. --quick runs a tiny shape for three steps (a smoke test).
 using System.Diagnostics;
 using System.Globalization;
 using Furnace.Formats.Weights;
@@ -27,8 +27,8 @@ string Arg(string name, string def)
 
 bool quick = args.Contains("--quick");
 int threads = int.Parse(Arg("--threads", "2"), CultureInfo.InvariantCulture);
-int steps = int.Parse(Arg("--steps", quick ? "2" : "8"), CultureInfo.InvariantCulture);
-int warmup = int.Parse(Arg("--warmup", quick ? "1" : "2"), CultureInfo.InvariantCulture);
+int steps = int.Parse(Arg("--steps", quick ? "3" : "8"), CultureInfo.InvariantCulture);
+int warmup = int.Parse(Arg("--warmup", quick ? "2" : "2"), CultureInfo.InvariantCulture);
 string shape = quick ? "tiny" : Arg("--shape", "dim256");
 string[] modes = Arg("--modes", "full,lora").Split(',', StringSplitOptions.RemoveEmptyEntries);
 

@@ -65,14 +65,7 @@ public sealed class TapeLinear
     /// <summary>The effective weight (out, in) as float: dequantized base (or the float weight) plus the merged LoRA update.</summary>
     public float[] EffectiveWeight()
     {
-        int rows = OutFeatures, cols = InFeatures;
-        float[] w;
-        if (Weight != null) w = (float[])Weight.Data.Clone();
-        else
-        {
-            w = new float[(long)rows * cols];
-            for (int r = 0; r < rows; r++) Dequantize.Row(w.AsSpan(r * cols, cols), _frozen, r);
-        }
+        float[] w = Weight != null ? (float[])Weight.Data.Clone() : ToFloats(_frozen);
         Lora?.MergeInto(w);
         return w;
     }
