@@ -42,7 +42,8 @@ internal static class DataBuildCommand
         var seed = new Option<int>("--seed") { Description = "Random seed (scenes)", DefaultValueFactory = _ => 1 };
         var threads = Cli.ThreadsOption();
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON" };
-        var cmd = new Command("build", Help) { name, output, size, limit, cache, force, seed, threads, json };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Download and count only: how many images (and with Chinese captions) would be built (scenes: objects)" };
+        var cmd = new Command("build", Help) { name, output, size, limit, cache, force, seed, threads, json, dryRun };
         cmd.SetAction(r => Cli.Run(() =>
         {
             var builder = DatasetBuilders.Get(r.GetValue(name)!);
@@ -57,6 +58,7 @@ internal static class DataBuildCommand
                 },
                 Progress = (done, total) => (progress ??= new ProgressLine(total, 0, "images")).Report(done),
                 Threads = Cli.CheckThreads(r.GetValue(threads)),
+                DryRun = r.GetValue(dryRun),
             };
             var clock = Stopwatch.StartNew();
             var report = builder.Build(request);
@@ -72,8 +74,14 @@ internal static class DataBuildCommand
                     ["skipped"] = report.Skipped,
                     ["splits"] = report.Splits.ToDictionary(s => s.Key, s => (object)new Dictionary<string, object> { ["file"] = s.Value.File, ["images"] = s.Value.Count }),
                     ["seconds"] = Math.Round(seconds, 1),
+                    ["dry_run"] = request.DryRun,
                 };
                 Console.WriteLine(JsonSerializer.Serialize(summary, Cli.Json));
+            }
+            else if (request.DryRun)
+            {
+                string what = report.Name == "scenes" ? "countable objects" : "images";
+                Console.WriteLine($"{report.Name}: would build {report.Images} {what} ({report.WithChinese} with Chinese names){(r.GetValue(limit) is int l ? $" (--limit {l})" : "")}");
             }
             else
             {

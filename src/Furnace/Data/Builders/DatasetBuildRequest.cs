@@ -22,6 +22,9 @@ public sealed record DatasetBuildRequest(
     /// <summary>(done, total) as images are written.</summary>
     public Action<int, int> Progress { get; init; } = (_, _) => { };
 
+    /// <summary>Only download and count what would be built (images, how many with Chinese); write nothing.</summary>
+    public bool DryRun { get; init; }
+
     /// <summary>Worker threads for rasterising (each SVG is one rsvg-convert process).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 }

@@ -17,6 +17,8 @@ public sealed class FlagsBuilder : ObjectDatasetBuilder
 
     public override string Description => "Flags of the world (npm flag-icons, MIT): 271 SVG flags, names EN, Chinese names from i18n-iso-countries";
 
+    protected override bool Outline => true;
+
     public override SourceDataset Collect(PackageCache cache) =>
         Collect(cache.Npm(Package, Version), ChineseNames(cache.Npm(CountriesPackage, CountriesVersion)));
 

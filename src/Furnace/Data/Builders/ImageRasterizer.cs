@@ -51,16 +51,23 @@ public sealed class ImageRasterizer
 
     /// <summary>
     /// An opaque size×size image: the object scaled to fit <paramref name="fill"/> of the side (aspect ratio kept),
-    /// centred on a plain background.
+    /// centred on a plain background; with <paramref name="outline"/> a thin grey frame marks its edge (white flags
+    /// on a white ground).
     /// </summary>
-    public static SKBitmap Square(SKBitmap obj, int size, SKColor background, float fill = 0.92f)
+    public static SKBitmap Square(SKBitmap obj, int size, SKColor background, float fill = 0.92f, bool outline = false)
     {
         var square = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Premul));
         using var canvas = new SKCanvas(square);
         canvas.Clear(background);
         float scale = fill * size / Math.Max(obj.Width, obj.Height);
         float w = obj.Width * scale, h = obj.Height * scale;
-        Draw(canvas, obj, SKRect.Create((size - w) / 2, (size - h) / 2, w, h));
+        var dest = SKRect.Create((size - w) / 2, (size - h) / 2, w, h);
+        Draw(canvas, obj, dest);
+        if (outline)
+        {
+            using var pen = new SKPaint { Color = new SKColor(0xB0, 0xB0, 0xB0), Style = SKPaintStyle.Stroke, StrokeWidth = Math.Max(1f, size / 224f), IsAntialias = true };
+            canvas.DrawRect(dest, pen);
+        }
         return square;
     }
 

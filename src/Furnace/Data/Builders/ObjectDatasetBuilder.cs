@@ -12,6 +12,9 @@ public abstract class ObjectDatasetBuilder : IDatasetBuilder
 
     public abstract string Description { get; }
 
+    /// <summary>Draw a thin grey frame round each image (flags, whose white parts would merge into the ground).</summary>
+    protected virtual bool Outline => false;
+
     /// <summary>The package's images and captions, in a stable order; downloads through the cache when needed.</summary>
     public abstract SourceDataset Collect(PackageCache cache);
 
@@ -21,6 +24,11 @@ public abstract class ObjectDatasetBuilder : IDatasetBuilder
         var source = Collect(request.Cache);
         if (source.Items.Count == 0) throw new FurnaceException($"{Name}: the package yielded no images");
         var items = DatasetFolder.Spread(source.Items, request.Limit);
+        if (request.DryRun)
+        {
+            return new DatasetBuildReport(Name, Path.GetFullPath(request.OutDir), items.Count, items.Count(s => s.CaptionsZh is { Count: > 0 }), 0,
+                new Dictionary<string, (string, int)> { ["train"] = ("captions.jsonl", items.Count) });
+        }
         request.Log($"{Name}: {source.Items.Count} images in {source.Package}; rendering {items.Count} at {request.Size}×{request.Size}");
 
         string staging = DatasetFolder.Begin(request.OutDir, request.Force);
@@ -35,7 +43,7 @@ public abstract class ObjectDatasetBuilder : IDatasetBuilder
             try
             {
                 using var obj = rasterizer.Load(item.Path, request.Size);
-                using var square = ImageRasterizer.Square(obj, request.Size, SKColors.White);
+                using var square = ImageRasterizer.Square(obj, request.Size, SKColors.White, outline: Outline);
                 File.WriteAllBytes(Path.Combine(staging, "images", item.Id + ".png"), ImageRasterizer.OpaquePng(square));
                 ok[i] = true;
             }

@@ -22,7 +22,24 @@ public static class SceneVocabulary
         "falafel", "hockey", "lacrosse", "bowling", "pong", "ice", "milk", "tea", "sake", "mate", "meat", "bacon", "cheese",
         "chocolate", "candy", "honey", "garlic", "ginger", "broccoli", "lettuce", "hair", "money", "luggage", "fire", "water",
         "cricket game", "fuel", "lotion", "soap", "laundry", "dancing", "fishing", "skiing", "diving", "juggling", "wrestling",
+        // CLDR names that are not a countable picture of a thing (🍳 is "cooking", 🔒 "locked", 📈 "chart increasing").
+        "cooking", "locked", "unlocked", "construction", "building construction", "wedding", "moon viewing ceremony", "motorway",
+        "wood", "dna", "e-mail", "x-ray", "herb", "level slider", "chart increasing", "chart decreasing", "low battery", "link",
+        "shower", "airplane arrival", "airplane departure", "railway track", "pouring liquid", "police car light", "object",
+        "leafy green", "kaaba", "incoming envelope", "page facing up", "love hotel", "derelict house",
     };
+
+    // Chinese classifiers by how the CLDR Chinese name ends (checked in order); animals otherwise take 只, all else 个.
+    private static readonly (string Suffix, string Measure)[] MeasureBySuffix =
+    [
+        ("马", "匹"), ("牛", "头"), ("猪", "头"), ("象", "头"), ("驴", "头"), ("骆驼", "头"),
+        ("鱼", "条"), ("蛇", "条"), ("龙", "条"),
+        ("车", "辆"), ("船", "艘"), ("艇", "艘"), ("飞机", "架"), ("直升机", "架"),
+        ("树", "棵"), ("花", "朵"),
+        ("票", "张"), ("卡", "张"), ("钞", "张"), ("书", "本"),
+        ("椅", "把"), ("椅子", "把"), ("刀", "把"), ("伞", "把"), ("钥匙", "把"), ("锤子", "把"), ("扳手", "把"), ("尺", "把"),
+        ("衣", "件"), ("衫", "件"), ("T恤", "件"), ("外套", "件"), ("裙", "条"), ("帽", "顶"),
+    ];
 
     private static readonly Dictionary<string, string> Irregular = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -62,11 +79,12 @@ public static class SceneVocabulary
 
     public static string Measure(string subgroup, string chinese)
     {
-        if (chinese.EndsWith('鱼') || chinese.EndsWith('蛇')) return "条";
+        foreach (var (suffix, measure) in MeasureBySuffix)
+        {
+            if (chinese.EndsWith(suffix, StringComparison.Ordinal)) return measure;
+        }
         if (subgroup.StartsWith("animal-", StringComparison.Ordinal)) return "只";
         if (subgroup == "plant-flower") return "朵";
-        if (chinese.EndsWith('树')) return "棵";
-        if (chinese.EndsWith('车')) return "辆";
         return "个";
     }
 

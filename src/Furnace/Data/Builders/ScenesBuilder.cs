@@ -27,6 +27,12 @@ public sealed class ScenesBuilder : IDatasetBuilder
         var noto = EmojiGoogleBuilder.ReadEntries(cache.Npm(EmojiGoogleBuilder.Package, EmojiGoogleBuilder.Version))
             .ToDictionary(e => EmojiNames.Key(e.Hex), e => e.Png, StringComparer.Ordinal);
         var candidates = SceneVocabulary.Build(openmoji, noto, names);
+        if (request.DryRun)
+        {
+            int train = request.Limit ?? DefaultTrainScenes;
+            return new DatasetBuildReport(Name, Path.GetFullPath(request.OutDir), candidates.Count, candidates.Count(o => o.Chinese is not null), 0,
+                new Dictionary<string, (string, int)> { ["train"] = ("captions.jsonl", train), ["eval"] = ("eval.jsonl", Math.Max(1, train / 10)) });
+        }
         request.Log($"scenes: {candidates.Count} countable objects; rendering their pictures");
         var pictures = RenderPictures(candidates, request);
         var vocabulary = candidates.Select(o => o with { Images = o.Images.Where(pictures.ContainsKey).ToArray() }).Where(o => o.Images.Count > 0).ToArray();
