@@ -3,20 +3,6 @@
 // this spec, so they state exactly what is drawn.
 namespace Furnace.Data.Builders;
 
-public enum SceneRelation
-{
-    /// <summary>One group only.</summary>
-    Alone,
-
-    /// <summary>First group in the left half, second in the right half.</summary>
-    LeftOf,
-
-    /// <summary>First group in the top half, second in the bottom half.</summary>
-    Above,
-}
-
-public sealed record SceneGroup(SceneObject Object, int Count);
-
 public sealed record SceneSpec(SceneGroup First, SceneGroup? Second, SceneRelation Relation)
 {
     public IEnumerable<SceneGroup> Groups => Second is null ? [First] : [First, Second];
