@@ -27,7 +27,7 @@ public static class EmojiCaptions
         }
         captions.Add($"{ObjectDatasetBuilder.Article(name)} {name} emoji");
         captions.Add($"the {name} emoji");
-        var useful = tags.Select(t => t.Trim()).Where(t => t.Length > 0 && !t.Equals(name, StringComparison.OrdinalIgnoreCase)).Distinct().Take(4).ToList();
+        var useful = tags.Select(t => t.Trim()).Where(t => t.Length > 1 && !t.Equals(name, StringComparison.OrdinalIgnoreCase)).Distinct().Take(4).ToList();
         if (useful.Count > 0) captions.Add($"{ObjectDatasetBuilder.Article(name)} {name} emoji, tagged {ObjectDatasetBuilder.JoinAnd(useful)}");
         return captions;
     }
