@@ -129,4 +129,26 @@ public sealed class BuilderCollectTests
         var e = Assert.Throws<FurnaceException>(() => DatasetBuilders.Get("coco"));
         Assert.Contains("unknown dataset 'coco'", e.Message);
     }
+
+    [Fact]
+    public void ExternalTool_MissingToolOrFailure_OneLineErrorNamingIt()
+    {
+        var missing = Assert.Throws<FurnaceException>(() => ExternalTool.Run("furnace-no-such-tool-xyz", [], missingHint: "install it"));
+        Assert.StartsWith("furnace-no-such-tool-xyz: not found", missing.Message);
+        Assert.EndsWith("; install it", missing.Message);
+        var failed = Assert.Throws<FurnaceException>(() => ExternalTool.Check("sh", ["-c", "echo first >&2; echo 'the reason' >&2; exit 3"]));
+        Assert.Equal("sh -c echo first >&2; echo 'the reason' >&2; exit 3 failed (exit 3): the reason", failed.Message);
+        Assert.Equal("hi\n"u8.ToArray(), ExternalTool.Check("sh", ["-c", "printf 'hi\\n'"]).Stdout);
+    }
+
+    [Fact]
+    public void PackageCache_CompleteFolder_UsedWithoutDownloading()
+    {
+        using var dir = new TempDir();
+        // no npm call can succeed for this made-up package, so reaching the folder proves no download was tried
+        string pkg = Path.Combine(dir.Path, "npm", "no-such-package-9.9.9", "package");
+        Directory.CreateDirectory(pkg);
+        File.WriteAllText(Path.Combine(dir.Path, "npm", "no-such-package-9.9.9", ".complete"), "");
+        Assert.Equal(pkg, new PackageCache(dir.Path).Npm("no-such-package", "9.9.9"));
+    }
 }
