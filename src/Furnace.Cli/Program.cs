@@ -27,7 +27,7 @@ public static class Program
             AskCommand.Create(),
             EmbedCommand.Create(),
             SimilarityCommand.Create(),
-            new Command("data", "Datasets: build captioned image sets from freely licensed packages.") { DataBuildCommand.Create() },
+            DataCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -6,4 +6,5 @@ namespace Furnace.Data;
 [JsonSourceGenerationOptions(AllowTrailingCommas = true)]
 [JsonSerializable(typeof(CocoCaptionsJson))]
 [JsonSerializable(typeof(CaptionLineJson))]
+[JsonSerializable(typeof(DataPosition))]
 internal sealed partial class DataJsonContext : JsonSerializerContext;
