@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine with the .NET 10 SDK:
-# installs what the tests need (Debian packages for the PyTorch/PIL oracles), builds, runs every test project,
+# installs what the tests need (Debian packages for the PyTorch/PIL oracles, librsvg2-bin for the data builders), builds, runs every test project,
 # and closes with one line "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,8 @@ need_apt=()
 # the web page test (tests/Furnace.Server.Tests/WebPageTests.cs) drives Debian's chromium through Playwright's .NET
 # package, which brings its own node driver: no browser is downloaded
 if [ -d tests/Furnace.Server.Tests ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
+# librsvg's rsvg-convert: the data builders rasterise SVGs with it (tests render tiny fixture SVGs)
+command -v rsvg-convert >/dev/null 2>&1 || need_apt+=(librsvg2-bin)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
