@@ -17,8 +17,6 @@ using System.Text;
 using System.Text.Json;
 using Furnace.Formats.Images;
 using Furnace.Generation;
-using Furnace.Models.Clip;
-using Furnace.Models.Llama;
 using Furnace.Models.Vlm;
 using Furnace.Serving;
 using Furnace.Tensors;
@@ -68,23 +66,7 @@ if (quick)
 else
 {
     if (!DTypes.TryParse(typeName, out DType type)) throw new ArgumentException($"unknown --type {typeName}");
-    ClipConfig clip = ClipConfig.Preset(vision);
-    LlamaConfig text = LlamaConfig.Preset(llm);
-    string clipDir = Path.Combine(modelsDir, $"{vision}-hf");
-    string gguf = Path.Combine(modelsDir, $"{llm}-{typeName}.gguf");
-    string projector = Path.Combine(modelsDir, $"projector-{clip.Vision.HiddenSize}-{text.Dim}.safetensors");
-    if (!File.Exists(Path.Combine(clipDir, "model.safetensors")))
-    {
-        Console.Error.WriteLine($"writing {clipDir}");
-        RandomClip.WriteHuggingFace(clipDir, clip, seed: 1);
-        RandomLlava.WritePreprocessorConfig(clipDir, clip.Vision.ImageSize);
-    }
-    if (!File.Exists(gguf))
-    {
-        Console.Error.WriteLine($"writing {gguf}");
-        RandomLlama.WriteGguf(gguf, text, type, seed: 1);
-    }
-    if (!File.Exists(projector)) RandomLlava.WriteProjector(projector, clip.Vision.HiddenSize, text.Dim, seed: 1);
+    var (clipDir, gguf, projector) = RandomLlava.WriteComposedCached(modelsDir, vision, llm, type, typeName, Console.Error.WriteLine);
     modelArgs = ["--model", gguf, "--vision", clipDir, "--projector", projector];
     openModel = () => LlavaModel.Compose(ClipVisionEncoder.Load(clipDir), projector, null, gguf);
     modelLabel = $"{vision} + mlp2x_gelu + {llm} {typeName}";
