@@ -17,8 +17,6 @@ using System.Text;
 using System.Text.Json;
 using Furnace.Formats.Images;
 using Furnace.Generation;
-using Furnace.Models.Clip;
-using Furnace.Models.Llama;
 using Furnace.Models.Vlm;
 using Furnace.Serving;
 using Furnace.Tensors;
@@ -68,23 +66,7 @@ if (quick)
 else
 {
     if (!DTypes.TryParse(typeName, out DType type)) throw new ArgumentException($"unknown --type {typeName}");
-    ClipConfig clip = ClipConfig.Preset(vision);
-    LlamaConfig text = LlamaConfig.Preset(llm);
-    string clipDir = Path.Combine(modelsDir, $"{vision}-hf");
-    string gguf = Path.Combine(modelsDir, $"{llm}-{typeName}.gguf");
-    string projector = Path.Combine(modelsDir, $"projector-{clip.Vision.HiddenSize}-{text.Dim}.safetensors");
-    if (!File.Exists(Path.Combine(clipDir, "model.safetensors")))
-    {
-        Console.Error.WriteLine($"writing {clipDir}");
-        RandomClip.WriteHuggingFace(clipDir, clip, seed: 1);
-        RandomLlava.WritePreprocessorConfig(clipDir, clip.Vision.ImageSize);
-    }
-    if (!File.Exists(gguf))
-    {
-        Console.Error.WriteLine($"writing {gguf}");
-        RandomLlama.WriteGguf(gguf, text, type, seed: 1);
-    }
-    if (!File.Exists(projector)) RandomLlava.WriteProjector(projector, clip.Vision.HiddenSize, text.Dim, seed: 1);
+    var (clipDir, gguf, projector) = RandomLlava.WriteComposedCached(modelsDir, vision, llm, type, typeName, Console.Error.WriteLine);
     modelArgs = ["--model", gguf, "--vision", clipDir, "--projector", projector];
     openModel = () => LlavaModel.Compose(ClipVisionEncoder.Load(clipDir), projector, null, gguf);
     modelLabel = $"{vision} + mlp2x_gelu + {llm} {typeName}";
@@ -95,7 +77,7 @@ int distinct = Math.Max(2 * clients, 8);
 var requests = new List<(string Prompt, string DataUrl)>();
 for (int i = 0; i < distinct; i++)
 {
-    byte[] bmp = Bmp(48 + 8 * (i % 5), 40 + 4 * (i % 3), seed: 1000 + i);
+    byte[] bmp = RandomBmp.Bytes(48 + 8 * (i % 5), 40 + 4 * (i % 3), seed: 1000 + i);
     requests.Add(($"Picture {i}: what is in it? Answer in {3 + i % 4} words.", "data:image/bmp;base64," + Convert.ToBase64String(bmp)));
 }
 var options = new GenerationOptions { Sampling = SamplingOptions.Greedy, MaxTokens = tokens };
@@ -291,25 +273,6 @@ static int FreePort()
     int port = ((IPEndPoint)l.LocalEndpoint).Port;
     l.Stop();
     return port;
-}
-
-// an uncompressed 24-bit bottom-up BMP of seeded random pixels
-static byte[] Bmp(int w, int h, int seed)
-{
-    int stride = (w * 3 + 3) & ~3, size = 54 + stride * h;
-    var b = new byte[size];
-    Encoding.ASCII.GetBytes("BM").CopyTo(b, 0);
-    BitConverter.GetBytes(size).CopyTo(b, 2);
-    BitConverter.GetBytes(54).CopyTo(b, 10);
-    BitConverter.GetBytes(40).CopyTo(b, 14);
-    BitConverter.GetBytes(w).CopyTo(b, 18);
-    BitConverter.GetBytes(h).CopyTo(b, 22);
-    BitConverter.GetBytes((short)1).CopyTo(b, 26);
-    BitConverter.GetBytes((short)24).CopyTo(b, 28);
-    BitConverter.GetBytes(stride * h).CopyTo(b, 34);
-    var rng = new Random(seed);
-    for (int y = 0; y < h; y++) rng.NextBytes(b.AsSpan(54 + y * stride, w * 3));
-    return b;
 }
 
 internal sealed class Stats

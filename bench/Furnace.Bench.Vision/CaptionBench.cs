@@ -8,8 +8,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Furnace.Models.Clip;
-using Furnace.Models.Llama;
 using Furnace.Models.Vlm;
 using Furnace.Tensors;
 
@@ -33,25 +31,8 @@ internal static class CaptionBench
         string furnace = Arg("--furnace", Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "Furnace.Cli", "bin", "Release", "net10.0", "furnace"));
         if (!DTypes.TryParse(typeName, out DType type)) throw new ArgumentException($"unknown type {typeName}");
 
-        Directory.CreateDirectory(dir);
-        ClipConfig clip = ClipConfig.Preset(vision);
-        LlamaConfig text = LlamaConfig.Preset(llm);
-        string clipDir = Path.Combine(dir, $"{vision}-hf");
-        string gguf = Path.Combine(dir, $"{llm}-{typeName}.gguf");
-        string projector = Path.Combine(dir, $"projector-{clip.Vision.HiddenSize}-{text.Dim}.safetensors");
+        var (clipDir, gguf, projector) = RandomLlava.WriteComposedCached(dir, vision, llm, type, typeName, Console.Error.WriteLine);
         string image = Path.Combine(dir, "caption-bench.bmp");
-        if (!File.Exists(Path.Combine(clipDir, "model.safetensors")))
-        {
-            Console.Error.WriteLine($"writing {clipDir}");
-            RandomClip.WriteHuggingFace(clipDir, clip, seed: 1);
-            RandomLlava.WritePreprocessorConfig(clipDir, clip.Vision.ImageSize);
-        }
-        if (!File.Exists(gguf))
-        {
-            Console.Error.WriteLine($"writing {gguf}");
-            RandomLlama.WriteGguf(gguf, text, type, seed: 1);
-        }
-        if (!File.Exists(projector)) RandomLlava.WriteProjector(projector, clip.Vision.HiddenSize, text.Dim, seed: 1);
         if (!File.Exists(image)) WriteBmp(image, 640, 480);
 
         var ttft = new List<double>();

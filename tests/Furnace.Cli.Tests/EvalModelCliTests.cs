@@ -4,7 +4,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Furnace.Models.Llama;
-using Furnace.Models.Vlm;
 using Furnace.Tensors;
 using Furnace.Tests.Support;
 
@@ -17,9 +16,7 @@ public sealed class EvalModelCliFixture : IDisposable
     public EvalModelCliFixture()
     {
         Llava = Dir.File("llava");
-        var (vision, config) = RandomLlava.TestTiny();
-        RandomLlava.WriteHuggingFace(Llava, vision, config, seed: 5);
-        HfTokenizerJson.WriteSynthetic(Llava, config.Text.VocabSize);
+        TinyLlava.Write(Llava, seed: 5);
 
         Llm = Dir.File("llm");
         RandomLlama.WriteHuggingFace(Llm, LlamaConfig.Preset("test-tiny"), DType.F32, seed: 3);
@@ -30,7 +27,7 @@ public sealed class EvalModelCliFixture : IDisposable
         for (int i = 0; i < 6; i++)
         {
             string name = $"img{i}.bmp";
-            VlmCliFixture.WriteBmp(Path.Combine(Dir.File("images"), name), 24 + 8 * i, 40 - 4 * i, seed: 10 + i);
+            RandomBmp.Write(Path.Combine(Dir.File("images"), name), 24 + 8 * i, 40 - 4 * i, seed: 10 + i);
             string[] refs = i == 0 ? [TrickyReference, "a cat on a mat"] : [$"picture number {i} of noise", "random coloured pixels"];
             lines.Add(JsonSerializer.Serialize(new { image = "images/" + name, captions = refs }));
         }

@@ -24,14 +24,12 @@ public sealed class LoraCliFixture : IDisposable
         LoraAdapter.Create(new LoraConfig { Rank = 2, Targets = LoraTargets.Parse("up_proj") }.Validated("t"), tiny with { FfnDim = 128 }, seed: 2).Save(Other);
 
         Llava = Dir.File("llava");
-        var (vision, config) = RandomLlava.TestTiny();
-        RandomLlava.WriteHuggingFace(Llava, vision, config, seed: 5);
-        HfTokenizerJson.WriteSynthetic(Llava, config.Text.VocabSize);
+        LlavaConfig config = TinyLlava.Write(Llava, seed: 5);
         LlavaAdapter = Dir.File("llava-adapter");
         LoraAdapter.Create(new LoraConfig { Rank = 4, Alpha = 64, Targets = LoraTargets.Parse("q_proj,v_proj") }.Validated("t"), config.Text, seed: 2, LoraModules.LlavaPrefix, randomB: true)
             .Save(LlavaAdapter);
         Image = Dir.File("a.bmp");
-        VlmCliFixture.WriteBmp(Image, 40, 30, 1);
+        RandomBmp.Write(Image, 40, 30, 1);
     }
 
     public TempDir Dir { get; } = new();

@@ -18,7 +18,7 @@ public sealed class TrainCliTests : IClassFixture<VlmCliFixture>
         for (int i = 0; i < 4; i++)
         {
             string img = dir.File($"{i}.bmp");
-            VlmCliFixture.WriteBmp(img, 30 + i, 28, 10 + i);
+            RandomBmp.Write(img, 30 + i, 28, 10 + i);
             lines.Add($"{{\"image\": \"{i}.bmp\", \"captions\": [\"picture number {i}\"]}}");
         }
         File.WriteAllLines(dir.File("captions.jsonl"), lines);

@@ -1,7 +1,6 @@
 // `furnace caption`, `ask`, `embed` and `similarity` end to end on tiny random checkpoints written in the real
 // layouts (a LLaVA directory; a composed decoder + CLIP + projector; a CLIP model with a BPE vocabulary): exit codes,
 // output shapes and the one-line errors for a missing model, a file that is no image and a placeholder mismatch.
-using System.Text;
 using System.Text.Json;
 using Furnace.Models.Clip;
 using Furnace.Models.Llama;
@@ -16,9 +15,7 @@ public sealed class VlmCliFixture : IDisposable
     public VlmCliFixture()
     {
         Llava = Dir.File("llava");
-        var (vision, config) = RandomLlava.TestTiny();
-        RandomLlava.WriteHuggingFace(Llava, vision, config, seed: 5);
-        HfTokenizerJson.WriteSynthetic(Llava, config.Text.VocabSize);
+        TinyLlava.Write(Llava, seed: 5);
 
         Llm = Dir.File("llm");
         RandomLlama.WriteHuggingFace(Llm, LlamaConfig.Preset("test-tiny"), DType.F32, seed: 3);
@@ -41,8 +38,8 @@ public sealed class VlmCliFixture : IDisposable
 
         ImageA = Dir.File("a.bmp");
         ImageB = Dir.File("b.bmp");
-        WriteBmp(ImageA, 40, 30, 1);
-        WriteBmp(ImageB, 32, 48, 2);
+        RandomBmp.Write(ImageA, 40, 30, 1);
+        RandomBmp.Write(ImageB, 32, 48, 2);
         NotImage = Dir.File("notes.txt");
         File.WriteAllText(NotImage, "this is not an image");
     }
@@ -62,25 +59,6 @@ public sealed class VlmCliFixture : IDisposable
     public string ImageB { get; }
 
     public string NotImage { get; }
-
-    // an uncompressed 24-bit bottom-up BMP of random pixels
-    internal static void WriteBmp(string path, int w, int h, int seed)
-    {
-        int stride = (w * 3 + 3) & ~3, size = 54 + stride * h;
-        var b = new byte[size];
-        Encoding.ASCII.GetBytes("BM").CopyTo(b, 0);
-        BitConverter.GetBytes(size).CopyTo(b, 2);
-        BitConverter.GetBytes(54).CopyTo(b, 10);
-        BitConverter.GetBytes(40).CopyTo(b, 14);
-        BitConverter.GetBytes(w).CopyTo(b, 18);
-        BitConverter.GetBytes(h).CopyTo(b, 22);
-        BitConverter.GetBytes((short)1).CopyTo(b, 26);
-        BitConverter.GetBytes((short)24).CopyTo(b, 28);
-        BitConverter.GetBytes(stride * h).CopyTo(b, 34);
-        var rng = new Random(seed);
-        for (int y = 0; y < h; y++) rng.NextBytes(b.AsSpan(54 + y * stride, w * 3));
-        File.WriteAllBytes(path, b);
-    }
 
     public void Dispose() => Dir.Dispose();
 }

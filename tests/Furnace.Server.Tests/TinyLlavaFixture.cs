@@ -35,9 +35,7 @@ public sealed class TinyLlavaFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ModelDir = Dir.File("tiny-llava");
-        var (vision, config) = RandomLlava.TestTiny();
-        RandomLlava.WriteHuggingFace(ModelDir, vision, config, seed: 5);
-        HfTokenizerJson.WriteSynthetic(ModelDir, config.Text.VocabSize);
+        TinyLlava.Write(ModelDir, seed: 5);
         Oracle = LlavaModel.Load(ModelDir);
         Engine = ChatEngines.Open(ModelDir, new ChatEngineOptions { Threads = 1, MaxQueue = 16 });
         Server = await TestServer.StartAsync(Engine, Options);

@@ -5,7 +5,6 @@
 // and memory) and OUT/report.html (a page to read the run image by image).
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Furnace.Data;
 using Furnace.Evaluation;
 using Furnace.Formats.Images;
@@ -29,7 +28,7 @@ internal sealed record EvalModelArgs(
 
 internal static class EvalModelCommand
 {
-    public const int ExitInterrupted = 130;
+    public const int ExitInterrupted = InterruptSignals.ExitInterrupted;
     private const int ThumbnailSide = 128;
 
     public static int Run(EvalModelArgs a, Func<LlavaModel> openModel, string modelLabel)
@@ -61,48 +60,34 @@ internal static class EvalModelCommand
             Console.Error.WriteLine($"resuming {partialPath}: {done} of {items.Length} images already captioned, {todo.Length} to go");
         Console.Error.WriteLine($"captioning {todo.Length} images of {a.Data} with {modelLabel}");
 
-        using var cts = new CancellationTokenSource();
-        int signal = 0;
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            if (cts.IsCancellationRequested) return; // a second Ctrl-C ends the process at once
-            e.Cancel = true;
-            signal = ExitInterrupted;
-            cts.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
-        {
-            c.Cancel = true;
-            signal = 143;
-            cts.Cancel();
-        });
         var progress = new ProgressLine(items.Length, done, "images");
         int captioned = 0;
+        var signals = new InterruptSignals();
         try
         {
             using var ctx = new KernelContext(a.Threads);
             foreach (var item in todo)
             {
-                cts.Token.ThrowIfCancellationRequested();
+                signals.Token.ThrowIfCancellationRequested();
                 var sw = Stopwatch.StartNew();
                 RgbImage image = LoadImage(a.Data, item);
-                var (caption, res) = captioner.Caption(image, ctx, cts.Token);
+                var (caption, res) = captioner.Caption(image, ctx, signals.Token);
                 double ms = sw.Elapsed.TotalMilliseconds;
                 log.Append(new PredictionRecord(item.Id, caption, ms, res.GeneratedTokens));
                 captioned++;
                 progress.Report(++done);
             }
         }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        catch (OperationCanceledException) when (signals.Interrupted)
         {
             progress.Break();
             Console.Error.WriteLine($"furnace: interrupted: {done} of {items.Length} images captioned ({captioned} in this run), kept in {partialPath}; run the same command with --out {outDir} to resume");
-            return signal == 0 ? ExitInterrupted : signal;
+            return signals.ExitCode;
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
+            // scoring and the report are quick: from here a signal ends the process as usual
+            signals.Dispose();
         }
         if (todo.Length == 0 && items.Length > 0) progress.Report(done);
         Console.Error.WriteLine($"captioned {captioned} images in this run ({log.Resumed} resumed)");

@@ -3,14 +3,13 @@
 // SIGTERM stopping after the current step with a checkpoint (exit 130 / 143; rerun with --resume to continue).
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Furnace.Training;
 
 namespace Furnace.Cli.Commands;
 
 internal static class TrainCommand
 {
-    public const int ExitInterrupted = 130;
+    public const int ExitInterrupted = InterruptSignals.ExitInterrupted;
 
     public static Command Create()
     {
@@ -63,40 +62,21 @@ internal static class TrainCommand
             Console.Error.WriteLine($"{stage.Name} step {step}: {Path.GetFileName(image)}: {caption}");
         };
 
-        using var cts = new CancellationTokenSource();
-        int signal = 0;
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            if (cts.IsCancellationRequested) return; // a second Ctrl-C ends the process at once
-            e.Cancel = true;
-            signal = ExitInterrupted;
-            cts.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
-        {
-            c.Cancel = true;
-            signal = 143;
-            cts.Cancel();
-        });
+        using var signals = new InterruptSignals();
         try
         {
-            var summaries = run.Run(cts.Token);
+            var summaries = run.Run(signals.Token);
             progress?.Break();
             foreach (var s in summaries)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{s.Name}: {s.Steps} steps, loss {s.FinalLoss:F4}{(s.FinalValLoss is double v ? $", validation loss {v:F4}" : "")} -> {s.Model ?? s.Projector}{(s.Adapter != null ? " + " + s.Adapter : "")}"));
             return 0;
         }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        catch (OperationCanceledException) when (signals.Interrupted)
         {
             progress?.Break();
             Console.Error.WriteLine($"furnace: interrupted; the last completed step is checkpointed in {cfg.Out}; run the same command with --resume to continue");
-            return signal == 0 ? ExitInterrupted : signal;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
+            return signals.ExitCode;
         }
     }
 }

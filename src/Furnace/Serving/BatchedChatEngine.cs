@@ -6,36 +6,23 @@
 // cancelled sequences leave at once and their slot goes to the next request. Greedy output equals the sequential
 // engine's: prefill chunks match Generator's, and batched decode logits equal single-sequence ones to rounding.
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using System.Text;
-using System.Threading.Channels;
 using Furnace.Formats.Images;
 using Furnace.Formats.Tokenizers;
 using Furnace.Generation;
 using Furnace.Models;
 using Furnace.Models.Llama;
 using Furnace.Models.Vlm;
-using Furnace.Tensors;
 
 namespace Furnace.Serving;
 
-public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
+public sealed class BatchedChatEngine : QueuedChatEngine
 {
     // positions per prefill chunk: Generator's chunk, so that prefill logits match the sequential engine's exactly
     private const int PrefillChunk = 64;
 
-    private readonly LlavaModel? _llava;
-    private readonly LanguageModel? _text;
     private readonly LlamaModel _decoder;
     private readonly Tokenizer _tokenizer;
-    private readonly bool _ownsModel;
-    private readonly ChatEngineOptions _options;
-    private readonly KernelContext _ctx;
-    private readonly Lock _lock = new();
-    private readonly LinkedList<Job> _waiting = new();
-    private readonly SemaphoreSlim _signal = new(0);
-    private readonly CancellationTokenSource _closing = new();
-    private readonly Thread _scheduler;
     // scheduler-thread state: the admitted sequences and the step's gathered rows
     private readonly List<Sequence> _active = [];
     private readonly List<Job> _admitted = [];
@@ -43,8 +30,6 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
     private readonly int[] _stepTokens;
     private readonly LlamaState[] _stepStates;
     private readonly Sequence[] _stepSequences;
-    private int _activeCount;
-    private bool _disposed;
 
     public BatchedChatEngine(LlavaModel model, ChatEngineOptions options, bool ownsModel = true)
         : this(model, null, model.Decoder, model.Tokenizer, model.Source, options, ownsModel)
@@ -56,110 +41,35 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
     {
     }
 
+    // MaxBatch slots: the sequences admitted at once
     private BatchedChatEngine(LlavaModel? llava, LanguageModel? text, LlamaModel decoder, Tokenizer tokenizer, string source, ChatEngineOptions options, bool ownsModel)
+        : base(llava, text, source, options, ownsModel, slots: options.MaxBatch)
     {
-        _options = options.Validated();
-        _llava = llava;
-        _text = text;
         _decoder = decoder;
         _tokenizer = tokenizer;
-        _ownsModel = ownsModel;
-        ModelId = options.ModelId ?? ChatEngines.IdFromPath(source);
         int b = options.MaxBatch;
         _batch = decoder.NewBatch(b);
         _stepTokens = new int[b];
         _stepStates = new LlamaState[b];
         _stepSequences = new Sequence[b];
-        _ctx = new KernelContext(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
-        _scheduler = new Thread(ScheduleLoop) { IsBackground = true, Name = "furnace-batch-scheduler" };
-        _scheduler.Start();
+        Start("furnace-batch-scheduler");
     }
 
-    public string ModelId { get; }
-
-    public bool AcceptsImages => _llava != null;
-
-    public int MaxBatch => _options.MaxBatch;
-
-    public int QueueDepth
-    {
-        get
-        {
-            lock (_lock) return _waiting.Count;
-        }
-    }
+    public int MaxBatch => Options.MaxBatch;
 
     /// <summary>Sequences admitted and not yet finished (prefilling or generating).</summary>
     public int ActiveCount
     {
         get
         {
-            lock (_lock) return _activeCount;
+            lock (Sync) return Running;
         }
     }
 
-    public Action<int>? DecodeStepObserved { get; set; }
+    // so an idle wait notices the cancelled sequence
+    private protected override void OnRunningJobCancelled() => Wake();
 
-    public async IAsyncEnumerable<ChatUpdate> StreamAsync(ChatRequest request, [EnumeratorCancellation] CancellationToken cancellation = default)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        request.Options.Validated();
-        var job = new Job(request, CancellationTokenSource.CreateLinkedTokenSource(cancellation, _closing.Token));
-        LinkedListNode<Job> node;
-        lock (_lock)
-        {
-            // MaxBatch slots plus MaxQueue waiting places
-            Exception? refused = _disposed ? new ObjectDisposedException(nameof(BatchedChatEngine))
-                : _waiting.Count + _activeCount >= _options.MaxQueue + _options.MaxBatch ? new ChatQueueFullException(_options.MaxQueue)
-                : null;
-            if (refused != null)
-            {
-                job.Cancellation.Dispose();
-                throw refused;
-            }
-            node = _waiting.AddLast(job);
-        }
-        _signal.Release();
-        CancellationTokenRegistration registration = job.Token.Register(() =>
-        {
-            bool removed;
-            lock (_lock)
-            {
-                removed = node.List != null;
-                if (removed) _waiting.Remove(node);
-            }
-            if (removed) job.Output.Writer.TryComplete(new OperationCanceledException(job.Token));
-            else WakeScheduler(); // so an idle wait notices the cancelled sequence
-        });
-        try
-        {
-            while (await job.Output.Reader.WaitToReadAsync(cancellation).ConfigureAwait(false))
-            {
-                while (job.Output.Reader.TryRead(out ChatUpdate? update)) yield return update;
-            }
-        }
-        finally
-        {
-            // the scheduler drops the sequence before its next step when the caller leaves early
-            job.Cancellation.Cancel();
-            registration.Dispose();
-            job.Cancellation.Dispose();
-        }
-    }
-
-    private void WakeScheduler()
-    {
-        try
-        {
-            _signal.Release();
-        }
-        catch (ObjectDisposedException)
-        {
-            // the engine is gone; nothing to wake
-        }
-    }
-
-    private void ScheduleLoop()
+    private protected override void WorkLoop()
     {
         try
         {
@@ -167,22 +77,22 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
             {
                 List<Job> admitted = _admitted;
                 admitted.Clear();
-                lock (_lock)
+                lock (Sync)
                 {
-                    if (_disposed) break;
-                    while (_active.Count + admitted.Count < _options.MaxBatch && _waiting.First is { } first)
+                    if (Disposed) break;
+                    while (_active.Count + admitted.Count < Options.MaxBatch && Waiting.First is { } first)
                     {
-                        _waiting.RemoveFirst();
+                        Waiting.RemoveFirst();
                         admitted.Add(first.Value);
                     }
-                    _activeCount = _active.Count + admitted.Count;
+                    Running = _active.Count + admitted.Count;
                 }
                 if (admitted.Count > 0) Admit(admitted);
                 DropCancelled();
                 if (_active.Count == 0)
                 {
-                    lock (_lock) _activeCount = 0;
-                    _signal.Wait();
+                    lock (Sync) Running = 0;
+                    WaitForWork();
                     continue;
                 }
                 // prefill one chunk of a new sequence between decode steps; when nobody is generating, prefill on
@@ -220,13 +130,13 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
             }
             try
             {
-                if (_llava != null)
+                if (Llava != null)
                 {
                     var (messages, images) = ChatPromptBuilder.Flatten(job.Request.Messages, acceptsImages: true);
                     string? eos = _tokenizer.EosId is int e ? _tokenizer.TokenText(e) : null;
-                    prepared.Add((job, ChatPromptBuilder.Render(_llava.Template, messages, eos), images, null));
+                    prepared.Add((job, ChatPromptBuilder.Render(Llava.Template, messages, eos), images, null));
                 }
-                else prepared.Add((job, null, null, ChatPromptBuilder.Build(_text!, job.Request)));
+                else prepared.Add((job, null, null, ChatPromptBuilder.Build(Text!, job.Request)));
             }
             catch (Exception e)
             {
@@ -239,7 +149,7 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
         {
             try
             {
-                projected = _llava!.ProjectImages(prepared.SelectMany(p => p.Images ?? []).ToList(), _ctx);
+                projected = Llava!.ProjectImages(prepared.SelectMany(p => p.Images ?? []).ToList(), Ctx);
             }
             catch (Exception e)
             {
@@ -247,18 +157,18 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
                 return;
             }
         }
-        int imageFloats = _llava == null ? 0 : _llava.TokensPerImage * _decoder.Config.Dim, at = 0;
+        int imageFloats = Llava == null ? 0 : Llava.TokensPerImage * _decoder.Config.Dim, at = 0;
         foreach (var p in prepared)
         {
             try
             {
                 Sequence s;
-                if (_llava != null)
+                if (Llava != null)
                 {
                     int count = p.Images!.Count;
                     float[] mine = projected.AsSpan(at * imageFloats, count * imageFloats).ToArray();
                     at += count;
-                    LlavaPrompt prompt = _llava.BuildPrompt(p.Rendered!, count, mine);
+                    LlavaPrompt prompt = Llava.BuildPrompt(p.Rendered!, count, mine);
                     s = NewSequence(p.Job, prompt.Positions, prompt.TextIds, prompt.Embeddings, null);
                 }
                 else s = NewSequence(p.Job, p.Ids!.Length, p.Ids, null, p.Ids);
@@ -275,10 +185,7 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
     {
         GenerationOptions options = job.Request.Options;
         // as SequentialChatEngine + Generator size it: room for the prompt and max tokens within the engine's context
-        int limit = _options.ContextLength > 0
-            ? Math.Min(_options.ContextLength, _decoder.Config.MaxPositions)
-            : Math.Min(_decoder.Config.MaxPositions, Math.Max(4096, positions + options.MaxTokens));
-        int contextLength = Math.Min(Math.Max(2, limit), _decoder.Config.MaxPositions);
+        int contextLength = Math.Min(ContextFor(_decoder.Config.MaxPositions, positions, options), _decoder.Config.MaxPositions);
         if (positions >= contextLength)
             throw new FurnaceException($"the prompt has {positions} tokens, which leaves no room in the context of {contextLength} tokens");
         LlamaState state = _decoder.NewState(Math.Min(contextLength, positions + options.MaxTokens), maxBatch: Math.Min(PrefillChunk, positions));
@@ -306,9 +213,9 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
         if (s.Embeddings != null)
         {
             int dim = _decoder.Config.Dim;
-            _decoder.ForwardEmbeddings(s.Embeddings.AsSpan(s.Done * dim, n * dim), s.State, _ctx);
+            _decoder.ForwardEmbeddings(s.Embeddings.AsSpan(s.Done * dim, n * dim), s.State, Ctx);
         }
-        else _decoder.Forward(s.Ids.AsSpan(s.Done, n), s.State, _ctx);
+        else _decoder.Forward(s.Ids.AsSpan(s.Done, n), s.State, Ctx);
         s.Done += n;
         s.Clock.Stop();
         if (!s.Prefilled) return;
@@ -328,7 +235,7 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
             _stepStates[n] = s.State;
             _stepSequences[n++] = s;
         }
-        _decoder.ForwardBatch(_stepTokens.AsSpan(0, n), _stepStates.AsSpan(0, n), _batch, _ctx);
+        _decoder.ForwardBatch(_stepTokens.AsSpan(0, n), _stepStates.AsSpan(0, n), _batch, Ctx);
         DecodeStepObserved?.Invoke(n);
         for (int i = 0; i < n; i++)
         {
@@ -358,48 +265,6 @@ public sealed class BatchedChatEngine : IChatEngine, IChatEngineMetrics
         s.Job.Output.Writer.TryWrite(new ChatUpdate("", result));
         s.Job.Output.Writer.TryComplete();
         _active.Remove(s);
-    }
-
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            if (_disposed) return;
-            _disposed = true;
-        }
-        _closing.Cancel();
-        _signal.Release();
-        _scheduler.Join();
-        foreach (Job job in DrainWaiting()) job.Output.Writer.TryComplete(new ObjectDisposedException(nameof(BatchedChatEngine)));
-        _ctx.Dispose();
-        _signal.Dispose();
-        _closing.Dispose();
-        if (_ownsModel)
-        {
-            _llava?.Dispose();
-            _text?.Dispose();
-        }
-    }
-
-    private List<Job> DrainWaiting()
-    {
-        lock (_lock)
-        {
-            var jobs = _waiting.ToList();
-            _waiting.Clear();
-            return jobs;
-        }
-    }
-
-    private sealed class Job(ChatRequest request, CancellationTokenSource cancellation)
-    {
-        public ChatRequest Request { get; } = request;
-
-        public CancellationTokenSource Cancellation { get; } = cancellation;
-
-        public CancellationToken Token { get; } = cancellation.Token;
-
-        public Channel<ChatUpdate> Output { get; } = Channel.CreateUnbounded<ChatUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     }
 
     // one admitted request: its KV cache, its generation state and its prompt until prefilled

@@ -24,9 +24,7 @@ public sealed class LlavaOracleTests
     public static string WriteTiny(TempDir dir, int seed = 5)
     {
         string model = Path.Combine(dir.Path, "llava");
-        var (vision, config) = RandomLlava.TestTiny();
-        RandomLlava.WriteHuggingFace(model, vision, config, seed);
-        HfTokenizerJson.WriteSynthetic(model, config.Text.VocabSize);
+        TinyLlava.Write(model, seed);
         return model;
     }
 

@@ -48,15 +48,21 @@ def rotate_half(x):
     return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
 
 
+def rope_cos_sin(tc, hd, T):
+    """The rotate_half RoPE tables of positions 0..T-1, each (T, hd) in float64."""
+    theta = tc.get("rope_theta", 10000.0)
+    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+    freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv)
+    emb = torch.cat([freqs, freqs], dim=-1)
+    return emb.cos(), emb.sin()
+
+
 def llama_last_logits(W, tc, x):
     T, dim = x.shape
     H, KV = tc["num_attention_heads"], tc["num_key_value_heads"]
     hd = tc.get("head_dim") or dim // H
-    eps, theta = tc["rms_norm_eps"], tc.get("rope_theta", 10000.0)
-    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
-    freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv)
-    emb = torch.cat([freqs, freqs], dim=-1)
-    cos, sin = emb.cos(), emb.sin()
+    eps = tc["rms_norm_eps"]
+    cos, sin = rope_cos_sin(tc, hd, T)
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
     for i in range(tc["num_hidden_layers"]):
         p = f"language_model.model.layers.{i}."

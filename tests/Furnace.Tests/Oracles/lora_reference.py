@@ -15,15 +15,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clip_reference import load_safetensors  # noqa: E402
-
-
-def rms(x, w, eps):
-    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
-
-
-def rotate_half(x):
-    h = x.shape[-1] // 2
-    return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
+from llava_reference import rms, rope_cos_sin, rotate_half  # noqa: E402
 
 
 def main():
@@ -52,11 +44,9 @@ def main():
     dim, H = c["hidden_size"], c["num_attention_heads"]
     KV = c.get("num_key_value_heads", H)
     hd = c.get("head_dim") or dim // H
-    eps, theta = c["rms_norm_eps"], c.get("rope_theta", 10000.0)
+    eps = c["rms_norm_eps"]
     T = len(ids)
-    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
-    emb = torch.cat([torch.outer(torch.arange(T, dtype=torch.float64), inv)] * 2, dim=-1)
-    cos, sin = emb.cos(), emb.sin()
+    cos, sin = rope_cos_sin(c, hd, T)
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
     with torch.no_grad():
         x = W["model.embed_tokens.weight"][ids]

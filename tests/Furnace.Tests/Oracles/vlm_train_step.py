@@ -19,15 +19,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clip_reference import load_safetensors  # noqa: E402
-
-
-def rms(x, w, eps):
-    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
-
-
-def rotate_half(x):
-    h = x.shape[-1] // 2
-    return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
+from llava_reference import rms, rope_cos_sin, rotate_half  # noqa: E402
 
 
 def infonce(req, out):
@@ -89,11 +81,8 @@ def main():
 
     dim, H, KV = tc["hidden_size"], tc["num_attention_heads"], tc["num_key_value_heads"]
     hd = tc.get("head_dim") or dim // H
-    eps, theta = tc["rms_norm_eps"], tc.get("rope_theta", 10000.0)
-    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
-    freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv)
-    emb = torch.cat([freqs, freqs], dim=-1)
-    cos, sin = emb.cos(), emb.sin()
+    eps = tc["rms_norm_eps"]
+    cos, sin = rope_cos_sin(tc, hd, T)
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
     for i in range(tc["num_hidden_layers"]):
         p = f"language_model.model.layers.{i}."

@@ -16,10 +16,8 @@ public sealed class BatchedChatEngineFixture : IDisposable
 {
     public BatchedChatEngineFixture()
     {
-        var (vision, config) = RandomLlava.TestTiny();
         Llava = Dir.File("llava");
-        RandomLlava.WriteHuggingFace(Llava, vision, config, seed: 5);
-        HfTokenizerJson.WriteSynthetic(Llava, config.Text.VocabSize);
+        TinyLlava.Write(Llava, seed: 5);
         TextModel = Dir.File("text.gguf");
         RandomLlama.WriteGguf(TextModel, LlamaConfig.Preset("test-tiny"), Furnace.Tensors.DType.Q8_0, seed: 7);
     }

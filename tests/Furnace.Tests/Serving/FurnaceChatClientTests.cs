@@ -1,12 +1,12 @@
 // FurnaceChatClient (Microsoft.Extensions.AI IChatClient) on a tiny random LLaVA: images as DataContent reach the
 // model as the library's own Generate sees them, ChatOptions map onto GenerationOptions, usage and finish reasons
 // come back, and streaming gives the same text as the whole response.
-using System.Text;
 using Furnace.Formats.Images;
 using Furnace.Generation;
 using Furnace.Models.Vlm;
 using Furnace.Serving;
 using Furnace.Tensors;
+using Furnace.Tests.Support;
 using Microsoft.Extensions.AI;
 
 namespace Furnace.Tests.Serving;
@@ -17,32 +17,13 @@ public sealed class FurnaceChatClientTests : IClassFixture<BatchedChatEngineFixt
 
     public FurnaceChatClientTests(BatchedChatEngineFixture f) => _f = f;
 
-    // an uncompressed 24-bit bottom-up BMP of random pixels
-    internal static byte[] Bmp(int w, int h, int seed)
-    {
-        int stride = (w * 3 + 3) & ~3, size = 54 + stride * h;
-        var b = new byte[size];
-        Encoding.ASCII.GetBytes("BM").CopyTo(b, 0);
-        BitConverter.GetBytes(size).CopyTo(b, 2);
-        BitConverter.GetBytes(54).CopyTo(b, 10);
-        BitConverter.GetBytes(40).CopyTo(b, 14);
-        BitConverter.GetBytes(w).CopyTo(b, 18);
-        BitConverter.GetBytes(h).CopyTo(b, 22);
-        BitConverter.GetBytes((short)1).CopyTo(b, 26);
-        BitConverter.GetBytes((short)24).CopyTo(b, 28);
-        BitConverter.GetBytes(stride * h).CopyTo(b, 34);
-        var rng = new Random(seed);
-        for (int y = 0; y < h; y++) rng.NextBytes(b.AsSpan(54 + y * stride, w * 3));
-        return b;
-    }
-
     private static ChatMessage ImageQuestion(byte[] bmp, string question) =>
         new(ChatRole.User, [new DataContent(bmp, "image/bmp"), new TextContent(question)]);
 
     [Fact]
     public async Task GetResponseAsync_ImageAsDataContent_EqualsLlavaModelGenerate()
     {
-        byte[] bmp = Bmp(36, 28, 3);
+        byte[] bmp = RandomBmp.Bytes(36, 28, 3);
         GenerationResult want;
         using (var model = LlavaModel.Load(_f.Llava))
         using (var ctx = new KernelContext(2))
@@ -67,7 +48,7 @@ public sealed class FurnaceChatClientTests : IClassFixture<BatchedChatEngineFixt
     [Fact]
     public async Task GetStreamingResponseAsync_Updates_ConcatenateToTheWholeResponse()
     {
-        byte[] bmp = Bmp(30, 30, 4);
+        byte[] bmp = RandomBmp.Bytes(30, 30, 4);
         using var client = FurnaceChatClient.Open(_f.Llava, new ChatEngineOptions { MaxBatch = 2, Threads = 2 });
         var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 20, Instructions = "answer briefly" };
         ChatResponse whole = await client.GetResponseAsync([ImageQuestion(bmp, "caption")], options);
@@ -108,7 +89,7 @@ public sealed class FurnaceChatClientTests : IClassFixture<BatchedChatEngineFixt
     {
         using var client = new FurnaceChatClient(new StubEngine());
         ChatRequest r = client.ToRequest(
-            [new ChatMessage(ChatRole.System, "sys"), ImageQuestion(Bmp(8, 6, 1), "q1"), new ChatMessage(ChatRole.Assistant, "a1"), new ChatMessage(ChatRole.User, "q2")],
+            [new ChatMessage(ChatRole.System, "sys"), ImageQuestion(RandomBmp.Bytes(8, 6, 1), "q1"), new ChatMessage(ChatRole.Assistant, "a1"), new ChatMessage(ChatRole.User, "q2")],
             new ChatOptions { Instructions = "be kind" });
         Assert.Equal(["system", "system", "user", "assistant", "user"], r.Messages.Select(m => m.Role));
         Assert.Equal("be kind", r.Messages[0].Parts.Single().Text);

@@ -21,10 +21,7 @@ public sealed class VlmTrainStepOracleTests
     public static string WriteTiny(TempDir dir, bool qwen, int seed = 11)
     {
         string model = Path.Combine(dir.Path, qwen ? "llava-qwen" : "llava");
-        var (vision, config) = RandomLlava.TestTiny();
-        if (qwen) config = config with { Text = config.Text with { Architecture = "qwen2", AttentionBias = true, TiedEmbeddings = true } };
-        RandomLlava.WriteHuggingFace(model, vision, config, seed);
-        HfTokenizerJson.WriteSynthetic(model, config.Text.VocabSize);
+        TinyLlava.Write(model, seed, c => qwen ? c with { Text = c.Text with { Architecture = "qwen2", AttentionBias = true, TiedEmbeddings = true } } : c);
         return model;
     }
 

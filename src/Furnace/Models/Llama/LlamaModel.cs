@@ -177,39 +177,21 @@ public sealed class LlamaModel : IDisposable
         for (int l = 0; l < c.Layers; l++)
         {
             LlamaLayerWeights w = Weights.Layers[l];
-            Span<float> xn = batch.XNorm.AsSpan(0, n * dim);
-            for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.AttnNorm, c.RmsEps);
-
+            ProjectQkv(batch, n, w, ctx);
             Span<float> q = batch.Q.AsSpan(0, n * c.QDim), k = batch.K.AsSpan(0, n * c.KvDim), v = batch.V.AsSpan(0, n * c.KvDim);
-            MatMul.Forward(q, xn, n, w.Wq, ctx);
-            MatMul.Forward(k, xn, n, w.Wk, ctx);
-            MatMul.Forward(v, xn, n, w.Wv, ctx);
             Span<float> att = batch.AttnOut.AsSpan(0, n * c.QDim);
             for (int i = 0; i < n; i++)
             {
                 LlamaState s = states[i];
                 int pos = s.Position;
                 Span<float> qi = q.Slice(i * c.QDim, c.QDim), ki = k.Slice(i * c.KvDim, c.KvDim), vi = v.Slice(i * c.KvDim, c.KvDim);
-                if (w.Bq != null) Ops.Add(qi, w.Bq);
-                if (w.Bk != null) Ops.Add(ki, w.Bk);
-                if (w.Bv != null) Ops.Add(vi, w.Bv);
                 Rope.Apply(qi, c.Heads, c.HeadDim, pos, rope, RopeStyle);
                 Rope.Apply(ki, c.KvHeads, c.HeadDim, pos, rope, RopeStyle);
                 ki.CopyTo(s.KeyCache[l].AsSpan(pos * c.KvDim, c.KvDim));
                 vi.CopyTo(s.ValueCache[l].AsSpan(pos * c.KvDim, c.KvDim));
                 Attention.Causal(att.Slice(i * c.QDim, c.QDim), qi, s.KeyCache[l], s.ValueCache[l], pos, 1, c.Heads, c.KvHeads, c.HeadDim, ctx);
             }
-            Span<float> proj = batch.Proj.AsSpan(0, n * dim);
-            MatMul.Forward(proj, att, n, w.Wo, ctx);
-            Ops.Add(x, proj);
-
-            for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.FfnNorm, c.RmsEps);
-            Span<float> gate = batch.Gate.AsSpan(0, n * c.FfnDim), up = batch.Up.AsSpan(0, n * c.FfnDim);
-            MatMul.Forward(gate, xn, n, w.WGate, ctx);
-            MatMul.Forward(up, xn, n, w.WUp, ctx);
-            Ops.SiluMul(gate, up);
-            MatMul.Forward(proj, gate, n, w.WDown, ctx);
-            Ops.Add(x, proj);
+            OutputAndFfn(batch, n, w, ctx);
         }
         for (int i = 0; i < n; i++) states[i].Position++;
 
@@ -232,19 +214,11 @@ public sealed class LlamaModel : IDisposable
         for (int l = 0; l < c.Layers; l++)
         {
             LlamaLayerWeights w = Weights.Layers[l];
-            Span<float> xn = s.XNorm.AsSpan(0, n * dim);
-            for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.AttnNorm, c.RmsEps);
-
+            ProjectQkv(s, n, w, ctx);
             Span<float> q = s.Q.AsSpan(0, n * c.QDim), k = s.K.AsSpan(0, n * c.KvDim), v = s.V.AsSpan(0, n * c.KvDim);
-            MatMul.Forward(q, xn, n, w.Wq, ctx);
-            MatMul.Forward(k, xn, n, w.Wk, ctx);
-            MatMul.Forward(v, xn, n, w.Wv, ctx);
             for (int i = 0; i < n; i++)
             {
-                Span<float> qi = q.Slice(i * c.QDim, c.QDim), ki = k.Slice(i * c.KvDim, c.KvDim), vi = v.Slice(i * c.KvDim, c.KvDim);
-                if (w.Bq != null) Ops.Add(qi, w.Bq);
-                if (w.Bk != null) Ops.Add(ki, w.Bk);
-                if (w.Bv != null) Ops.Add(vi, w.Bv);
+                Span<float> qi = q.Slice(i * c.QDim, c.QDim), ki = k.Slice(i * c.KvDim, c.KvDim);
                 Rope.Apply(qi, c.Heads, c.HeadDim, pos0 + i, rope, RopeStyle);
                 Rope.Apply(ki, c.KvHeads, c.HeadDim, pos0 + i, rope, RopeStyle);
             }
@@ -253,17 +227,7 @@ public sealed class LlamaModel : IDisposable
 
             Span<float> att = s.AttnOut.AsSpan(0, n * c.QDim);
             Attention.Causal(att, q, s.KeyCache[l], s.ValueCache[l], pos0, n, c.Heads, c.KvHeads, c.HeadDim, ctx);
-            Span<float> proj = s.Proj.AsSpan(0, n * dim);
-            MatMul.Forward(proj, att, n, w.Wo, ctx);
-            Ops.Add(x, proj);
-
-            for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.FfnNorm, c.RmsEps);
-            Span<float> gate = s.Gate.AsSpan(0, n * c.FfnDim), up = s.Up.AsSpan(0, n * c.FfnDim);
-            MatMul.Forward(gate, xn, n, w.WGate, ctx);
-            MatMul.Forward(up, xn, n, w.WUp, ctx);
-            Ops.SiluMul(gate, up);
-            MatMul.Forward(proj, gate, n, w.WDown, ctx);
-            Ops.Add(x, proj);
+            OutputAndFfn(s, n, w, ctx);
         }
         s.Position = pos0 + n;
 
@@ -272,5 +236,43 @@ public sealed class LlamaModel : IDisposable
         Span<float> xf = s.XNorm.AsSpan(0, logitRows * dim);
         for (int i = 0; i < logitRows; i++) Ops.RmsNorm(xf.Slice(i * dim, dim), x.Slice((first + i) * dim, dim), Weights.OutputNorm, c.RmsEps);
         MatMul.Forward(s.Logits.AsSpan(0, logitRows * c.VocabSize), xf, logitRows, Weights.Output, ctx);
+    }
+
+    // The start of a layer for the n rows of ws.X: XNorm = RMSNorm(X), then Q, K, V (n, qDim / kvDim) with their
+    // biases (Qwen2); RoPE and attention are the caller's, as positions and KV caches differ per path.
+    private void ProjectQkv(LlamaWorkspace ws, int n, LlamaLayerWeights w, KernelContext ctx)
+    {
+        LlamaConfig c = Config;
+        int dim = c.Dim;
+        Span<float> x = ws.X.AsSpan(0, n * dim), xn = ws.XNorm.AsSpan(0, n * dim);
+        for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.AttnNorm, c.RmsEps);
+        Span<float> q = ws.Q.AsSpan(0, n * c.QDim), k = ws.K.AsSpan(0, n * c.KvDim), v = ws.V.AsSpan(0, n * c.KvDim);
+        MatMul.Forward(q, xn, n, w.Wq, ctx);
+        MatMul.Forward(k, xn, n, w.Wk, ctx);
+        MatMul.Forward(v, xn, n, w.Wv, ctx);
+        if (w.Bq == null && w.Bk == null && w.Bv == null) return;
+        for (int i = 0; i < n; i++)
+        {
+            if (w.Bq != null) Ops.Add(q.Slice(i * c.QDim, c.QDim), w.Bq);
+            if (w.Bk != null) Ops.Add(k.Slice(i * c.KvDim, c.KvDim), w.Bk);
+            if (w.Bv != null) Ops.Add(v.Slice(i * c.KvDim, c.KvDim), w.Bv);
+        }
+    }
+
+    // The rest of a layer once ws.AttnOut holds attention: X += AttnOut Wo, then X += Down(SiLU(Gate) * Up) of RMSNorm(X).
+    private void OutputAndFfn(LlamaWorkspace ws, int n, LlamaLayerWeights w, KernelContext ctx)
+    {
+        LlamaConfig c = Config;
+        int dim = c.Dim;
+        Span<float> x = ws.X.AsSpan(0, n * dim), xn = ws.XNorm.AsSpan(0, n * dim), proj = ws.Proj.AsSpan(0, n * dim);
+        MatMul.Forward(proj, ws.AttnOut.AsSpan(0, n * c.QDim), n, w.Wo, ctx);
+        Ops.Add(x, proj);
+        for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.FfnNorm, c.RmsEps);
+        Span<float> gate = ws.Gate.AsSpan(0, n * c.FfnDim), up = ws.Up.AsSpan(0, n * c.FfnDim);
+        MatMul.Forward(gate, xn, n, w.WGate, ctx);
+        MatMul.Forward(up, xn, n, w.WUp, ctx);
+        Ops.SiluMul(gate, up);
+        MatMul.Forward(proj, gate, n, w.WDown, ctx);
+        Ops.Add(x, proj);
     }
 }

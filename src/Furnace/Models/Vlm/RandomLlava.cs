@@ -8,6 +8,7 @@ using Furnace.Formats.SafeTensors;
 using Furnace.IO;
 using Furnace.Models.Clip;
 using Furnace.Models.Llama;
+using Furnace.Tensors;
 
 namespace Furnace.Models.Vlm;
 
@@ -49,6 +50,34 @@ public static class RandomLlava
         yield return ("linear_1.bias", [outDim], Uniform(seed, "linear_1.bias", outDim, 0.1f));
         yield return ("linear_2.weight", [outDim, outDim], Uniform(seed, "linear_2.weight", outDim * outDim, 0.5f * MathF.Sqrt(3f / outDim)));
         yield return ("linear_2.bias", [outDim], Uniform(seed, "linear_2.bias", outDim, 0.1f));
+    }
+
+    /// <summary>
+    /// The composed random LLaVA the benchmarks run (`--model GGUF --vision CLIP --projector P`, seed 1): CLIP preset
+    /// `vision` in the HF layout (DIR/VISION-hf), Llama preset `llm` as a GGUF of `type` (DIR/LLM-TYPENAME.gguf) and
+    /// their projector. Files already in dir are reused, so a second run writes nothing; log hears what is written.
+    /// </summary>
+    public static (string ClipDir, string Gguf, string Projector) WriteComposedCached(string dir, string vision, string llm, DType type, string typeName, Action<string>? log = null)
+    {
+        Directory.CreateDirectory(dir);
+        ClipConfig clip = ClipConfig.Preset(vision);
+        LlamaConfig text = LlamaConfig.Preset(llm);
+        string clipDir = Path.Combine(dir, $"{vision}-hf");
+        string gguf = Path.Combine(dir, $"{llm}-{typeName}.gguf");
+        string projector = Path.Combine(dir, $"projector-{clip.Vision.HiddenSize}-{text.Dim}.safetensors");
+        if (!File.Exists(Path.Combine(clipDir, "model.safetensors")))
+        {
+            log?.Invoke($"writing {clipDir}");
+            RandomClip.WriteHuggingFace(clipDir, clip, seed: 1);
+            WritePreprocessorConfig(clipDir, clip.Vision.ImageSize);
+        }
+        if (!File.Exists(gguf))
+        {
+            log?.Invoke($"writing {gguf}");
+            RandomLlama.WriteGguf(gguf, text, type, seed: 1);
+        }
+        if (!File.Exists(projector)) WriteProjector(projector, clip.Vision.HiddenSize, text.Dim, seed: 1);
+        return (clipDir, gguf, projector);
     }
 
     /// <summary>OpenAI CLIP's image processor at the given size.</summary>

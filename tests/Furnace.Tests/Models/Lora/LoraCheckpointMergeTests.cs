@@ -94,9 +94,7 @@ public sealed class LoraCheckpointMergeTests
     {
         using var dir = new TempDir();
         string llava = dir.File("llava"), output = dir.File("merged");
-        var (vision, config) = RandomLlava.TestTiny();
-        RandomLlava.WriteHuggingFace(llava, vision, config, seed: 5);
-        HfTokenizerJson.WriteSynthetic(llava, config.Text.VocabSize);
+        LlavaConfig config = TinyLlava.Write(llava, seed: 5);
         var adapter = LoraAdapter.Create(new LoraConfig { Rank = 2, Targets = LoraTargets.Parse("q_proj,v_proj") }.Validated("t"), config.Text, seed: 3, LoraModules.LlavaPrefix, randomB: true);
         LoraCheckpointMerge.Merge(llava, adapter, output);
         Assert.True(File.Exists(Path.Combine(output, "preprocessor_config.json")));
