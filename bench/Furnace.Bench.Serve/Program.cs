@@ -251,7 +251,13 @@ async Task OneRequest(HttpClient http, int i, Stats stats)
     string got = text.ToString();
     if (!done || got != want.Text || finish != want.FinishReason || completionTokens != want.GeneratedTokens)
     {
-        stats.Wrong($"request {i}: got {Quote(got)} ({completionTokens} tokens, {finish ?? "no finish"}{(done ? "" : ", no [DONE]")}), expected {Quote(want.Text)} ({want.GeneratedTokens} tokens, {want.FinishReason})");
+        // a mix-up (another request's answer) and a numerical divergence (batched float sums broke a near-tie) are
+        // different failures: say which
+        int other = Array.FindIndex(expected, e => e != null && e.Text == got);
+        int common = 0;
+        while (common < got.Length && common < want.Text.Length && got[common] == want.Text[common]) common++;
+        string why = other >= 0 && other != i ? $"MIX-UP: equals request {other}'s answer" : $"diverges after {common} characters";
+        stats.Wrong($"request {i}: got {Quote(got)} ({completionTokens} tokens, {finish ?? "no finish"}{(done ? "" : ", no [DONE]")}), expected {Quote(want.Text)} ({want.GeneratedTokens} tokens, {want.FinishReason}); {why}");
         return;
     }
     stats.Ok(ms, ttft < 0 ? ms : ttft, completionTokens);
