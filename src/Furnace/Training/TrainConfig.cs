@@ -32,6 +32,9 @@ public sealed record TrainConfig
     public int MaxLength { get; init; }
     public bool Shuffle { get; init; }
 
+    /// <summary>Training-image augmentation (data.augment); null = none, and frozen vision features are cached per image.</summary>
+    public AugmentationOptions? Augmentation { get; init; }
+
     public required IReadOnlyList<TrainStage> Stages { get; init; }
     public required string Out { get; init; }
     public ulong Seed { get; init; }
@@ -108,6 +111,28 @@ public sealed record TrainConfig
             "one_per_epoch" => CaptionSampling.OneCaptionPerEpoch,
             var c => throw Bad("data.captions", $"'{c}' must be each or one_per_epoch"),
         };
+        AugmentationOptions? augmentation = null;
+        if (data.Augment is { } aug)
+        {
+            double minScale = 1, maxScale = 1;
+            if (aug.Crop != null)
+            {
+                if (aug.Crop.Length != 2) throw Bad("data.augment.crop", $"has {aug.Crop.Length} numbers; give [min, max] area fractions, e.g. [0.6, 1.0]");
+                (minScale, maxScale) = (aug.Crop[0], aug.Crop[1]);
+                if (!(minScale > 0 && minScale <= maxScale && maxScale <= 1)) throw Bad("data.augment.crop", $"[{minScale}, {maxScale}] must satisfy 0 < min <= max <= 1");
+            }
+            double flip = aug.Flip ?? 0;
+            if (!(flip >= 0 && flip <= 1)) throw Bad("data.augment.flip", $"{flip} must be a probability in [0, 1]");
+            var policy = (aug.LeftRight ?? "swap") switch
+            {
+                "swap" => LeftRightPolicy.Swap,
+                "no_flip" => LeftRightPolicy.NoFlip,
+                var lr => throw Bad("data.augment.left_right", $"'{lr}' must be swap or no_flip"),
+            };
+            var a = new AugmentationOptions { RandomResizedCrop = aug.Crop != null, MinScale = minScale, MaxScale = maxScale, FlipProbability = flip, LeftRight = policy };
+            if (!a.Enabled) throw Bad("data.augment", "turns nothing on (give \"crop\": [min, max] and/or \"flip\": p > 0)");
+            augmentation = a;
+        }
         int maxLength = data.MaxLength ?? 2048;
         if (maxLength < 8) throw Bad("data.max_length", $"{maxLength} must be at least 8");
 
@@ -207,6 +232,7 @@ public sealed record TrainConfig
             Captions = captions,
             MaxLength = maxLength,
             Shuffle = data.Shuffle ?? true,
+            Augmentation = augmentation,
             Stages = stages,
             Out = Path.GetFullPath(outDir),
             Seed = o.Seed ?? raw.Seed ?? 42,
@@ -270,6 +296,20 @@ public sealed record TrainConfig
             w.WriteString("captions", Captions == CaptionSampling.EachCaption ? "each" : "one_per_epoch");
             w.WriteNumber("max_length", MaxLength);
             w.WriteBoolean("shuffle", Shuffle);
+            if (Augmentation is { } aug)
+            {
+                w.WriteStartObject("augment");
+                if (aug.RandomResizedCrop)
+                {
+                    w.WriteStartArray("crop");
+                    w.WriteNumberValue(aug.MinScale);
+                    w.WriteNumberValue(aug.MaxScale);
+                    w.WriteEndArray();
+                }
+                w.WriteNumber("flip", aug.FlipProbability);
+                w.WriteString("left_right", aug.LeftRight == LeftRightPolicy.Swap ? "swap" : "no_flip");
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
             w.WriteStartArray("stages");
             foreach (var s in Stages)

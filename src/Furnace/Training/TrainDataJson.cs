@@ -1,5 +1,5 @@
 // train.json "data": training and validation files (LLaVA conversation JSON, COCO captions JSON, captions JSONL or a
-// folder of images with .txt captions) and how captions become conversations.
+// folder of images with .txt captions), how captions become conversations, and optional image augmentation.
 using System.Text.Json.Serialization;
 
 namespace Furnace.Training;
@@ -16,4 +16,5 @@ public sealed record TrainDataJson
     public string? Captions { get; init; }
     public int? MaxLength { get; init; }
     public bool? Shuffle { get; init; }
+    public TrainAugmentJson? Augment { get; init; }
 }

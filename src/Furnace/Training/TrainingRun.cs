@@ -118,7 +118,7 @@ public sealed class TrainingRun
 
         var rng = new TrainingRandom(c.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(index + 1)));
         var objective = new VlmObjective(model, ctx, stage.Lora is { Dropout: > 0 } ? rng : null, c.MaxLength);
-        using var batches = new LoaderBatches(trainSet, new TrainingLoaderOptions { BatchSize = stage.Batch, Seed = c.Seed, Shuffle = c.Shuffle, Prefetch = 0 });
+        using var batches = new LoaderBatches(trainSet, LoaderOptions(c, stage, model));
         List<Data.TrainingBatch>? validation = null;
         if (valSet != null)
         {
@@ -200,6 +200,20 @@ public sealed class TrainingRun
         AtomicFile.Write(Path.Combine(dir, StageFile), s => System.Text.Json.JsonSerializer.Serialize(s, summary, TrainingJsonContext.Default.TrainStageSummaryJson));
         Message?.Invoke($"stage {stage.Name}: done; wrote {modelDir ?? projectorPath}{(adapterDir != null ? " and " + adapterDir : "")}");
         return summary;
+    }
+
+    /// <summary>The training loader's options of a stage: with data.augment, the loader also preprocesses and augments
+    /// each image (seeded by its data position: TrainingLoader.AugmentationSeed), and VlmObjective encodes those pixels.</summary>
+    public static TrainingLoaderOptions LoaderOptions(TrainConfig c, TrainStage stage, LlavaTrainable model)
+    {
+        ImagePipeline? images = null;
+        if (c.Augmentation is { } aug)
+        {
+            if (model.Model.Vision is not ClipVisionEncoder clip)
+                throw new FurnaceException($"{c.Source}: data.augment: needs a CLIP vision tower (a LLaVA directory or a CLIP folder), not an ONNX encoder");
+            images = new ImagePipeline(clip.Preprocessor, aug);
+        }
+        return new TrainingLoaderOptions { BatchSize = stage.Batch, Seed = c.Seed, Shuffle = c.Shuffle, Prefetch = 0, Images = images };
     }
 
     // a composed model: the encoder, a projector (the given one, or a fresh one written for the first stage) and the decoder

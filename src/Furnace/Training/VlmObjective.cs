@@ -1,7 +1,9 @@
 // The LLaVA training objective over the data loader's batches: each example's conversation becomes a
 // TrainingSample through the model's chat template (answers labelled, everything else -100), its image becomes frozen
-// vision features (encoded once per image and kept in memory up to a budget: the tower is frozen and the loader's
-// images are not augmented here), the samples are padded into one TrainingBatch, and the loss is LlavaTrainable's
+// vision features (encoded once per image and kept in memory up to a budget: the tower is frozen), or — when the
+// loader hands over pixels, i.e. data.augment is on — the features of that step's augmented pixels (encoded every
+// step, never cached: the crop and flip differ per epoch; the example's text already has its left/right words
+// swapped by the loader when it was flipped), the samples are padded into one TrainingBatch, and the loss is LlavaTrainable's
 // mean next-token cross-entropy over answer tokens. Also makes greedy sample captions for progress reports.
 using Furnace.Data;
 using Furnace.Formats.Images;
@@ -47,8 +49,9 @@ public sealed class VlmObjective : ITrainingObjective<Data.TrainingBatch>
         if (ReferenceEquals(batch, _lastBatch) && _lastCollated != null) return _lastCollated;
         var samples = new List<TrainingSample>(batch.Count);
         var features = new List<float[]>(batch.Count);
-        foreach (var example in batch.Examples)
+        for (int k = 0; k < batch.Count; k++)
         {
+            var example = batch.Examples[k];
             var turns = example.Turns.Select(t => new ConversationTurn(t.Role == TrainingRole.User ? ConversationTurn.Human : ConversationTurn.Gpt, t.Text)).ToList();
             TrainingSample sample;
             try
@@ -62,7 +65,7 @@ public sealed class VlmObjective : ITrainingObjective<Data.TrainingBatch>
             if (sample.Images > 1) throw new FurnaceException($"sample {example.Id}: {sample.Images} <image> placeholders, but a sample has one image");
             if (sample.Images == 1 && example.ImagePath is null) throw new FurnaceException($"sample {example.Id}: has an <image> placeholder but no image");
             samples.Add(sample);
-            features.Add(sample.Images == 0 ? [] : Features(example.ImagePath!));
+            features.Add(sample.Images == 0 ? [] : batch.Pixels[k] is { } px ? _model.EncodePixels([px], _ctx) : Features(example.ImagePath!));
         }
         int pad = _model.Model.Tokenizer.PadId ?? _model.Model.Tokenizer.EosId ?? 0;
         _lastCollated = ModelBatch.Collate(samples, features, pad);
