@@ -2,6 +2,7 @@
 //   {"type":"train","step":12,"loss":2.31,"lr":0.0002,"grad_norm":0.84,"samples":16,"tokens":1840,"samples_per_s":3.1,"tokens_per_s":356.2,"elapsed_s":61.4,"epoch":0.37}
 //   {"type":"val","step":50,"loss":2.12,"samples":64,"tokens":7001,"elapsed_s":250.9}
 //   {"type":"sample","step":50,"image":"cat.jpg","caption":"a cat on a sofa"}
+//   {"type":"retrieval","step":50,"split":"val","top1":0.62,"retrievals":128}   (contrastive stages)
 // Opening it for a resumed run keeps only the lines up to the resumed step (a killed run may have logged steps past
 // its last checkpoint, which the resumed run repeats) and drops a torn last line.
 using System.Text;
@@ -69,6 +70,17 @@ public sealed class MetricsLog : IDisposable
         Number("elapsed_s", Math.Round(v.ElapsedSeconds, 3));
         End();
         _validation.Add((v.Step, v.Loss));
+    }
+
+    /// <summary>In-batch retrieval top-1 accuracy of a contrastive stage ("split": train over the step's batches, or
+    /// val), over <paramref name="retrievals"/> retrievals (image→text and text→image per pair).</summary>
+    public void AppendRetrieval(int step, string split, double top1, long retrievals)
+    {
+        Begin("retrieval", step);
+        _json.WriteString("split", split);
+        Number("top1", top1);
+        _json.WriteNumber("retrievals", retrievals);
+        End();
     }
 
     /// <summary>A sample caption made during training.</summary>

@@ -154,6 +154,7 @@ public sealed record TrainConfig
         var stages = new List<TrainStage>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         bool composedWithoutProjector = llava == null && projector == null;
+        int firstCaptioning = stagesRaw.FindIndex(s => s?.Objective != "contrastive");
         for (int i = 0; i < stagesRaw.Count; i++)
         {
             string f = $"stages[{i}]";
@@ -162,7 +163,18 @@ public sealed record TrainConfig
             if (name.Length == 0 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')) || name.StartsWith('.'))
                 throw Bad(f + ".name", $"'{name}' must be letters, digits, '-', '_' or '.' (it names the stage's output folder)");
             if (!names.Add(name)) throw Bad(f + ".name", $"'{name}' is used twice");
-            var parts = s.Train ?? throw Bad(f + ".train", "missing (a list of parts: projector, lora, lm)");
+            bool contrastive = (s.Objective ?? "caption") switch
+            {
+                "caption" => false,
+                "contrastive" => true,
+                var obj => throw Bad(f + ".objective", $"'{obj}' must be caption or contrastive"),
+            };
+            if (contrastive && s.Train != null) throw Bad(f + ".train", "a contrastive stage trains its own image/text projector pair; leave train out");
+            if (contrastive && s.Lora != null) throw Bad(f + ".lora", "a contrastive stage trains no LoRA");
+            if (contrastive && s.FreshProjector != null) throw Bad(f + ".fresh_projector", "a contrastive stage always starts a fresh projector pair");
+            if (!contrastive && s.EmbedDim != null) throw Bad(f + ".embed_dim", "only for a contrastive stage (\"objective\": \"contrastive\")");
+            int embedDim = contrastive ? Positive(s.EmbedDim, f + ".embed_dim", 256) : 0;
+            List<string> parts = contrastive ? ["projector"] : s.Train ?? throw Bad(f + ".train", "missing (a list of parts: projector, lora, lm)");
             if (parts.Count == 0) throw Bad(f + ".train", "is empty: a stage must train something");
             foreach (string p in parts)
                 if (p is not ("projector" or "lora" or "lm")) throw Bad(f + ".train", $"unknown part '{p}' (projector, lora, lm)");
@@ -191,10 +203,12 @@ public sealed record TrainConfig
             stages.Add(new TrainStage
             {
                 Name = name,
+                Contrastive = contrastive,
+                EmbedDim = embedDim,
                 TrainProjector = parts.Contains("projector"),
                 Language = lora ? LlamaTraining.Lora : lm ? LlamaTraining.Full : LlamaTraining.Frozen,
                 Lora = loraConfig,
-                FreshProjector = s.FreshProjector ?? (i == 0 && composedWithoutProjector),
+                FreshProjector = !contrastive && (s.FreshProjector ?? (i == firstCaptioning && composedWithoutProjector)),
                 Steps = steps,
                 ProjectorLr = (float)Rate(o.Lr != null ? null : s.ProjectorLr, f + ".projector_lr", lr),
                 LoraLr = (float)Rate(o.Lr != null ? null : s.LoraLr, f + ".lora_lr", lr),
@@ -207,10 +221,11 @@ public sealed record TrainConfig
                 Clip = clip == 0 ? null : clip,
                 WeightDecay = (float)Rate(s.WeightDecay ?? raw.WeightDecay, f + ".weight_decay", 0),
             });
+            if (contrastive && stages[^1].Batch < 2) throw Bad(o.Batch != null ? "--batch" : f + ".batch", $"{stages[^1].Batch}: a contrastive stage needs at least 2 pairs per batch (the other pairs are its negatives)");
             if (stages[^1].FreshProjector && !stages[^1].TrainProjector) throw Bad(f + ".fresh_projector", "a fresh projector must be trained (add \"projector\" to train)");
         }
-        if (composedWithoutProjector && !stages[0].FreshProjector)
-            throw Bad("stages[0].fresh_projector", "the composed model has no projector yet (model.projector), so the first stage must start a fresh one");
+        if (composedWithoutProjector && firstCaptioning >= 0 && !stages[firstCaptioning].FreshProjector)
+            throw Bad($"stages[{firstCaptioning}].fresh_projector", "the composed model has no projector yet (model.projector), so the first stage must start a fresh one");
 
         double beta1 = Rate(raw.Beta1, "beta1", 0.9), beta2 = Rate(raw.Beta2, "beta2", 0.999);
         if (beta1 >= 1) throw Bad("beta1", $"{beta1} must be below 1");
@@ -316,6 +331,11 @@ public sealed record TrainConfig
             {
                 w.WriteStartObject();
                 w.WriteString("name", s.Name);
+                if (s.Contrastive)
+                {
+                    w.WriteString("objective", "contrastive");
+                    w.WriteNumber("embed_dim", s.EmbedDim);
+                }
                 w.WriteStartArray("train");
                 if (s.TrainProjector) w.WriteStringValue("projector");
                 if (s.Language == LlamaTraining.Lora) w.WriteStringValue("lora");

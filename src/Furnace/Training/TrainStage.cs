@@ -8,6 +8,12 @@ namespace Furnace.Training;
 public sealed record TrainStage
 {
     public required string Name { get; init; }
+
+    /// <summary>A contrastive stage (objective "contrastive"): trains a fresh image/text projector pair into a shared
+    /// space of EmbedDim with CLIP's InfoNCE, leaving the LLaVA model as it is.</summary>
+    public bool Contrastive { get; init; }
+
+    public int EmbedDim { get; init; }
     public bool TrainProjector { get; init; }
     public LlamaTraining Language { get; init; }
     public LoraConfig? Lora { get; init; }
@@ -27,5 +33,5 @@ public sealed record TrainStage
     public double? Clip { get; init; }
     public float WeightDecay { get; init; }
 
-    public string Parts => string.Join(" + ", new[] { TrainProjector ? "projector" : null, Language == LlamaTraining.Lora ? "LoRA" : Language == LlamaTraining.Full ? "LM" : null }.OfType<string>());
+    public string Parts => Contrastive ? "image/text projector pair (contrastive)" : string.Join(" + ", new[] { TrainProjector ? "projector" : null, Language == LlamaTraining.Lora ? "LoRA" : Language == LlamaTraining.Full ? "LM" : null }.OfType<string>());
 }

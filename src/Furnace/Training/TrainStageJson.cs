@@ -1,4 +1,5 @@
-// train.json "stages[i]": what one stage trains ("projector", "lora", "lm"), for how long, and its overrides of the
+// train.json "stages[i]": what one stage trains ("projector", "lora", "lm"; or, with objective "contrastive", an
+// image/text projector pair of width embed_dim), for how long, and its overrides of the
 // run-wide optimisation settings.
 using System.Text.Json.Serialization;
 
@@ -8,6 +9,8 @@ namespace Furnace.Training;
 public sealed record TrainStageJson
 {
     public string? Name { get; init; }
+    public string? Objective { get; init; }
+    public int? EmbedDim { get; init; }
     public List<string>? Train { get; init; }
     public int? Steps { get; init; }
     public double? Lr { get; init; }

@@ -16,6 +16,9 @@ public sealed record TrainStageSummaryJson
     /// <summary>The trained projector alone (multi_modal_projector.* keys), for --projector composition.</summary>
     public string? Projector { get; init; }
 
+    /// <summary>A contrastive stage's image/text projector pair (safetensors: image_projector.*, text_projector.*, logit_scale).</summary>
+    public string? Projectors { get; init; }
+
     /// <summary>The trained LoRA adapter in PEFT's layout, when the stage trained one.</summary>
     public string? Adapter { get; init; }
 }

@@ -4,7 +4,8 @@
 //   → metrics.jsonl, loss.png, sample captions, checkpoints → the trained model written out → stage.json
 // Layout of OUT: config.json (effective config), and per stage OUT/<stage>/{metrics.jsonl, loss.png,
 // checkpoints/, model/ (HF LLaVA directory, when the base is one), projector.safetensors, adapter/ (PEFT, when LoRA
-// is trained), stage.json}. With resume, finished stages are skipped and the unfinished one continues from its
+// is trained), stage.json}; a contrastive stage writes contrastive_projectors.safetensors instead of a model and
+// leaves the model the next stage starts from as it was. With resume, finished stages are skipped and the unfinished one continues from its
 // latest checkpoint.
 using Furnace.Data;
 using Furnace.IO;
@@ -75,6 +76,7 @@ public sealed class TrainingRun
             }
             else summary = RunStage(i, stage, dir, llava, projector, trainSet, valSet, ctx, cancel);
             summaries.Add(summary);
+            if (stage.Contrastive) continue;
             if (llava != null) llava = summary.Model ?? throw new FurnaceException($"{done}: names no model directory (a linear projector cannot be written in the LLaVA layout; only mlp2x_gelu)");
             else projector = summary.Projector ?? throw new FurnaceException($"{done}: names no projector");
         }
@@ -102,6 +104,7 @@ public sealed class TrainingRun
     {
         var c = _config;
         Directory.CreateDirectory(dir);
+        if (stage.Contrastive) return RunContrastiveStage(index, stage, dir, llava, projector, trainSet, valSet, ctx, cancel);
         var options = new LlavaTrainingOptions
         {
             Language = stage.Language,
@@ -199,6 +202,88 @@ public sealed class TrainingRun
         };
         AtomicFile.Write(Path.Combine(dir, StageFile), s => System.Text.Json.JsonSerializer.Serialize(s, summary, TrainingJsonContext.Default.TrainStageSummaryJson));
         Message?.Invoke($"stage {stage.Name}: done; wrote {modelDir ?? projectorPath}{(adapterDir != null ? " and " + adapterDir : "")}");
+        return summary;
+    }
+
+    // A contrastive stage: the LLaVA model frozen whole (vision tower and decoder embeddings are the two feature
+    // extractors), a fresh linear image/text projector pair trained with InfoNCE; validation is one batch of the whole
+    // validation split, so its retrieval accuracy ranks every validation caption for every validation image.
+    private TrainStageSummaryJson RunContrastiveStage(int index, TrainStage stage, string dir, string? llava, string? projector,
+        TrainingSet trainSet, TrainingSet? valSet, KernelContext ctx, CancellationToken cancel)
+    {
+        var c = _config;
+        if (trainSet.Count < stage.Batch)
+            throw new FurnaceException($"{c.Source}: stages[{index}].batch: {stage.Batch} is more than the {trainSet.Count} training samples (a contrastive stage drops the last, partial batch of each epoch)");
+        var options = new LlavaTrainingOptions { Language = LlamaTraining.Frozen, TrainProjector = false, Seed = (int)(c.Seed & int.MaxValue) };
+        using LlavaTrainable model = llava != null ? LlavaTrainable.Load(llava, options) : Compose(dir, projector, options);
+        var pair = ContrastiveProjectors.Initial(ProjectorKind.Linear, model.FeatureDim, model.Model.Decoder.Config.Dim, stage.EmbedDim, options.Seed);
+        var groups = pair.ParameterGroups(stage.ProjectorLr, stage.WeightDecay);
+        long parameters = groups.Sum(g => g.Parameters.Sum(p => (long)p.Length));
+        Message?.Invoke($"stage {stage.Name}: training {stage.Parts} ({parameters:N0} parameters, {model.FeatureDim} + {pair.Text.InDim} -> {stage.EmbedDim}) for {stage.Steps} steps, batch {stage.Batch} x {stage.Accumulation}");
+
+        var rng = new TrainingRandom(c.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(index + 1)));
+        var objective = new ContrastiveObjective(model, pair, ctx);
+        using var batches = new LoaderBatches(trainSet, LoaderOptions(c, stage, model) with { DropLast = true });
+        List<Data.TrainingBatch>? validation = null;
+        if (valSet is { Count: >= 2 })
+        {
+            using var loader = new TrainingLoader(valSet, new TrainingLoaderOptions { BatchSize = valSet.Count, Shuffle = false, Prefetch = 0 });
+            validation = [.. loader.Batches()];
+        }
+        var trainer = new Trainer<Data.TrainingBatch>(groups, objective, batches, new TrainerOptions
+        {
+            Steps = stage.Steps,
+            Accumulation = stage.Accumulation,
+            ClipNorm = stage.Clip,
+            Schedule = new LearningRateSchedule(stage.Schedule, stage.WarmupSteps, stage.Steps, stage.MinLrRatio),
+            ValidateEvery = c.ValidateEvery,
+            CheckpointEvery = c.CheckpointEvery,
+            Beta1 = c.Beta1,
+            Beta2 = c.Beta2,
+            Eps = c.Eps,
+        }, ctx, rng, validation)
+        {
+            Checkpoints = new CheckpointStore(Path.Combine(dir, "checkpoints"), c.Keep),
+            ConfigJson = c.ToJson(),
+        };
+        if (_resume && trainer.ResumeLatest() is { } resumed)
+            Message?.Invoke($"stage {stage.Name}: resuming from {resumed.Directory} (step {resumed.State.Step} of {stage.Steps})");
+
+        using var metrics = MetricsLog.Open(Path.Combine(dir, "metrics.jsonl"), trainer.Step);
+        string plot = Path.Combine(dir, "loss.png");
+        string title = $"{stage.Name}: contrastive";
+        trainer.StepCompleted += m =>
+        {
+            pair.AfterStep(); // CLIP clamps the log temperature after every step (before any checkpoint of it)
+            metrics.Append(m);
+            var (top1, retrievals) = objective.TakeAccuracy(validation: false);
+            metrics.AppendRetrieval(m.Step, "train", top1, retrievals);
+        };
+        trainer.Validated += v =>
+        {
+            metrics.Append(v);
+            var (top1, retrievals) = objective.TakeAccuracy(validation: true);
+            metrics.AppendRetrieval(v.Step, "val", top1, retrievals);
+            Message?.Invoke($"stage {stage.Name}: step {v.Step}: validation retrieval top-1 {top1:P1} over {retrievals / 2} pairs");
+            Validated?.Invoke(stage, v);
+        };
+        trainer.CheckpointSaved += _ => LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title);
+        StageStarted?.Invoke(stage, trainer);
+        trainer.Run(cancel);
+        LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title);
+
+        string pairPath = Path.Combine(dir, "contrastive_projectors.safetensors");
+        pair.Save(pairPath); // atomic (SafeTensorsWriter writes through AtomicFile)
+        var summary = new TrainStageSummaryJson
+        {
+            Name = stage.Name,
+            Steps = trainer.Step,
+            FinalLoss = metrics.TrainLoss.Count > 0 ? metrics.TrainLoss[^1].Loss : null,
+            FinalValLoss = metrics.ValidationLoss.Count > 0 ? metrics.ValidationLoss[^1].Loss : null,
+            Projectors = pairPath,
+        };
+        AtomicFile.Write(Path.Combine(dir, StageFile), s => System.Text.Json.JsonSerializer.Serialize(s, summary, TrainingJsonContext.Default.TrainStageSummaryJson));
+        Message?.Invoke($"stage {stage.Name}: done; wrote {pairPath}");
         return summary;
     }
 
