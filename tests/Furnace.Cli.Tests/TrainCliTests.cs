@@ -1,5 +1,5 @@
 // `furnace train` end to end: stage 1 on a composed model (tiny CLIP + tiny decoder, no projector yet) trains a fresh
-// projector that `furnace caption --projector` then loads; a bad config is a one-line error naming the field.
+// projector that `furnace caption --projector` then loads; a contrastive stage with augmentation runs before it; a bad config is a one-line error naming the field.
 using Furnace.Tests.Support;
 
 namespace Furnace.Cli.Tests;
@@ -48,6 +48,35 @@ public sealed class TrainCliTests : IClassFixture<VlmCliFixture>
         var resumed = FurnaceProcess.Run("train", "--config", dir.File("train.json"), "--out", outDir, "--resume");
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Contains("finished earlier", resumed.Stderr);
+    }
+
+    [Fact]
+    public void Train_ContrastiveStageWithAugment_WritesPairThenAligns()
+    {
+        using var dir = new TempDir();
+        var lines = new List<string>();
+        for (int i = 0; i < 5; i++)
+        {
+            string img = dir.File($"{i}.bmp");
+            RandomBmp.Write(img, 30 + i, 28, 20 + i);
+            lines.Add($"{{\"image\": \"{i}.bmp\", \"captions\": [\"a dog on the left, picture {i}\"]}}");
+        }
+        File.WriteAllLines(dir.File("captions.jsonl"), lines);
+        File.WriteAllText(dir.File("train.json"), $$"""
+            {"model": {"vision": "{{_f.Clip}}", "decoder": "{{_f.Llm}}"},
+             "data": {"train": "captions.jsonl", "val_split": 2, "augment": {"crop": [0.6, 1.0], "flip": 0.5} },
+             "stages": [{"name": "contrast", "objective": "contrastive", "steps": 3, "embed_dim": 8},
+                        {"name": "align", "train": ["projector"], "steps": 1}],
+             "batch": 2, "validate_every": 3, "checkpoint_every": 2, "sample_every": 0, "threads": 1}
+            """);
+        string outDir = dir.File("run");
+        var r = FurnaceProcess.Run("train", "--config", dir.File("train.json"), "--out", outDir, "--lr", "0.01");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("validation retrieval top-1", r.Stderr);
+        Assert.Contains("contrast: 3 steps, loss", r.Stdout);
+        Assert.True(File.Exists(Path.Combine(outDir, "contrast", "contrastive_projectors.safetensors")));
+        Assert.Contains(File.ReadAllLines(Path.Combine(outDir, "contrast", "metrics.jsonl")), l => l.Contains("\"type\":\"retrieval\""));
+        Assert.True(File.Exists(Path.Combine(outDir, "align", "projector.safetensors")));
     }
 
     [Fact]

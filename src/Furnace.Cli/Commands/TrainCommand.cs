@@ -21,8 +21,10 @@ internal static class TrainCommand
         var seed = new Option<ulong?>("--seed") { Description = "Seed of shuffling, initialisation and dropout (overrides \"seed\")" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out: skip finished stages, resume the current one from its latest checkpoint" };
         var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads (default: the config's \"threads\", else all cores)" };
-        var cmd = new Command("train", "Train a vision-language model: projector alignment, then LoRA or full fine-tuning (LLaVA's two stages).\n\n" +
-            "Writes OUT/config.json and, per stage, OUT/STAGE/{metrics.jsonl, loss.png, checkpoints/, model/ (HF LLaVA directory), projector.safetensors, adapter/}.\n\n" +
+        var cmd = new Command("train", "Train a vision-language model: projector alignment, then LoRA or full fine-tuning (LLaVA's two stages); a stage with \"objective\": \"contrastive\" " +
+            "instead trains a CLIP-style image/text projector pair, and data.augment turns on random crops and flips.\n\n" +
+            "Writes OUT/config.json and, per stage, OUT/STAGE/{metrics.jsonl, loss.png, checkpoints/, model/ (HF LLaVA directory), projector.safetensors, adapter/} " +
+            "(a contrastive stage: contrastive_projectors.safetensors).\n\n" +
             "Examples:\n  furnace train --config train.json\n  furnace train --config train.json --out runs/try1 --steps 20\n  furnace train --config train.json --out runs/try1 --resume")
         {
             config, output, steps, lr, batch, seed, resume, threads,
@@ -69,7 +71,7 @@ internal static class TrainCommand
             progress?.Break();
             foreach (var s in summaries)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{s.Name}: {s.Steps} steps, loss {s.FinalLoss:F4}{(s.FinalValLoss is double v ? $", validation loss {v:F4}" : "")} -> {s.Model ?? s.Projector}{(s.Adapter != null ? " + " + s.Adapter : "")}"));
+                    $"{s.Name}: {s.Steps} steps, loss {s.FinalLoss:F4}{(s.FinalValLoss is double v ? $", validation loss {v:F4}" : "")} -> {s.Model ?? s.Projector ?? s.Projectors}{(s.Adapter != null ? " + " + s.Adapter : "")}"));
             return 0;
         }
         catch (OperationCanceledException) when (signals.Interrupted)
