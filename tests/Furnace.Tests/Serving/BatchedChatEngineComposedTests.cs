@@ -1,7 +1,7 @@
 // The continuously batched engine on a composed LLaVA (CLIP directory + mlp2x_gelu projector + q4_0 GGUF decoder), the
 // shape the serving benchmark runs: prompts longer than one 64-position prefill chunk, several requests admitted at
-// once (one vision pass for their images) and prefilled between other sequences' decode steps. Every greedy answer
-// must equal the one the sequential engine gives alone.
+// once and prefilled between other sequences' decode steps. Every greedy answer must equal the one the sequential
+// engine gives alone, also with a vision encoder whose features depend on which images share its pass.
 using Furnace.Formats.Images;
 using Furnace.Generation;
 using Furnace.Models.Clip;
@@ -21,8 +21,7 @@ public sealed class BatchedChatEngineComposedTests : IDisposable
     public BatchedChatEngineComposedTests()
     {
         ClipConfig clip = ClipConfig.Preset("test-tiny");
-        // a 32000-token vocabulary (as the benchmark's decoder): random logits so flat that rounding-level changes in the
-        // image features flip greedy choices, which the tiny 320-token one hides
+        // a 32000-token vocabulary as the benchmark's decoder has: flat random logits, near ties between greedy choices
         LlamaConfig text = LlamaConfig.Preset("test-tiny") with { VocabSize = 32000 };
         _clip = _dir.File("clip");
         RandomClip.WriteHuggingFace(_clip, clip, seed: 1);
@@ -30,7 +29,7 @@ public sealed class BatchedChatEngineComposedTests : IDisposable
         _projector = _dir.File("projector.safetensors");
         RandomLlava.WriteProjector(_projector, clip.Vision.HiddenSize, text.Dim, seed: 1);
         _gguf = _dir.File("decoder.gguf");
-        RandomLlama.WriteGguf(_gguf, text, Furnace.Tensors.DType.Q4_0, seed: 1);
+        RandomLlama.WriteGguf(_gguf, text, DType.Q4_0, seed: 1);
     }
 
     public void Dispose() => _dir.Dispose();
