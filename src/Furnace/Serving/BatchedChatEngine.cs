@@ -1,8 +1,8 @@
 // A continuously batched IChatEngine (Orca, Yu et al. 2022; vLLM's and llama.cpp server's scheduling): one scheduler
-// thread owns the model. Each round it admits waiting requests up to MaxBatch (their images encoded together in one
-// vision pass), runs one prefill chunk of a newly admitted sequence, then one shared decode step for every sequence
-// that is generating (LlamaModel.ForwardBatch: each weight read once for all of them). Each sequence keeps its own
-// KV cache, sampler, stop filter and UTF-8 decoder (GenerationSequence) and streams to its own channel; finished or
+// thread owns the model. Each round it admits waiting requests up to MaxBatch (each request's images encoded in its own
+// vision pass, as the sequential engine does, so that its features are bit-identical), runs one prefill chunk of a
+// newly admitted sequence, then one shared decode step for every sequence that is generating (LlamaModel.ForwardBatch:
+// each weight read once for all of them). Each sequence keeps its own KV cache, sampler, stop filter and UTF-8 decoder (GenerationSequence) and streams to its own channel; finished or
 // cancelled sequences leave at once and their slot goes to the next request. Greedy output equals the sequential
 // engine's: prefill chunks match Generator's, and batched decode logits equal single-sequence ones to rounding.
 using System.Diagnostics;
@@ -117,7 +117,7 @@ public sealed class BatchedChatEngine : QueuedChatEngine
         _active.Clear();
     }
 
-    // builds the prompts of newly admitted requests; the images of all of them go through the vision tower together
+    // builds the prompts of newly admitted requests, each with its own images through the vision tower
     private void Admit(List<Job> jobs)
     {
         var prepared = new List<(Job Job, string? Rendered, List<RgbImage>? Images, int[]? Ids)>();
@@ -143,21 +143,6 @@ public sealed class BatchedChatEngine : QueuedChatEngine
                 job.Output.Writer.TryComplete(e);
             }
         }
-        float[] projected = [];
-        int totalImages = prepared.Sum(p => p.Images?.Count ?? 0);
-        if (totalImages > 0)
-        {
-            try
-            {
-                projected = Llava!.ProjectImages(prepared.SelectMany(p => p.Images ?? []).ToList(), Ctx);
-            }
-            catch (Exception e)
-            {
-                foreach (var p in prepared) p.Job.Output.Writer.TryComplete(e);
-                return;
-            }
-        }
-        int imageFloats = Llava == null ? 0 : Llava.TokensPerImage * _decoder.Config.Dim, at = 0;
         foreach (var p in prepared)
         {
             try
@@ -165,10 +150,11 @@ public sealed class BatchedChatEngine : QueuedChatEngine
                 Sequence s;
                 if (Llava != null)
                 {
-                    int count = p.Images!.Count;
-                    float[] mine = projected.AsSpan(at * imageFloats, count * imageFloats).ToArray();
-                    at += count;
-                    LlavaPrompt prompt = Llava.BuildPrompt(p.Rendered!, count, mine);
+                    // each request's images in their own vision pass, exactly the call the sequential engine makes:
+                    // one pass over several requests' images is not bit-identical per image (the float GEMM takes
+                    // over from the dot-product kernel at 128 rows, e.g. three ViT-B/32 images), and random or
+                    // near-tied logits turn those rounding differences into different greedy answers
+                    LlavaPrompt prompt = Llava.BuildPrompt(p.Rendered!, p.Images!, Ctx);
                     s = NewSequence(p.Job, prompt.Positions, prompt.TextIds, prompt.Embeddings, null);
                 }
                 else s = NewSequence(p.Job, p.Ids!.Length, p.Ids, null, p.Ids);

@@ -111,8 +111,8 @@ public sealed class BatchedChatEngineTests : IClassFixture<BatchedChatEngineFixt
         using var engine = new BatchedChatEngine(LlavaModel.Load(_f.Llava), new ChatEngineOptions { MaxBatch = 4, Threads = 2 });
         using var gate = new ManualResetEventSlim(false);
         var sizes = new List<int>();
-        // the first decode step waits until every request is queued: the other three are admitted together (one
-        // vision pass for their images), prefilled between steps, and then all four decode in the same steps
+        // the first decode step waits until every request is queued: the other three are admitted together (each
+        // request's images in its own vision pass), prefilled between steps, and then all four decode in the same steps
         engine.DecodeStepObserved = n =>
         {
             lock (sizes) sizes.Add(n);
