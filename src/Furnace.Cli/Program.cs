@@ -28,6 +28,7 @@ public static class Program
             EmbedCommand.Create(),
             SimilarityCommand.Create(),
             DataCommand.Create(),
+            TrainCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -23,14 +23,17 @@ internal sealed class ProgressLine
         _unit = unit;
     }
 
-    public void Report(int done)
+    public void Report(int done) => Report(done, null);
+
+    /// <summary>As Report, with a detail after the count ("loss 2.31, lr 2.0e-4").</summary>
+    public void Report(int done, string? detail)
     {
         int step = _total == 0 ? 20 : done * 20 / _total;
         if (!_terminal && step == _lastStep && done != _total) return;
         _lastStep = step;
         double seconds = _clock.Elapsed.TotalSeconds, rate = (done - _start) / Math.Max(seconds, 1e-9);
         string eta = done >= _total || rate <= 0 ? "" : ", ETA " + Format(TimeSpan.FromSeconds((_total - done) / rate));
-        string line = string.Create(CultureInfo.InvariantCulture, $"[{done}/{_total}] {rate:F2} {_unit}/s{eta}");
+        string line = string.Create(CultureInfo.InvariantCulture, $"[{done}/{_total}] {(detail == null ? "" : detail + ", ")}{rate:F2} {_unit}/s{eta}");
         if (_terminal)
         {
             Console.Error.Write("\r" + line.PadRight(_drawn));

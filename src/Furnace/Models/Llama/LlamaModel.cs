@@ -64,13 +64,17 @@ public sealed class LlamaModel : IDisposable
         _owned?.Dispose();
     }
 
+    /// <summary>A rotary table for positions [0, positions) with this model's theta, scaling and frequency factors.</summary>
+    public RopeTable NewRopeTable(int positions) =>
+        new(Config.HeadDim, positions, Config.RopeTheta, _ropeFreqFactors, 1f / Config.RopeLinearFactor);
+
     public LlamaState NewState(int contextLength, int maxBatch = 64)
     {
         if (contextLength > Config.MaxPositions * 8)
             throw new FurnaceException($"context length {contextLength} is far beyond the model's {Config.MaxPositions}");
         var rope = _rope;
         if (rope == null || rope.MaxPositions < contextLength)
-            _rope = new RopeTable(Config.HeadDim, contextLength, Config.RopeTheta, _ropeFreqFactors, 1f / Config.RopeLinearFactor);
+            _rope = NewRopeTable(contextLength);
         return new LlamaState(Config, contextLength, maxBatch);
     }
 

@@ -37,6 +37,16 @@ public sealed class Projector
 
     public int OutDim => _w2?.Rows ?? _w1.Rows;
 
+    /// <summary>First layer weight (hidden, in) as stored (ProjectorTrainable copies it).</summary>
+    public WeightMatrix W1 => _w1;
+
+    public float[]? B1 => _b1;
+
+    /// <summary>Second layer weight (out, hidden) of the MLP; null for a linear projector.</summary>
+    public WeightMatrix? W2 => _w2;
+
+    public float[]? B2 => _b2;
+
     /// <summary>Loads from a prefix holding linear_1 (and linear_2 for the MLP), or mm_projector's 0/2.</summary>
     public static Projector Load(WeightLoader vb, ProjectorKind kind, int inDim, int outDim)
     {

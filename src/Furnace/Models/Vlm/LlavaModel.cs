@@ -149,24 +149,25 @@ public sealed class LlavaModel : IDisposable
         return Template.Render(messages, addGenerationPrompt: true);
     }
 
-    private bool AddsBos => Template is not { RendersBos: true } && Tokenizer.AddBos && Tokenizer.BosId != null;
+    /// <summary>Whether encoding a rendered prompt must add BOS itself (the tokenizer wants one and the template does not render it).</summary>
+    public bool AddsBos => Template is not { RendersBos: true } && Tokenizer.AddBos && Tokenizer.BosId != null;
 
     /// <summary>
-    /// Splices a rendered prompt: one &lt;image&gt; placeholder per image, in order (an error when the counts differ),
-    /// each replaced by that image's TokensPerImage projected rows; text between them is tokenized (specials parsed).
+    /// The token ids of the text around each &lt;image&gt; placeholder of a rendered prompt (placeholders + 1 segments,
+    /// BOS at the start when the tokenizer adds one and the template does not render it), tokenized as the HF
+    /// processor does: the one tokenization shared by inference prompts and training samples. atStart false
+    /// tokenizes a continuation (a later turn of a conversation): no BOS.
     /// </summary>
-    public LlavaPrompt BuildPrompt(string rendered, IReadOnlyList<RgbImage> images, KernelContext ctx)
+    public List<int[]> TokenizeSegments(string rendered, bool atStart = true)
     {
+        bool bos = atStart && AddsBos;
         string[] parts = rendered.Split(ImagePlaceholder);
-        int placeholders = parts.Length - 1;
-        if (placeholders != images.Count)
-            throw new FurnaceException($"the prompt has {placeholders} {ImagePlaceholder} placeholder{(placeholders == 1 ? "" : "s")} but {images.Count} image{(images.Count == 1 ? " was" : "s were")} given; put one {ImagePlaceholder} where each image goes");
         var segments = new List<int[]>();
         int? known = Tokenizer.TokenId(ImagePlaceholder);
         if (known is int imageId)
         {
             // the tokenizer has <image> as a special token (llava-hf): tokenize as the HF processor does, then split at it
-            int[] ids = Tokenizer.Encode(rendered, addSpecial: AddsBos, parseSpecial: true);
+            int[] ids = Tokenizer.Encode(rendered, addSpecial: bos, parseSpecial: true);
             var current = new List<int>();
             foreach (int id in ids)
             {
@@ -179,17 +180,30 @@ public sealed class LlavaModel : IDisposable
             }
             segments.Add(current.ToArray());
             if (segments.Count != parts.Length)
-                throw new FurnaceException($"the tokenizer found {segments.Count - 1} {ImagePlaceholder} tokens where the text has {placeholders}");
+                throw new FurnaceException($"the tokenizer found {segments.Count - 1} {ImagePlaceholder} tokens where the text has {parts.Length - 1}");
         }
         else
         {
             for (int i = 0; i < parts.Length; i++)
             {
                 int[] ids = parts[i].Length == 0 ? [] : Tokenizer.Encode(parts[i], addSpecial: false, parseSpecial: true);
-                if (i == 0 && AddsBos) ids = [Tokenizer.BosId!.Value, .. ids];
+                if (i == 0 && bos) ids = [Tokenizer.BosId!.Value, .. ids];
                 segments.Add(ids);
             }
         }
+        return segments;
+    }
+
+    /// <summary>
+    /// Splices a rendered prompt: one &lt;image&gt; placeholder per image, in order (an error when the counts differ),
+    /// each replaced by that image's TokensPerImage projected rows; text between them is tokenized (specials parsed).
+    /// </summary>
+    public LlavaPrompt BuildPrompt(string rendered, IReadOnlyList<RgbImage> images, KernelContext ctx)
+    {
+        List<int[]> segments = TokenizeSegments(rendered);
+        int placeholders = segments.Count - 1;
+        if (placeholders != images.Count)
+            throw new FurnaceException($"the prompt has {placeholders} {ImagePlaceholder} placeholder{(placeholders == 1 ? "" : "s")} but {images.Count} image{(images.Count == 1 ? " was" : "s were")} given; put one {ImagePlaceholder} where each image goes");
 
         int dim = Decoder.Config.Dim, per = Vision.TokensPerImage;
         float[] projected = images.Count > 0 ? ProjectImages(images, ctx) : [];

@@ -1,0 +1,102 @@
+// `furnace train --config train.json`: runs the stages of a training config (TrainingRun) with a live progress line
+// on stderr (step/total, loss, lr, tokens/s, ETA), validation losses and sample captions as they come, and Ctrl-C /
+// SIGTERM stopping after the current step with a checkpoint (exit 130 / 143; rerun with --resume to continue).
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Furnace.Training;
+
+namespace Furnace.Cli.Commands;
+
+internal static class TrainCommand
+{
+    public const int ExitInterrupted = 130;
+
+    public static Command Create()
+    {
+        var config = new Option<string>("--config", "-c") { Description = "The training config (JSON; see docs/training.md)", Required = true };
+        var output = new Option<string?>("--out", "-o") { Description = "Output folder (overrides \"out\")" };
+        var steps = new Option<int?>("--steps") { Description = "Steps of every stage (overrides each stage's \"steps\"; e.g. a quick smoke test)" };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate of every stage and group (overrides \"lr\" and the stages' own)" };
+        var batch = new Option<int?>("--batch") { Description = "Samples per micro-batch (overrides \"batch\")" };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed of shuffling, initialisation and dropout (overrides \"seed\")" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out: skip finished stages, resume the current one from its latest checkpoint" };
+        var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads (default: the config's \"threads\", else all cores)" };
+        var cmd = new Command("train", "Train a vision-language model: projector alignment, then LoRA or full fine-tuning (LLaVA's two stages).\n\n" +
+            "Writes OUT/config.json and, per stage, OUT/STAGE/{metrics.jsonl, loss.png, checkpoints/, model/ (HF LLaVA directory), projector.safetensors, adapter/}.\n\n" +
+            "Examples:\n  furnace train --config train.json\n  furnace train --config train.json --out runs/try1 --steps 20\n  furnace train --config train.json --out runs/try1 --resume")
+        {
+            config, output, steps, lr, batch, seed, resume, threads,
+        };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            var overrides = new TrainConfig.Overrides(r.GetValue(output), r.GetValue(steps), r.GetValue(lr), r.GetValue(batch), r.GetValue(seed), r.GetValue(threads));
+            var cfg = TrainConfig.Load(r.GetValue(config)!, overrides);
+            return Run(cfg, r.GetValue(resume));
+        }));
+        return cmd;
+    }
+
+    public static int Run(TrainConfig cfg, bool resume)
+    {
+        var run = new TrainingRun(cfg, resume, VlmCli.OpenEncoder);
+        ProgressLine? progress = null;
+        run.Message += m =>
+        {
+            progress?.Break();
+            Console.Error.WriteLine(m);
+        };
+        run.StageStarted += (stage, trainer) =>
+        {
+            progress = new ProgressLine(stage.Steps, trainer.Step, "steps");
+            trainer.StepCompleted += m => progress.Report(m.Step, string.Create(CultureInfo.InvariantCulture,
+                $"{stage.Name} loss {m.Loss:F4}, lr {m.LearningRate:0.0e0}, {m.TokensPerSecond:F0} tok/s"));
+        };
+        run.Validated += (stage, v) =>
+        {
+            progress?.Break();
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stage.Name} step {v.Step}: validation loss {v.Loss:F4} ({v.Samples} samples)"));
+        };
+        run.SampleCaption += (stage, step, image, caption) =>
+        {
+            progress?.Break();
+            Console.Error.WriteLine($"{stage.Name} step {step}: {Path.GetFileName(image)}: {caption}");
+        };
+
+        using var cts = new CancellationTokenSource();
+        int signal = 0;
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (cts.IsCancellationRequested) return; // a second Ctrl-C ends the process at once
+            e.Cancel = true;
+            signal = ExitInterrupted;
+            cts.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            signal = 143;
+            cts.Cancel();
+        });
+        try
+        {
+            var summaries = run.Run(cts.Token);
+            progress?.Break();
+            foreach (var s in summaries)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{s.Name}: {s.Steps} steps, loss {s.FinalLoss:F4}{(s.FinalValLoss is double v ? $", validation loss {v:F4}" : "")} -> {s.Model ?? s.Projector}{(s.Adapter != null ? " + " + s.Adapter : "")}"));
+            return 0;
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            progress?.Break();
+            Console.Error.WriteLine($"furnace: interrupted; the last completed step is checkpointed in {cfg.Out}; run the same command with --resume to continue");
+            return signal == 0 ? ExitInterrupted : signal;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}

@@ -1,0 +1,235 @@
+// The training loop, model-agnostic: it sees parameter groups (Tensor.Data, Grad, Name), an objective that turns a
+// batch into a loss on the tape, and a batch source. Each optimiser step reads:
+//   for N micro-batches: forward → loss → backward (loss / N)
+//   clip the global gradient norm → AdamW step at the scheduled lr → zero the gradients → report
+// then, every K steps, a validation pass and a checkpoint. Everything a resume needs — weights, AdamW moments and
+// step counts, the random generator, the data position, the step — goes into the checkpoint, so a resumed run
+// reproduces the uninterrupted run's losses bit for bit.
+using System.Diagnostics;
+using Furnace.Tensors;
+using Furnace.Tensors.Autograd;
+
+namespace Furnace.Training;
+
+public sealed class Trainer<TBatch>
+{
+    private readonly ITrainingObjective<TBatch> _objective;
+    private readonly IBatchSource<TBatch> _train;
+    private readonly IEnumerable<TBatch>? _validation;
+    private double _elapsedBefore;
+    private long _samples, _tokens;
+    private int _savedStep = -1;
+
+    public Trainer(IReadOnlyList<ParameterGroup> groups, ITrainingObjective<TBatch> objective, IBatchSource<TBatch> train,
+        TrainerOptions options, KernelContext context, TrainingRandom random, IEnumerable<TBatch>? validation = null)
+    {
+        ArgumentNullException.ThrowIfNull(objective);
+        ArgumentNullException.ThrowIfNull(train);
+        Options = options.Validated();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in groups.SelectMany(g => g.Parameters))
+        {
+            if (string.IsNullOrEmpty(p.Name)) throw new ArgumentException($"parameter {p} has no name (checkpoints key weights by Tensor.Name)");
+            if (!names.Add(p.Name)) throw new ArgumentException($"two parameters are named '{p.Name}'");
+        }
+        Optimizer = new AdamW(groups, options.Beta1, options.Beta2, options.Eps);
+        _objective = objective;
+        _train = train;
+        _validation = validation;
+        Tape = new Tape(context);
+        Random = random;
+    }
+
+    public TrainerOptions Options { get; }
+
+    public AdamW Optimizer { get; }
+
+    public Tape Tape { get; }
+
+    public TrainingRandom Random { get; }
+
+    /// <summary>Optimiser steps done (the next step's schedule index).</summary>
+    public int Step { get; private set; }
+
+    /// <summary>Where to checkpoint; null = no checkpoints.</summary>
+    public CheckpointStore? Checkpoints { get; init; }
+
+    /// <summary>Stored as config.json in every checkpoint.</summary>
+    public string? ConfigJson { get; init; }
+
+    /// <summary>Called with a checkpoint's (temporary) directory after the trainer's own files, to add more.</summary>
+    public Action<string>? WriteExtraCheckpointFiles { get; init; }
+
+    public event Action<StepMetrics>? StepCompleted;
+
+    public event Action<ValidationMetrics>? Validated;
+
+    /// <summary>A checkpoint directory became the latest.</summary>
+    public event Action<string>? CheckpointSaved;
+
+    /// <summary>Runs steps until Options.Steps. On cancellation, checkpoints the last completed step, then throws.</summary>
+    public void Run(CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        double Elapsed() => _elapsedBefore + clock.Elapsed.TotalSeconds;
+        Tensor[] trainable = Optimizer.TrainableParameters.ToArray();
+        float scale = 1f / Options.Accumulation;
+        try
+        {
+            while (Step < Options.Steps)
+            {
+                cancel.ThrowIfCancellationRequested();
+                long started = Stopwatch.GetTimestamp();
+                double loss = 0;
+                int samples = 0, tokens = 0;
+                for (int micro = 0; micro < Options.Accumulation; micro++)
+                {
+                    TBatch batch = _train.Next();
+                    Tensor microLoss = _objective.Loss(Tape, batch);           // forward → loss
+                    loss += microLoss.Data[0];
+                    var counts = _objective.Count(batch);
+                    samples += counts.Samples;
+                    tokens += counts.Tokens;
+                    _objective.Backward(Tape, microLoss, scale);               // backward of loss / N
+                }
+                loss /= Options.Accumulation;
+
+                double norm = Options.ClipNorm is { } max                          // clip
+                    ? GradientClipping.ClipByGlobalNorm(trainable, max)
+                    : GradientClipping.GlobalNorm(trainable);
+                double lrScale = Options.Schedule.Multiplier(Step);
+                bool finite = double.IsFinite(loss) && double.IsFinite(norm);
+                if (!finite && Options.StopOnNonFinite)
+                    throw new FurnaceException($"step {Step + 1}: the loss ({loss}) or the gradient norm ({norm}) is not finite; lower the learning rate or check the data");
+                if (finite) Optimizer.Step(lrScale);                                // step
+                Optimizer.ZeroGrad();                                               // zero
+                Step++;
+                _samples += samples;
+                _tokens += tokens;
+
+                double seconds = Math.Max(Stopwatch.GetElapsedTime(started).TotalSeconds, 1e-9);
+                var position = _train.Position;
+                StepCompleted?.Invoke(new StepMetrics(Step, Options.Steps, loss, FirstLearningRate(lrScale), norm, samples, tokens,
+                    samples / seconds, tokens / seconds, Elapsed(), position.Epoch + (double)position.Index / _train.EpochSize, !finite));
+
+                bool last = Step == Options.Steps;
+                if (_validation != null && ((Options.ValidateEvery > 0 && Step % Options.ValidateEvery == 0) || last))
+                    Validated?.Invoke(Validate(Elapsed()));
+                if (Checkpoints != null && ((Options.CheckpointEvery > 0 && Step % Options.CheckpointEvery == 0) || last))
+                    SaveCheckpoint(Elapsed());
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            if (Checkpoints != null && Step > 0 && _savedStep != Step) SaveCheckpoint(Elapsed());
+            throw;
+        }
+    }
+
+    /// <summary>The loss over the validation batches, with the tape off (nothing is recorded, no gradient).</summary>
+    public ValidationMetrics Validate(double elapsedSeconds = 0)
+    {
+        if (_validation == null) throw new InvalidOperationException("this trainer has no validation data");
+        double weighted = 0, weight = 0;
+        int samples = 0, tokens = 0;
+        bool enabled = Tape.Enabled;
+        Tape.Enabled = false;
+        try
+        {
+            foreach (TBatch batch in _validation)
+            {
+                double loss = _objective.Loss(Tape, batch).Data[0];
+                var counts = _objective.Count(batch);
+                double w = counts.Tokens > 0 ? counts.Tokens : Math.Max(1, counts.Samples);
+                weighted += loss * w;
+                weight += w;
+                samples += counts.Samples;
+                tokens += counts.Tokens;
+            }
+        }
+        finally
+        {
+            Tape.Enabled = enabled;
+        }
+        return new ValidationMetrics(Step, weight > 0 ? weighted / weight : double.NaN, samples, tokens, elapsedSeconds);
+    }
+
+    /// <summary>Writes a checkpoint of the current step and makes it the latest; returns its directory.</summary>
+    public string SaveCheckpoint(double elapsedSeconds)
+    {
+        var store = Checkpoints ?? throw new InvalidOperationException("this trainer has no checkpoint store");
+        var position = _train.Position;
+        var state = new CheckpointStateJson
+        {
+            Step = Step,
+            ElapsedSeconds = elapsedSeconds,
+            Samples = _samples,
+            Tokens = _tokens,
+            Random = Random.GetState(),
+            Data = position,
+            Beta1 = Optimizer.Beta1,
+            Beta2 = Optimizer.Beta2,
+            Eps = Optimizer.Eps,
+            OptimizerSteps = Optimizer.States.ToDictionary(s => s.Parameter.Name!, s => s.Step, StringComparer.Ordinal),
+            FrozenGroups = Optimizer.Groups.Where(g => Optimizer.IsFrozen(g.Name)).Select(g => g.Name).ToArray(),
+        };
+        string dir = store.Save(Step, tmp =>
+        {
+            TrainingCheckpoint.Write(tmp, state, Optimizer, ConfigJson);
+            WriteExtraCheckpointFiles?.Invoke(tmp);
+        });
+        _savedStep = Step;
+        CheckpointSaved?.Invoke(dir);
+        return dir;
+    }
+
+    /// <summary>Resumes from the store's latest checkpoint, if there is one; returns it (null = fresh start).</summary>
+    public TrainingCheckpoint? ResumeLatest()
+    {
+        if (Checkpoints?.Latest() is not { } dir) return null;
+        var checkpoint = TrainingCheckpoint.Load(dir);
+        Restore(checkpoint);
+        return checkpoint;
+    }
+
+    /// <summary>Puts weights, optimiser state, random state, data position and counters back as the checkpoint has them.</summary>
+    public void Restore(TrainingCheckpoint checkpoint)
+    {
+        var st = checkpoint.State;
+        if (st.Step > Options.Steps)
+            throw new FurnaceException($"{checkpoint.Directory}: checkpoint is at step {st.Step}, past this run's {Options.Steps} steps");
+        foreach (var s in Optimizer.States)
+        {
+            string name = s.Parameter.Name!;
+            Copy(checkpoint, checkpoint.Weights, name, s.Parameter.Shape, s.Parameter.Data, TrainingCheckpoint.WeightsFile);
+            Copy(checkpoint, checkpoint.Optimizer, name + TrainingCheckpoint.ExpAvgSuffix, s.Parameter.Shape, s.ExpAvg, TrainingCheckpoint.OptimizerFile);
+            Copy(checkpoint, checkpoint.Optimizer, name + TrainingCheckpoint.ExpAvgSqSuffix, s.Parameter.Shape, s.ExpAvgSq, TrainingCheckpoint.OptimizerFile);
+            s.Step = st.OptimizerSteps.TryGetValue(name, out long n) ? n
+                : throw new FurnaceException($"{checkpoint.Directory}: {TrainingCheckpoint.StateFile} has no optimizer step count for '{name}'");
+        }
+        foreach (var g in Optimizer.Groups) Optimizer.Freeze(g.Name, st.FrozenGroups.Contains(g.Name));
+        Random.SetState(st.Random);
+        _train.Seek(checkpoint.Data);
+        Step = st.Step;
+        _elapsedBefore = st.ElapsedSeconds;
+        _samples = st.Samples;
+        _tokens = st.Tokens;
+        _savedStep = st.Step;
+    }
+
+    private static void Copy(TrainingCheckpoint c, IReadOnlyDictionary<string, (long[] Shape, float[] Values)> from, string name, int[] shape, float[] to, string file)
+    {
+        if (!from.TryGetValue(name, out var t))
+            throw new FurnaceException($"{Path.Combine(c.Directory, file)}: no tensor '{name}' (was the checkpoint written by another model or stage?)");
+        if (!t.Shape.SequenceEqual(shape.Select(d => (long)d)))
+            throw new FurnaceException($"{Path.Combine(c.Directory, file)}: tensor '{name}' has shape [{string.Join(", ", t.Shape)}], the model's is [{string.Join(", ", shape)}]");
+        t.Values.CopyTo(to, 0);
+    }
+
+    private double FirstLearningRate(double scale)
+    {
+        foreach (var g in Optimizer.Groups)
+            if (!Optimizer.IsFrozen(g.Name)) return g.LearningRate * scale;
+        return 0;
+    }
+}

@@ -1,0 +1,246 @@
+// A whole `furnace train` run: the stages of a TrainConfig one after another (LLaVA's recipe: stage 1 aligns a fresh
+// projector on a frozen decoder, stage 2 tunes projector + LoRA or the full LM), each one
+//   load the model (the base, or the previous stage's output) → parameter groups → Trainer over the data loader
+//   → metrics.jsonl, loss.png, sample captions, checkpoints → the trained model written out → stage.json
+// Layout of OUT: config.json (effective config), and per stage OUT/<stage>/{metrics.jsonl, loss.png,
+// checkpoints/, model/ (HF LLaVA directory, when the base is one), projector.safetensors, adapter/ (PEFT, when LoRA
+// is trained), stage.json}. With resume, finished stages are skipped and the unfinished one continues from its
+// latest checkpoint.
+using Furnace.Data;
+using Furnace.IO;
+using Furnace.Models.Llama;
+using Furnace.Models.Projectors;
+using Furnace.Models.Vlm;
+using Furnace.Tensors;
+
+namespace Furnace.Training;
+
+public sealed class TrainingRun
+{
+    public const string StageFile = "stage.json";
+    private readonly TrainConfig _config;
+    private readonly bool _resume;
+    private readonly Func<string, IVisionEncoder> _openEncoder;
+
+    /// <param name="openEncoder">Opens the vision encoder of a composed model (CLIP directory or ONNX file).</param>
+    public TrainingRun(TrainConfig config, bool resume, Func<string, IVisionEncoder> openEncoder)
+    {
+        _config = config;
+        _resume = resume;
+        _openEncoder = openEncoder;
+        if (config.Llava == null)
+            for (int i = 0; i < config.Stages.Count - 1; i++)
+                if (config.Stages[i].Language != LlamaTraining.Frozen)
+                    throw new FurnaceException($"{config.Source}: stages[{i}]: a composed model's decoder cannot be rewritten, so a stage that trains lora or lm must be the last one");
+    }
+
+    /// <summary>Status lines for people (the CLI prints them on stderr).</summary>
+    public event Action<string>? Message;
+
+    /// <summary>The trainer of a stage was made (the CLI hooks its progress line onto it).</summary>
+    public event Action<TrainStage, Trainer<Data.TrainingBatch>>? StageStarted;
+
+    public event Action<TrainStage, ValidationMetrics>? Validated;
+
+    public event Action<TrainStage, int, string, string>? SampleCaption;
+
+    public IReadOnlyList<TrainStageSummaryJson> Run(CancellationToken cancel = default)
+    {
+        var c = _config;
+        if (File.Exists(c.Out)) throw new FurnaceException($"{c.Out}: is a file; the run's output is a folder");
+        if (!_resume)
+            foreach (var s in c.Stages)
+                if (File.Exists(Path.Combine(c.Out, s.Name, StageFile)) || File.Exists(Path.Combine(c.Out, s.Name, "checkpoints", CheckpointStore.LatestFile)))
+                    throw new FurnaceException($"{c.Out}: already holds a run (stage '{s.Name}' has checkpoints or is finished); pass --resume to continue it, or another --out");
+        Directory.CreateDirectory(c.Out);
+        AtomicFile.Write(Path.Combine(c.Out, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(c.ToJson())));
+
+        var (trainSet, valSet) = LoadData();
+        Message?.Invoke($"data: {trainSet.Count} training samples ({trainSet.ImageCount} images) from {c.Train}; {valSet?.Count ?? 0} validation samples");
+
+        string? llava = c.Llava, projector = c.Projector;
+        var summaries = new List<TrainStageSummaryJson>();
+        using var ctx = new KernelContext(c.Threads);
+        for (int i = 0; i < c.Stages.Count; i++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            TrainStage stage = c.Stages[i];
+            string dir = Path.Combine(c.Out, stage.Name);
+            string done = Path.Combine(dir, StageFile);
+            TrainStageSummaryJson summary;
+            if (File.Exists(done))
+            {
+                summary = JsonInput.Read(done, TrainingJsonContext.Default.TrainStageSummaryJson);
+                Message?.Invoke($"stage {stage.Name}: finished earlier ({summary.Steps} steps), skipped");
+            }
+            else summary = RunStage(i, stage, dir, llava, projector, trainSet, valSet, ctx, cancel);
+            summaries.Add(summary);
+            if (llava != null) llava = summary.Model ?? throw new FurnaceException($"{done}: names no model directory (a linear projector cannot be written in the LLaVA layout; only mlp2x_gelu)");
+            else projector = summary.Projector ?? throw new FurnaceException($"{done}: names no projector");
+        }
+        return summaries;
+    }
+
+    private (TrainingSet Train, TrainingSet? Val) LoadData()
+    {
+        var c = _config;
+        var options = new TrainingSetOptions { ImageFolder = c.ImageFolder, Instruction = c.Instruction, Captions = c.Captions };
+        var set = TrainingSet.Load(c.Train, options);
+        TrainingSet? val = null;
+        if (c.Val != null) val = TrainingSet.Load(c.Val, options);
+        else if (c.ValSplit > 0)
+        {
+            var split = set.Split(c.ValSplit, c.Seed);
+            (set, val) = (split.Train, split.Validation);
+        }
+        if (val != null && val.Count > c.EvalSamples) val = val.Subset(Enumerable.Range(0, c.EvalSamples).ToArray());
+        return (set, val);
+    }
+
+    private TrainStageSummaryJson RunStage(int index, TrainStage stage, string dir, string? llava, string? projector,
+        TrainingSet trainSet, TrainingSet? valSet, KernelContext ctx, CancellationToken cancel)
+    {
+        var c = _config;
+        Directory.CreateDirectory(dir);
+        var options = new LlavaTrainingOptions
+        {
+            Language = stage.Language,
+            Lora = stage.Lora,
+            TrainProjector = stage.TrainProjector,
+            FreshProjector = stage.FreshProjector,
+            ProjectorKind = c.ProjectorType,
+            Seed = (int)(c.Seed & int.MaxValue),
+        };
+        using LlavaTrainable model = llava != null ? LlavaTrainable.Load(llava, options) : Compose(dir, projector, options);
+        var groups = model.ParameterGroups(stage.ProjectorLr, stage.LoraLr, stage.LmLr, stage.WeightDecay);
+        long parameters = groups.Sum(g => g.Parameters.Sum(p => (long)p.Length));
+        Message?.Invoke($"stage {stage.Name}: training {stage.Parts} ({parameters:N0} parameters in {string.Join(", ", groups.Select(g => g.Name))}) for {stage.Steps} steps, batch {stage.Batch} x {stage.Accumulation}");
+
+        var rng = new TrainingRandom(c.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(index + 1)));
+        var objective = new VlmObjective(model, ctx, stage.Lora is { Dropout: > 0 } ? rng : null, c.MaxLength);
+        using var batches = new LoaderBatches(trainSet, new TrainingLoaderOptions { BatchSize = stage.Batch, Seed = c.Seed, Shuffle = c.Shuffle, Prefetch = 0 });
+        List<Data.TrainingBatch>? validation = null;
+        if (valSet != null)
+        {
+            validation = [];
+            using var loader = new TrainingLoader(valSet, new TrainingLoaderOptions { BatchSize = stage.Batch, Shuffle = false, Prefetch = 0 });
+            while (loader.TryNext(out var b)) validation.Add(b);
+        }
+        var trainer = new Trainer<Data.TrainingBatch>(groups, objective, batches, new TrainerOptions
+        {
+            Steps = stage.Steps,
+            Accumulation = stage.Accumulation,
+            ClipNorm = stage.Clip,
+            Schedule = new LearningRateSchedule(stage.Schedule, stage.WarmupSteps, stage.Steps, stage.MinLrRatio),
+            ValidateEvery = c.ValidateEvery,
+            CheckpointEvery = c.CheckpointEvery,
+            Beta1 = c.Beta1,
+            Beta2 = c.Beta2,
+            Eps = c.Eps,
+        }, ctx, rng, validation)
+        {
+            Checkpoints = new CheckpointStore(Path.Combine(dir, "checkpoints"), c.Keep),
+            ConfigJson = c.ToJson(),
+            // a LoRA checkpoint also holds the adapter in PEFT's layout, loadable as it is
+            WriteExtraCheckpointFiles = model.Adapter == null ? null : tmp => model.SaveAdapter(Path.Combine(tmp, "adapter")),
+        };
+        if (_resume && trainer.ResumeLatest() is { } resumed)
+            Message?.Invoke($"stage {stage.Name}: resuming from {resumed.Directory} (step {resumed.State.Step} of {stage.Steps})");
+
+        using var metrics = MetricsLog.Open(Path.Combine(dir, "metrics.jsonl"), trainer.Step);
+        string plot = Path.Combine(dir, "loss.png");
+        string title = $"{stage.Name}: {stage.Parts}";
+        var samples = valSet ?? trainSet;
+        string[] sampleImages = Enumerable.Range(0, samples.Count).Select(samples.ImagePathOf).OfType<string>().Distinct().Take(c.SampleImages).ToArray();
+        trainer.StepCompleted += m =>
+        {
+            metrics.Append(m);
+            if (c.SampleEvery > 0 && (m.Step % c.SampleEvery == 0 || m.Step == m.TotalSteps))
+                foreach (string image in sampleImages)
+                {
+                    string caption = objective.Caption(trainer.Tape, image, c.Instruction, c.SampleMaxTokens);
+                    metrics.AppendSample(m.Step, image, caption);
+                    SampleCaption?.Invoke(stage, m.Step, image, caption);
+                }
+        };
+        trainer.Validated += v =>
+        {
+            metrics.Append(v);
+            Validated?.Invoke(stage, v);
+        };
+        trainer.CheckpointSaved += _ => LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title);
+        StageStarted?.Invoke(stage, trainer);
+        trainer.Run(cancel);
+        LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title);
+
+        // outputs: each written under a temporary name, then renamed
+        string projectorPath = Path.Combine(dir, "projector.safetensors");
+        model.SaveProjector(projectorPath);
+        string? modelDir = null, adapterDir = null;
+        if (llava != null && model.Projector.Kind == ProjectorKind.Mlp2xGelu)
+        {
+            modelDir = Path.Combine(dir, "model");
+            Replace(modelDir, model.Export);
+        }
+        if (model.Adapter != null)
+        {
+            adapterDir = Path.Combine(dir, "adapter");
+            Replace(adapterDir, model.SaveAdapter);
+        }
+        var summary = new TrainStageSummaryJson
+        {
+            Name = stage.Name,
+            Steps = trainer.Step,
+            FinalLoss = metrics.TrainLoss.Count > 0 ? metrics.TrainLoss[^1].Loss : null,
+            FinalValLoss = metrics.ValidationLoss.Count > 0 ? metrics.ValidationLoss[^1].Loss : null,
+            Model = modelDir,
+            Projector = projectorPath,
+            Adapter = adapterDir,
+        };
+        AtomicFile.Write(Path.Combine(dir, StageFile), s => System.Text.Json.JsonSerializer.Serialize(s, summary, TrainingJsonContext.Default.TrainStageSummaryJson));
+        Message?.Invoke($"stage {stage.Name}: done; wrote {modelDir ?? projectorPath}{(adapterDir != null ? " and " + adapterDir : "")}");
+        return summary;
+    }
+
+    // a composed model: the encoder, a projector (the given one, or a fresh one written for the first stage) and the decoder
+    private LlavaTrainable Compose(string dir, string? projector, LlavaTrainingOptions options)
+    {
+        var c = _config;
+        IVisionEncoder vision = _openEncoder(c.Vision!);
+        try
+        {
+            if (projector == null)
+            {
+                int dim;
+                using (var lm = Models.LanguageModel.Open(c.Decoder!)) dim = lm.Model.Config.Dim;
+                projector = Path.Combine(dir, "initial_projector.safetensors");
+                ProjectorTrainable.Initial(c.ProjectorType ?? ProjectorKind.Mlp2xGelu, vision.FeatureDim, dim, options.Seed).Save(projector);
+            }
+        }
+        catch
+        {
+            vision.Dispose();
+            throw;
+        }
+        var model = LlavaModel.Compose(vision, projector, c.ProjectorType, c.Decoder!);
+        try
+        {
+            return LlavaTrainable.FromModel(model, options, sourceDir: null, ownsModel: true);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static void Replace(string target, Action<string> write)
+    {
+        string tmp = target + ".tmp";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        write(tmp);
+        DirectorySync.Flush(tmp);
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        Directory.Move(tmp, target);
+    }
+}
