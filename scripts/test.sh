@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine with the .NET 10 SDK:
-# installs what the tests need (Debian packages for the PyTorch/PIL oracles), builds, runs every test project,
+# installs what the tests need (Debian packages for the PyTorch/PIL oracles, librsvg2-bin for the data builders), builds, runs every test project,
 # and closes with one line "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,8 @@ need_apt=()
 /usr/bin/python3 -c "import numpy" 2>/dev/null || need_apt+=(python3-numpy)
 /usr/bin/python3 -c "import PIL" 2>/dev/null || need_apt+=(python3-pil)
 /usr/bin/python3 -c "import torch" 2>/dev/null || need_apt+=(python3-torch)
+# librsvg's rsvg-convert: the data builders rasterise SVGs with it (tests render tiny fixture SVGs)
+command -v rsvg-convert >/dev/null 2>&1 || need_apt+=(librsvg2-bin)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

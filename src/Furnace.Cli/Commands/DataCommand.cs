@@ -14,10 +14,12 @@ internal static class DataCommand
           furnace data info llava_instruct_150k.json --image-folder ./coco
           furnace data info captions.jsonl --json
           furnace data split blip_laion_cc_sbu_558k.json --val 0.05 --out splits/
+          furnace data build scenes --out data/scenes --limit 20000
         """)
     {
         DataInfoCommand.Create(),
         DataSplitCommand.Create(),
+        DataBuildCommand.Create(),
     };
 
     /// <summary>The dataset argument shared by the subcommands.</summary>

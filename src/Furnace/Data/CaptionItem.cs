@@ -6,4 +6,8 @@ namespace Furnace.Data;
 /// file name without extension in a folder dataset.</param>
 /// <param name="ImagePath">Absolute path of the image file.</param>
 /// <param name="Captions">Reference captions, at least one, none empty.</param>
-public sealed record CaptionItem(string Id, string ImagePath, IReadOnlyList<string> Captions);
+public sealed record CaptionItem(string Id, string ImagePath, IReadOnlyList<string> Captions)
+{
+    /// <summary>Chinese reference captions (JSONL "captions_zh"), or null when the dataset has none for this image.</summary>
+    public IReadOnlyList<string>? CaptionsZh { get; init; }
+}

@@ -1,5 +1,5 @@
 // JSONL caption dataset → CaptionDataset: one {"image": path, "captions": [...]} object per line (blank lines
-// skipped), image paths relative to the JSONL's folder. The id is "id" when given, else the image file name without
+// skipped), image paths relative to the JSONL's folder, optional Chinese references in "captions_zh". The id is "id" when given, else the image file name without
 // extension. Errors name the file and the 1-based line.
 using System.Text;
 using System.Text.Json;
@@ -37,12 +37,22 @@ internal static class JsonlCaptionsReader
             {
                 if (string.IsNullOrWhiteSpace(raw.Captions[c])) throw new FurnaceException($"{where}: captions[{c}] is empty");
             }
+            if (raw.CaptionsZh is { } zh)
+            {
+                for (int c = 0; c < zh.Count; c++)
+                {
+                    if (string.IsNullOrWhiteSpace(zh[c])) throw new FurnaceException($"{where}: captions_zh[{c}] is empty");
+                }
+            }
             string id = raw.Id ?? System.IO.Path.GetFileNameWithoutExtension(raw.Image);
             if (!lineOf.TryAdd(id, lineNo))
                 throw new FurnaceException($"{where}: duplicate image id {id} (also line {lineOf[id]}){(raw.Id is null ? "; give each line an \"id\"" : "")}");
             string image = System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDir, raw.Image));
             if (requireImages && !File.Exists(image)) throw new FurnaceException($"{where}: image file '{raw.Image}' not found ({image})");
-            items.Add(new CaptionItem(id, image, raw.Captions.Select(c => c!).ToArray()));
+            items.Add(new CaptionItem(id, image, raw.Captions.Select(c => c!).ToArray())
+            {
+                CaptionsZh = raw.CaptionsZh is { Count: > 0 } z ? z.Select(c => c!).ToArray() : null,
+            });
         }
         if (items.Count == 0) throw new FurnaceException($"{path}: no items (expected one JSON object per line)");
         return new CaptionDataset(path, CaptionDatasetFormat.Jsonl, items);

@@ -120,11 +120,29 @@ public sealed class CaptionDatasetTests
         Assert.Equal(dir.File("img/cat.png"), ds["42"].ImagePath);
     }
 
+    [Fact]
+    public void Jsonl_CaptionsZh_ReadWhenPresentNullOtherwise()
+    {
+        using var dir = new TempDir();
+        Touch(dir.File("a.png"));
+        Touch(dir.File("b.png"));
+        string jsonl = dir.File("set.jsonl");
+        File.WriteAllText(jsonl, """
+            {"id": "a", "image": "a.png", "captions": ["the flag of France"], "captions_zh": ["法国的旗帜", "一面法国的旗帜"]}
+            {"id": "b", "image": "b.png", "captions": ["the flag of England"]}
+            """);
+        var ds = CaptionDataset.Load(jsonl);
+        Assert.Equal(["法国的旗帜", "一面法国的旗帜"], ds["a"].CaptionsZh);
+        Assert.Null(ds["b"].CaptionsZh);
+        Assert.Equal(["the flag of England"], ds["b"].Captions);
+    }
+
     [Theory]
     [InlineData("{\"image\": \"a.jpg\", \"captions\": [\"x\"]}\n{\"image\": \"b.jpg\", \"captions\": [\"y\"]\n", 2, "malformed JSON")]
     [InlineData("{\"image\": \"a.jpg\", \"captions\": []}\n", 1, "empty caption list for a.jpg")]
     [InlineData("{\"image\": \"a.jpg\"}\n", 1, "empty caption list for a.jpg")]
     [InlineData("{\"image\": \"a.jpg\", \"captions\": [\"x\", \"\"]}\n", 1, "captions[1] is empty")]
+    [InlineData("{\"image\": \"a.jpg\", \"captions\": [\"x\"], \"captions_zh\": [\"\"]}\n", 1, "captions_zh[0] is empty")]
     [InlineData("{\"captions\": [\"x\"]}\n", 1, "missing \"image\"")]
     [InlineData("{\"image\": \"gone.jpg\", \"captions\": [\"x\"]}\n", 1, "image file 'gone.jpg' not found")]
     [InlineData("{\"image\": \"a.jpg\", \"captions\": [\"x\"]}\n\n{\"image\": \"sub/a.jpg\", \"captions\": [\"y\"]}\n", 3, "duplicate image id a (also line 1); give each line an \"id\"")]
