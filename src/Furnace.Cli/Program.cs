@@ -29,6 +29,7 @@ public static class Program
             SimilarityCommand.Create(),
             DataCommand.Create(),
             TrainCommand.Create(),
+            LoraCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Furnace.Formats.ChatTemplates;
 using Furnace.Generation;
 using Furnace.Models;
+using Furnace.Models.Lora;
 using Furnace.Tensors;
 
 namespace Furnace.Cli.Commands;
@@ -28,10 +29,12 @@ internal static class GenerateCommand
         var ctxLen = new Option<int>("--ctx") { Description = "Context length (default: the model's, at most 4096)", DefaultValueFactory = _ => 0 };
         var threads = Cli.ThreadsOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON object (text, token counts, finish reason, speeds) instead of streaming" };
-        var cmd = new Command("generate", "Generate text with a decoder (GGUF file or Hugging Face directory).\n\nExamples:\n  furnace generate -m deepseek-llm-7b-chat-q4_0.gguf --chat -p \"Why is the sky blue?\"\n  furnace generate -m ./DeepSeek-R1-Distill-Qwen-1.5B -p \"def fib(n):\" --temperature 0 -n 64 --json")
+        var lora = new LoraOptions();
+        var cmd = new Command("generate", "Generate text with a decoder (GGUF file or Hugging Face directory).\n\nExamples:\n  furnace generate -m deepseek-llm-7b-chat-q4_0.gguf --chat -p \"Why is the sky blue?\"\n  furnace generate -m ./DeepSeek-R1-Distill-Qwen-1.5B -p \"def fib(n):\" --temperature 0 -n 64 --json\n  furnace generate -m deepseek-llm-7b-base.gguf --lora ./my-adapter --lora-scale 0.5 -p \"Once upon a time\"")
         {
             model, prompt, chat, system, template, maxTokens, temperature, topK, topP, minP, repeat, seed, stop, ctxLen, threads, json,
         };
+        foreach (var o in lora.All) cmd.Add(o);
         cmd.SetAction(r => Cli.Run(() =>
         {
             var sampling = new SamplingOptions
@@ -50,17 +53,17 @@ internal static class GenerateCommand
                 Stop = r.GetValue(stop) ?? [],
             }.Validated();
             string? templateName = r.GetValue(template);
-            return Run(r.GetValue(model)!, r.GetValue(prompt)!, r.GetValue(chat) || templateName != null, r.GetValue(system),
+            return Run(r.GetValue(model)!, lora.Load(r), lora.ScaleOf(r), r.GetValue(prompt)!, r.GetValue(chat) || templateName != null, r.GetValue(system),
                 templateName == null ? null : ChatTemplate.ByName(templateName), options, r.GetValue(ctxLen), Cli.CheckThreads(r.GetValue(threads)), r.GetValue(json));
         }));
         return cmd;
     }
 
-    private static int Run(string path, string prompt, bool chat, string? system, ChatTemplate? template, GenerationOptions options,
+    private static int Run(string path, LoraAdapter? adapter, float loraScale, string prompt, bool chat, string? system, ChatTemplate? template, GenerationOptions options,
         int ctxLen, int threads, bool json)
     {
         if (ctxLen < 0) throw new FurnaceException($"--ctx {ctxLen} must be positive");
-        using var lm = LanguageModel.Open(path);
+        using var lm = LanguageModel.Open(path, adapter, loraScale);
         int[] ids = lm.EncodePrompt(prompt, chat, system, template);
         int context = ctxLen > 0 ? ctxLen : Math.Min(lm.Model.Config.MaxPositions, Math.Max(4096, ids.Length + options.MaxTokens));
         using var ctx = new KernelContext(threads);

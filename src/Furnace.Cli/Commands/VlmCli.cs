@@ -1,5 +1,5 @@
 // Shared plumbing of the vision verbs (caption, ask, embed): the model options (a LLaVA directory, or a decoder
-// composed with --vision and --projector), opening vision encoders (CLIP directory or ONNX model) and decoding images.
+// composed with --vision and --projector; --lora merges an adapter into the decoder), opening vision encoders (CLIP directory or ONNX model) and decoding images.
 using System.CommandLine;
 using Furnace.Formats.Images;
 using Furnace.Models.Onnx;
@@ -34,8 +34,9 @@ internal sealed class VlmOptions
     public string Label(ParseResult r)
     {
         string model = Path.GetFullPath(r.GetValue(Model) ?? "");
-        string? vision = r.GetValue(Vision), projector = r.GetValue(Projector);
-        return vision is null || projector is null ? model : $"{model} + {Path.GetFullPath(vision)} + {Path.GetFullPath(projector)}";
+        string? vision = r.GetValue(Vision), projector = r.GetValue(Projector), lora = r.GetValue(Lora.Lora);
+        string label = vision is null || projector is null ? model : $"{model} + {Path.GetFullPath(vision)} + {Path.GetFullPath(projector)}";
+        return lora is null ? label : $"{label} + lora {Path.GetFullPath(lora)}";
     }
 
     // the architecture of an HF directory whose config.json is a plain decoder (no vision_config), else null
@@ -58,7 +59,9 @@ internal sealed class VlmOptions
         }
     }
 
-    public IEnumerable<Option> All => [Model, Vision, Projector, ProjectorType];
+    public LoraOptions Lora { get; } = new();
+
+    public IEnumerable<Option> All => [Model, Vision, Projector, ProjectorType, .. Lora.All];
 
     public LlavaModel Open(ParseResult r)
     {
@@ -72,10 +75,11 @@ internal sealed class VlmOptions
             if (!Directory.Exists(model)) throw new FurnaceException($"{model}: not a LLaVA model directory (to use a decoder file, add --vision and --projector)");
             if (TextOnlyArchitecture(model) is string arch)
                 throw new FurnaceException($"{model}: a text-only model ({arch}) has no vision tower and cannot look at images; pass a LLaVA directory, or add --vision and --projector to compose one with this decoder");
-            return LlavaModel.Load(model);
+            return LlavaModel.Load(model, Lora.Load(r), Lora.ScaleOf(r));
         }
         if (vision == null || projector == null) throw new FurnaceException("composing a model needs both --vision and --projector");
-        return LlavaModel.Compose(VlmCli.OpenEncoder(vision), projector, kind == null ? null : Furnace.Models.Projectors.Projector.ParseKind(kind), model);
+        var adapter = Lora.Load(r);
+        return LlavaModel.Compose(VlmCli.OpenEncoder(vision), projector, kind == null ? null : Furnace.Models.Projectors.Projector.ParseKind(kind), model, adapter, Lora.ScaleOf(r));
     }
 }
 

@@ -1,5 +1,5 @@
-// Owner of the repacked copies of a model's weight matrices (Repack.Interleave8): each matrix gets its own 64-byte
-// aligned NativeBuffer, all freed together when the model is disposed. Not thread-safe; used while loading.
+// Owner of the repacked copies of a model's weight matrices (Repack.Interleave8), and of matrices made at load (LoRA
+// merges, Adopt): each matrix gets its own 64-byte aligned NativeBuffer, all freed together when the model is disposed. Not thread-safe; used while loading.
 namespace Furnace.Tensors;
 
 public sealed class PackedWeights : IDisposable
@@ -20,6 +20,14 @@ public sealed class PackedWeights : IDisposable
         _buffers.Add(buf);
         Bytes += buf.Length;
         return packed;
+    }
+
+    /// <summary>Takes ownership of a buffer holding a model matrix made at load (a LoRA-merged weight); freed with the rest.</summary>
+    public void Adopt(NativeBuffer buffer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _buffers.Add(buffer);
+        Bytes += buffer.Length;
     }
 
     public void Dispose()

@@ -4,6 +4,7 @@
 using Furnace.Formats.ChatTemplates;
 using Furnace.Formats.Tokenizers;
 using Furnace.Models.Llama;
+using Furnace.Models.Lora;
 
 namespace Furnace.Models;
 
@@ -26,9 +27,12 @@ public sealed class LanguageModel : IDisposable
 
     public string Path { get; }
 
-    public static LanguageModel Open(string path)
+    public static LanguageModel Open(string path) => Open(path, null);
+
+    /// <summary>As Open, with a LoRA adapter merged into the decoder at load when given.</summary>
+    public static LanguageModel Open(string path, LoraAdapter? lora, float loraScale = 1f)
     {
-        LlamaModel model = ModelLoader.OpenLlama(path);
+        LlamaModel model = ModelLoader.OpenLlama(path, lora, loraScale);
         try
         {
             Tokenizer tok = Tokenizer.Open(path);

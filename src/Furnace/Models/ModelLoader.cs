@@ -1,25 +1,30 @@
-// Opens a decoder checkpoint from a path, whatever its format: a GGUF file, or a Hugging Face directory.
+// Opens a decoder checkpoint from a path, whatever its format: a GGUF file, or a Hugging Face directory; optionally
+// with a LoRA adapter merged at load.
 using Furnace.Formats.Gguf;
 using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Weights;
 using Furnace.Tensors;
 using Furnace.Models.Llama;
+using Furnace.Models.Lora;
 
 namespace Furnace.Models;
 
 public static class ModelLoader
 {
-    public static LlamaModel OpenLlama(string path)
+    public static LlamaModel OpenLlama(string path) => OpenLlama(path, null);
+
+    /// <summary>As OpenLlama, with a LoRA adapter merged into the decoder at load when given (see LoraMerge).</summary>
+    public static LlamaModel OpenLlama(string path, LoraAdapter? lora, float loraScale = 1f)
     {
-        if (Directory.Exists(path)) return OpenHuggingFace(path);
+        if (Directory.Exists(path)) return OpenHuggingFace(path, lora, loraScale);
         if (!File.Exists(path)) throw new FurnaceException($"{path}: no such file or directory");
         if (!GgufFile.HasMagic(path))
             throw new FurnaceFormatException(path, "not a GGUF file (give a .gguf file or a Hugging Face model directory)");
         var f = GgufFile.Open(path);
         try
         {
-            return LlamaModel.FromGguf(f);
+            return LlamaModel.FromGguf(f, lora, loraScale);
         }
         catch
         {
@@ -29,7 +34,9 @@ public static class ModelLoader
     }
 
     /// <summary>A Hugging Face LlamaForCausalLM / Qwen2ForCausalLM directory: config.json + model.safetensors (or shards).</summary>
-    public static LlamaModel OpenHuggingFace(string dir)
+    public static LlamaModel OpenHuggingFace(string dir) => OpenHuggingFace(dir, null);
+
+    public static LlamaModel OpenHuggingFace(string dir, LoraAdapter? lora, float loraScale = 1f)
     {
         string configPath = Path.Combine(dir, "config.json");
         if (!File.Exists(configPath)) throw new FurnaceException($"{dir}: no config.json (not a Hugging Face model directory)");
@@ -38,7 +45,10 @@ public static class ModelLoader
         var packed = new PackedWeights();
         try
         {
-            var weights = LlamaWeights.Load(new WeightLoader(source), c, CheckpointNaming.HuggingFace, packed);
+            var weights = lora == null
+                ? LlamaWeights.Load(new WeightLoader(source), c, CheckpointNaming.HuggingFace, packed)
+                : LoraMerge.Apply(LlamaWeights.Load(new WeightLoader(source), c, CheckpointNaming.HuggingFace), c, lora, packed,
+                    ggufRowOrder: false, loraScale, pack: true, source: dir);
             // HF weights are in rotate_half order: half-split pairs, no llama.cpp permutation.
             return new LlamaModel(c, weights, RopeStyle.HalfSplit, source, packed);
         }

@@ -1,5 +1,5 @@
 // llama.cpp (through LLamaSharp's native bindings) as the reference engine: load a GGUF with an f32 KV cache
-// and flash attention off, evaluate token ids, and return its logits.
+// and flash attention off (optionally with a GGUF LoRA adapter on the context), evaluate token ids, and return its logits.
 using LLama;
 using LLama.Common;
 using LLama.Native;
@@ -11,7 +11,8 @@ public sealed class LlamaCpp : IDisposable
     private readonly LLamaWeights _weights;
     private readonly LLamaContext _ctx;
 
-    public LlamaCpp(string path, int contextSize = 256, int threads = 2)
+    /// <param name="lora">A GGUF LoRA adapter file applied to the context at scale 1 (llama_adapter_lora_init), or null.</param>
+    public LlamaCpp(string path, int contextSize = 256, int threads = 2, string? lora = null)
     {
         var p = new ModelParams(path)
         {
@@ -26,6 +27,11 @@ public sealed class LlamaCpp : IDisposable
         };
         _weights = LLamaWeights.LoadFromFile(p);
         _ctx = _weights.CreateContext(p);
+        if (lora != null)
+        {
+            LoraAdapter adapter = _weights.NativeHandle.LoadLoraFromFile(lora);
+            _ctx.NativeHandle.SetLoraAdapters([(adapter, 1f)]);
+        }
         VocabSize = _weights.Vocab.Count;
     }
 

@@ -56,6 +56,19 @@ public sealed class SafeTensorsWriter
         return Add(name, dtype, shape, data.Length, s => s.Write(data));
     }
 
+    /// <summary>
+    /// A tensor whose byteLength bytes (little-endian, of any safetensors dtype) are streamed by <paramref name="write"/>
+    /// when the file is written, so that large checkpoints never sit in memory at once.
+    /// </summary>
+    public SafeTensorsWriter AddStreamed(string name, string dtype, long[] shape, long byteLength, Action<Stream> write)
+    {
+        if (!SafeTensorsDTypes.IsKnown(dtype)) throw new ArgumentException($"tensor '{name}': unknown safetensors dtype '{dtype}'");
+        long bits = Elements(name, shape) * SafeTensorsDTypes.Bits(dtype);
+        if (bits % 8 != 0 || bits / 8 != byteLength)
+            throw new ArgumentException($"tensor '{name}': {byteLength} bytes announced, shape {Text(shape)} {dtype} needs {bits / 8.0}");
+        return Add(name, dtype, shape, byteLength, write);
+    }
+
     private SafeTensorsWriter Add(string name, string dtype, long[] shape, long byteLength, Action<Stream> write)
     {
         if (name == SafeTensorsFile.MetadataKey) throw new ArgumentException($"'{name}' is reserved for metadata");

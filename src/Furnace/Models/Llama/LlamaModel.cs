@@ -5,6 +5,7 @@
 // Tokens are processed in chunks of up to state.MaxBatch (prefill GEMM), one at a time when decoding (GEMV).
 using Furnace.Formats.Gguf;
 using Furnace.Formats.Weights;
+using Furnace.Models.Lora;
 using Furnace.Tensors;
 
 namespace Furnace.Models.Llama;
@@ -38,13 +39,21 @@ public sealed class LlamaModel : IDisposable
     public RopeStyle RopeStyle { get; }
 
     /// <summary>Loads the decoder of a GGUF file (arch llama or qwen2); the model owns and disposes the file.</summary>
-    public static LlamaModel FromGguf(GgufFile f)
+    public static LlamaModel FromGguf(GgufFile f) => FromGguf(f, null);
+
+    /// <summary>
+    /// As FromGguf, with a LoRA adapter merged at load (W' = W + loraScale·scale·B·A; see LoraMerge), when given.
+    /// </summary>
+    public static LlamaModel FromGguf(GgufFile f, LoraAdapter? lora, float loraScale = 1f)
     {
         LlamaConfig c = LlamaConfig.FromGguf(f);
         var packed = new PackedWeights();
         try
         {
-            var weights = LlamaWeights.Load(new WeightLoader(f), c, CheckpointNaming.Gguf, packed);
+            var weights = lora == null
+                ? LlamaWeights.Load(new WeightLoader(f), c, CheckpointNaming.Gguf, packed)
+                : LoraMerge.Apply(LlamaWeights.Load(new WeightLoader(f), c, CheckpointNaming.Gguf), c, lora, packed,
+                    ggufRowOrder: c.Architecture == "llama", loraScale, pack: true, source: f.Path);
             // llama.cpp's llama arch expects Q/K rows permuted for adjacent-pair rotation; qwen2 uses NEOX (half split).
             return new LlamaModel(c, weights, c.Architecture == "llama" ? RopeStyle.Interleaved : RopeStyle.HalfSplit, f, packed);
         }

@@ -130,20 +130,21 @@ public sealed class LoraAdapter
     }
 
     /// <summary>
-    /// Checks the adapter against a decoder: every module path exists (with this prefix) and its factors fit the
-    /// layer's weight shape. Errors name the module, the key, and both shapes.
+    /// Checks the adapter against a decoder: every module path is one of its layer linears (under any of the decoder
+    /// prefixes: "model.", "language_model.model.", "model.language_model.") and the factors fit the weight's shape.
+    /// Errors name the key and both shapes.
     /// </summary>
-    public void CheckAgainst(LlamaConfig decoder, string prefix, string source)
+    public void CheckAgainst(LlamaConfig decoder, string source)
     {
-        var known = LoraModules.ForLlama(decoder, prefix).ToDictionary(m => m.Path, StringComparer.Ordinal);
         foreach (var (path, w) in _modules.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            if (!known.TryGetValue(path, out var m))
+            if (LoraModules.Find(decoder, path) is not { } m)
             {
-                string hint = prefix.Length == 0 && path.StartsWith(LoraModules.LlavaPrefix, StringComparison.Ordinal) ? " (the adapter was trained on a LLaVA model; this base is a plain decoder)"
-                    : prefix.Length > 0 && !path.StartsWith(prefix, StringComparison.Ordinal) ? $" (this base is a LLaVA model; its decoder modules start with '{prefix}')"
-                    : LoraModules.Parse(path) is { } p && p.Layer >= decoder.Layers ? $" (the base has {decoder.Layers} layers)"
-                    : " (LoRA is applied to the decoder's q/k/v/o and gate/up/down projections only)";
+                string hint = path.Contains("vision_tower", StringComparison.Ordinal) ? " (LoRA on the vision tower is not supported)"
+                    : path.Contains("multi_modal_projector", StringComparison.Ordinal) ? " (LoRA on the projector is not supported)"
+                    : path.EndsWith("lm_head", StringComparison.Ordinal) ? " (LoRA on lm_head is not supported)"
+                    : LoraModules.Parse(path) is { } p ? $" (the base has {decoder.Layers} layers)"
+                    : " (LoRA is applied to the decoder layers' q/k/v/o and gate/up/down projections only)";
                 throw new FurnaceException($"{source}: LoRA module '{path}' is not a linear layer of the base model{hint}");
             }
             if (w.InFeatures != m.InFeatures)

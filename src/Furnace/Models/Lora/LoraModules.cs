@@ -37,7 +37,10 @@ public static partial class LoraModules
     public static IReadOnlyList<LoraModule> Select(LlamaConfig c, LoraTargets targets, string prefix = "") =>
         ForLlama(c, prefix).Where(m => targets.Matches(m.Path)).ToList();
 
-    /// <summary>Is this path one of a decoder layer's linears ("…layers.N.self_attn.q_proj", "…layers.N.mlp.up_proj")?</summary>
+    /// <summary>
+    /// Is this path one of a decoder layer's linears: "[language_model.]model.layers.N.self_attn.q_proj" (or the
+    /// transformers >= 4.52 LLaVA layout "model.language_model.layers.N.mlp.up_proj")? A vision tower's layers are not.
+    /// </summary>
     public static bool IsDecoderLinear(string path) => DecoderLinear().IsMatch(path);
 
     /// <summary>(layer index, linear name) of a decoder linear path, or null for any other path.</summary>
@@ -47,6 +50,21 @@ public static partial class LoraModules
         return m.Success ? (int.Parse(m.Groups[1].ValueSpan, provider: System.Globalization.CultureInfo.InvariantCulture), m.Groups[2].Value) : null;
     }
 
-    [GeneratedRegex(@"(?:\A|\.)layers\.(\d+)\.(?:self_attn|mlp)\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\z", RegexOptions.CultureInvariant)]
+    /// <summary>The decoder linear at this path with its weight shape, or null when the path is not one of this decoder's.</summary>
+    public static LoraModule? Find(LlamaConfig c, string path)
+    {
+        if (Parse(path) is not { } p || p.Layer >= c.Layers) return null;
+        (int o, int i) = p.Name switch
+        {
+            "q_proj" => (c.QDim, c.Dim),
+            "k_proj" or "v_proj" => (c.KvDim, c.Dim),
+            "o_proj" => (c.Dim, c.QDim),
+            "gate_proj" or "up_proj" => (c.FfnDim, c.Dim),
+            _ => (c.Dim, c.FfnDim),
+        };
+        return new LoraModule(path, o, i);
+    }
+
+    [GeneratedRegex(@"\A(?:model\.|language_model\.model\.|model\.language_model\.)layers\.(\d+)\.(?:self_attn|mlp)\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\z", RegexOptions.CultureInvariant)]
     private static partial Regex DecoderLinear();
 }

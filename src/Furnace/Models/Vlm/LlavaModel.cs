@@ -12,6 +12,7 @@ using Furnace.Formats.Weights;
 using Furnace.Generation;
 using Furnace.Models.Clip;
 using Furnace.Models.Llama;
+using Furnace.Models.Lora;
 using Furnace.Models.Projectors;
 using Furnace.Tensors;
 
@@ -61,7 +62,10 @@ public sealed class LlavaModel : IDisposable
     public int TokensPerImage => Vision.TokensPerImage;
 
     /// <summary>A LLaVA directory (config.json with model_type llava), or a decoder path when vision and projector are given.</summary>
-    public static LlavaModel Load(string dir)
+    public static LlavaModel Load(string dir) => Load(dir, null);
+
+    /// <summary>As Load, with a LoRA adapter merged into the decoder at load when given (see LoraMerge).</summary>
+    public static LlavaModel Load(string dir, LoraAdapter? lora, float loraScale = 1f)
     {
         if (!Directory.Exists(dir)) throw new FurnaceException($"{dir}: not a LLaVA model directory");
         LlavaConfig c = LlavaConfig.FromHuggingFace(dir);
@@ -69,6 +73,7 @@ public sealed class LlavaModel : IDisposable
         if (!File.Exists(tj)) throw new FurnaceException($"{dir}: no tokenizer.json");
         Tokenizer tokenizer = Tokenizer.FromHuggingFace(tj);
         ITensorSource source = SafeTensorsCheckpoint.Open(dir);
+        PackedWeights? merged = null;
         try
         {
             var vb = new WeightLoader(source);
@@ -78,11 +83,18 @@ public sealed class LlavaModel : IDisposable
             var vision = new ClipVisionEncoder(tower, ClipVisionEncoder.PreprocessorFor(dir, c.Vision.ImageSize), c.VisionFeatureLayer, c.FeatureStrategy);
             var projector = Projector.Load(vb.Prefix("multi_modal_projector"), c.Projector, c.Vision.HiddenSize, c.Text.Dim);
             var weights = LlamaWeights.Load(vb.Prefix("language_model"), c.Text, CheckpointNaming.HuggingFace);
-            var decoder = new LlamaModel(c.Text, weights, RopeStyle.HalfSplit);
-            return new LlavaModel(vision, projector, decoder, tokenizer, ChatTemplate.Detect(tokenizer.ChatTemplateSource), c.ImageTokenIndex, dir, source);
+            if (lora != null)
+            {
+                merged = new PackedWeights();
+                weights = LoraMerge.Apply(weights, c.Text, lora, merged, ggufRowOrder: false, loraScale, source: dir);
+            }
+            var decoder = new LlamaModel(c.Text, weights, RopeStyle.HalfSplit, packed: merged);
+            return new LlavaModel(vision, projector, decoder, tokenizer, ChatTemplate.Detect(tokenizer.ChatTemplateSource), c.ImageTokenIndex, dir,
+                merged == null ? [source] : [decoder, source]);
         }
         catch
         {
+            merged?.Dispose();
             source.Dispose();
             throw;
         }
@@ -93,7 +105,11 @@ public sealed class LlavaModel : IDisposable
     /// [model.]mm_projector.0/2.* or bare linear_1/2.*; kind null infers it from the presence of the second layer)
     /// and a decoder (GGUF file or HF directory, with its tokenizer).
     /// </summary>
-    public static LlavaModel Compose(IVisionEncoder vision, string projectorPath, ProjectorKind? kind, string decoderPath)
+    public static LlavaModel Compose(IVisionEncoder vision, string projectorPath, ProjectorKind? kind, string decoderPath) =>
+        Compose(vision, projectorPath, kind, decoderPath, null);
+
+    /// <summary>As Compose, with a LoRA adapter merged into the decoder at load when given.</summary>
+    public static LlavaModel Compose(IVisionEncoder vision, string projectorPath, ProjectorKind? kind, string decoderPath, LoraAdapter? lora, float loraScale = 1f)
     {
         LanguageModel? lm = null;
         ITensorSource? projSource = null;
@@ -109,7 +125,7 @@ public sealed class LlavaModel : IDisposable
             var vb = prefix.Length == 0 ? root : root.Prefix(prefix);
             bool two = vb.Contains("linear_2.weight") || vb.Contains("2.weight");
             ProjectorKind k = kind ?? (two ? ProjectorKind.Mlp2xGelu : ProjectorKind.Linear);
-            lm = LanguageModel.Open(decoderPath);
+            lm = LanguageModel.Open(decoderPath, lora, loraScale);
             var projector = Projector.Load(vb, k, vision.FeatureDim, lm.Model.Config.Dim);
             int imageToken = lm.Tokenizer.TokenId(ImagePlaceholder) ?? lm.Model.Config.VocabSize;
             return new LlavaModel(vision, projector, lm.Model, lm.Tokenizer, lm.Template, imageToken, decoderPath, vision, projSource, lm);

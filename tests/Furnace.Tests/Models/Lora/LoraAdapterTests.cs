@@ -146,19 +146,33 @@ public sealed class LoraAdapterTests
     {
         var other = Tiny with { Dim = 32, Heads = 2, KvHeads = 1 };
         var adapter = LoraAdapter.Create(Config(), Tiny, seed: 1);
-        var e = Assert.Throws<FurnaceException>(() => adapter.CheckAgainst(other, "", "base"));
+        var e = Assert.Throws<FurnaceException>(() => adapter.CheckAgainst(other, "base"));
         Assert.Contains("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", e.Message);
         Assert.Contains("[4, 64]", e.Message);
         Assert.Contains("[32, 32]", e.Message);
     }
 
     [Fact]
-    public void CheckAgainst_LlavaAdapterOnPlainBase_Explains()
+    public void CheckAgainst_LlavaAdapterOnPlainDecoder_Fits()
     {
-        var adapter = LoraAdapter.Create(Config(), Tiny, seed: 1, prefix: LoraModules.LlavaPrefix);
-        var e = Assert.Throws<FurnaceException>(() => adapter.CheckAgainst(Tiny, "", "base"));
-        Assert.Contains("LLaVA", e.Message);
-        adapter.CheckAgainst(Tiny, LoraModules.LlavaPrefix, "base");
+        LoraAdapter.Create(Config(), Tiny, seed: 1, prefix: LoraModules.LlavaPrefix).CheckAgainst(Tiny, "base");
+    }
+
+    [Fact]
+    public void CheckAgainst_VisionTowerModule_Explains()
+    {
+        var m = new LoraModule("vision_tower.vision_model.encoder.layers.0.self_attn.q_proj", 32, 32);
+        var adapter = new LoraAdapter(Config(), [KeyValuePair.Create(m.Path, LoraModuleWeights.Random(m, 4, 1))]);
+        var e = Assert.Throws<FurnaceException>(() => adapter.CheckAgainst(Tiny, "base"));
+        Assert.Contains("vision tower", e.Message);
+        Assert.False(LoraTargets.AllLinear.Matches(m.Path));
+    }
+
+    [Fact]
+    public void CheckAgainst_LayerBeyondBase_Explains()
+    {
+        var adapter = LoraAdapter.Create(Config(), Tiny with { Layers = 3 }, seed: 1);
+        Assert.Contains("has 2 layers", Assert.Throws<FurnaceException>(() => adapter.CheckAgainst(Tiny, "base")).Message);
     }
 
     [Fact]
