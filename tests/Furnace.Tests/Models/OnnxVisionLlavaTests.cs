@@ -15,10 +15,10 @@ namespace Furnace.Tests.Models;
 
 public sealed class OnnxVisionLlavaTests
 {
-    private static LlavaConfig Config(int imageToken) => new()
+    private static LlavaConfig Config(int imageToken, int vocab = 320) => new()
     {
         OnnxVision = new OnnxVisionSpec(),
-        Text = LlamaConfig.Preset("test-tiny") with { VocabSize = 320, MaxPositions = 128 },
+        Text = LlamaConfig.Preset("test-tiny") with { VocabSize = vocab, MaxPositions = 128 },
         ImageTokenIndex = imageToken,
         Projector = ProjectorKind.Mlp2xGelu,
     };
@@ -47,9 +47,9 @@ public sealed class OnnxVisionLlavaTests
         using var dir = new TempDir();
         var bpe = new BpeTrainer { VocabSize = 300 };
         bpe.Add("a red apple on a plain blue background", 4);
-        bpe.Write(dir.Path, 128);
+        int vocab = bpe.Write(dir.Path, 128);
         int image = Tokenizer.Open(dir.Path).TokenId(BpeTrainer.Image)!.Value;
-        ScratchLlava.Write(dir.Path, Config(image), seed: 1);
+        ScratchLlava.Write(dir.Path, Config(image, vocab), seed: 1);
 
         using var model = LlavaModel.Load(dir.Path);
         Assert.Equal(49, model.TokensPerImage);

@@ -153,7 +153,7 @@ public sealed record DefaultRecipe
             KvHeads = Heads,
             HeadDim = Dim / Heads,
             FfnDim = FfnDim,
-            VocabSize = (vocab + 63) / 64 * 64,
+            VocabSize = vocab, // exactly the tokenizer's: a padded row could be generated and not decode
             MaxPositions = Context,
             RmsEps = 1e-5f,
         };
