@@ -3,7 +3,8 @@
 // of one kind are read from the prediction and from each reference, and the image counts as correct for that kind
 // when the prediction's phrases equal those of a reference that has any (count: the sequence of object counts
 // before the first comma, "a"/"an" = one; colour: the set of colour words, against the references with the most
-// colour words, so leaving the background out is wrong; position: the set of relation and place phrases). Images
+// colour words, so leaving the background out is wrong; position: the set of relation and place phrases, each with
+// the word before it, so the relation must hold between the right objects in the right order). Images
 // whose references have no phrase of a kind are not scored for it. Lowercased; words matched whole.
 using System.Text.RegularExpressions;
 
@@ -80,17 +81,24 @@ public sealed record PhraseAccuracy(double? Count, int CountImages, double? Colo
     public static HashSet<string> ColoursOf(string caption) =>
         Word.Matches(caption.ToLowerInvariant()).Select(m => m.Value).Where(w => Colours.Contains(w)).Select(w => w == "gray" ? "grey" : w).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>The relation and place phrases, each with the word before it (the object it places, a plural "s"
+    /// dropped): "apple to the left of", so "apples to the right of a dog" differs from "a dog to the right of apples".</summary>
     public static HashSet<string> PositionsOf(string caption)
     {
-        string text = " " + string.Join(' ', Word.Matches(caption.ToLowerInvariant()).Select(m => m.Value)) + " ";
+        string[] words = Word.Matches(caption.ToLowerInvariant()).Select(m => m.Value).ToArray();
         var found = new HashSet<string>(StringComparer.Ordinal);
+        var used = new bool[words.Length];
         foreach (string p in Positions)
         {
-            string key = " " + p + " ";
-            while (text.Contains(key, StringComparison.Ordinal))
+            string[] pw = p.Split(' ');
+            for (int i = 0; i + pw.Length <= words.Length; i++)
             {
-                found.Add(p);
-                text = text.Replace(key, " | ", StringComparison.Ordinal);
+                bool match = true;
+                for (int k = 0; k < pw.Length && match; k++) match = !used[i + k] && words[i + k] == pw[k];
+                if (!match) continue;
+                for (int k = 0; k < pw.Length; k++) used[i + k] = true;
+                string subject = i > 0 ? words[i - 1].TrimEnd('s') : "";
+                found.Add(subject.Length > 0 ? subject + " " + p : p);
             }
         }
         return found;

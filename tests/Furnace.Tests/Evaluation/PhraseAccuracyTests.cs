@@ -46,7 +46,8 @@ public sealed class PhraseAccuracyTests
     [Fact]
     public void PositionsOf_CornerPhrase_IsNotAlsoReadAsSide()
     {
-        Assert.Equal(["in the top left corner"], PhraseAccuracy.PositionsOf("a pizza in the top left corner"));
+        Assert.Equal(["pizza in the top left corner"], PhraseAccuracy.PositionsOf("a pizza in the top left corner"));
+        Assert.Equal(["apple to the left of"], PhraseAccuracy.PositionsOf("two red apples to the left of a dog"));
         Assert.Equal([2, 1], PhraseAccuracy.CountsOf("two trains above a ticket, against a cloudy sky"));
     }
 }
