@@ -1,6 +1,6 @@
 // `furnace train --recipe default`: the recipe of the captioner shipped in models/ (docs/training.md, "The default
 // model recipe"). Everything from package-served data, seeded:
-//   1. datasets   `data build` scenes / emoji-google / flags / tuxpaint into DATA (reused when already built)
+//   1. datasets   `data build` scenes / emoji-google / flags into DATA (reused when already built)
 //   2. samples    LLaVA JSON: per image one English sample (its first caption, the Captioner.English instruction)
 //                 and, for every other image where the data has one, a Chinese sample (first captions_zh,
 //                 Captioner.Chinese); text.json
@@ -40,14 +40,16 @@ public sealed record DefaultRecipe
     /// <summary>Training scenes built when the scenes dataset is missing (plus a tenth held out).</summary>
     public int Scenes { get; init; } = 10000;
 
-    /// <summary>Object datasets mixed in with the scenes (one object on white, real names).</summary>
-    public IReadOnlyList<string> ObjectSets { get; init; } = ["emoji-google", "flags", "tuxpaint"];
+    /// <summary>Object datasets mixed in with the scenes (one object on white, real names). Permissive licences only
+    /// (Apache-2.0, MIT; the scenes are CC BY-SA 4.0), so the shipped weights carry no copyleft-software terms:
+    /// tuxpaint (GPL-2.0-or-later) is left out.</summary>
+    public IReadOnlyList<string> ObjectSets { get; init; } = ["emoji-google", "flags"];
 
     /// <summary>Most images taken from each object dataset (spread evenly), to bound the run's time.</summary>
-    public int ObjectLimit { get; init; } = 600;
+    public int ObjectLimit { get; init; } = 1500;
 
     /// <summary>Most training scenes used.</summary>
-    public int SceneLimit { get; init; } = 5000;
+    public int SceneLimit { get; init; } = 10000;
 
     public int VocabSize { get; init; } = 4096;
 
@@ -61,15 +63,15 @@ public sealed record DefaultRecipe
 
     public int Context { get; init; } = 128;
 
-    public int LmSteps { get; init; } = 400;
+    public int LmSteps { get; init; } = 600;
 
-    public int AlignSteps { get; init; } = 400;
+    public int AlignSteps { get; init; } = 500;
 
-    public int LoraSteps { get; init; } = 700;
+    public int LoraSteps { get; init; } = 1000;
 
     public int Batch { get; init; } = 16;
 
-    public int LoraRank { get; init; } = 32;
+    public int LoraRank { get; init; } = 64;
 
     /// <summary>Paths of the run's intermediate files.</summary>
     public string WorkDir => Path.Combine(Out, "work");
