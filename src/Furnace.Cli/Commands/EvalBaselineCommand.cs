@@ -44,7 +44,26 @@ internal static class EvalBaselineCommand
                 progress.Break();
                 return result;
             }
-            float[][] trainFeatures = Encode(train.Select(t => t.Image).ToArray(), "training images");
+            // the training set's features are kept beside it (TRAIN.resnet18-pooled.f32: images × 512 float32, in
+            // TrainingCaptions order), so scoring several datasets encodes the training images once
+            string cache = trainPath + ".resnet18-pooled.f32";
+            float[][] trainFeatures;
+            if (File.Exists(cache) && new FileInfo(cache).Length == (long)train.Count * ResNet18.FeatureDim * 4 && File.GetLastWriteTimeUtc(cache) >= File.GetLastWriteTimeUtc(trainPath))
+            {
+                byte[] bytes = File.ReadAllBytes(cache);
+                trainFeatures = new float[train.Count][];
+                for (int i = 0; i < train.Count; i++)
+                    trainFeatures[i] = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan(i * ResNet18.FeatureDim * 4, ResNet18.FeatureDim * 4)).ToArray();
+                Console.Error.WriteLine($"training features from {cache}");
+            }
+            else
+            {
+                trainFeatures = Encode(train.Select(t => t.Image).ToArray(), "training images");
+                Furnace.IO.AtomicFile.Write(cache, st =>
+                {
+                    foreach (var f in trainFeatures) st.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(f.AsSpan()));
+                });
+            }
             float[][] queryFeatures = Encode(items.Select(i => i.ImagePath).ToArray(), "images");
             int[] nearest = CaptionBaselines.Nearest(trainFeatures, queryFeatures);
             for (int i = 0; i < items.Length; i++) predictions[items[i].Id] = train[nearest[i]].Captions[0];

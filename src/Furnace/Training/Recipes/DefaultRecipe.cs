@@ -65,9 +65,9 @@ public sealed record DefaultRecipe
 
     public int LmSteps { get; init; } = 600;
 
-    public int AlignSteps { get; init; } = 500;
+    public int AlignSteps { get; init; } = 400;
 
-    public int LoraSteps { get; init; } = 1000;
+    public int LoraSteps { get; init; } = 800;
 
     public int Batch { get; init; } = 16;
 
