@@ -16,6 +16,7 @@ internal static class DataCommand
           furnace data info captions.jsonl --json
           furnace data split blip_laion_cc_sbu_558k.json --val 0.05 --out splits/
           furnace data build openmoji --out data/openmoji
+          furnace data build scenes --out data/scenes --limit 20000
         """)
     {
         DataInfoCommand.Create(),

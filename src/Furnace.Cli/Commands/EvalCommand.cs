@@ -39,6 +39,8 @@ internal static class EvalCommand
           furnace eval -p fakecap.json -r fakecap.json --pretokenized
           furnace eval -p results.json -r coco-mini/captions.json --clip clip-vit-base-patch32 --threads 2
           furnace eval --compare run1.json run2.json run3.json
+          furnace eval --data data/scenes/eval.jsonl --phrases --out runs/eval-scenes
+          furnace eval --baseline nearest --train runs/default/work/images.json --data coco-mini/captions.json --out runs/nn
         """;
 
     public static Command Create()
@@ -47,6 +49,9 @@ internal static class EvalCommand
         var references = new Option<string>("--references", "-r") { Description = "Reference captions: COCO captions JSON, JSONL, a folder with .txt captions, or [{\"image_id\", \"refs\"}]" };
         var pretokenized = new Option<bool>("--pretokenized") { Description = "Captions are already coco-tokenized (lowercase, punctuation removed): skip the PTB tokenizer" };
         var output = new Option<string>("--out", "-o") { Description = "Write the eval report (JSON: corpus and per-image scores) to this file; with --model, the output directory" };
+        var baseline = new Option<string?>("--baseline") { Description = "Score a baseline instead of a model: constant (the best single training caption) or nearest (caption of the nearest training image by ResNet18 features); needs --train, --data, --out" };
+        var train = new Option<string?>("--train") { Description = "With --baseline: the training data the baseline's captions come from (LLaVA JSON, captions JSONL, ...)" };
+        var phrases = new Option<bool>("--phrases") { Description = "Also score exact-match accuracy of count, colour and position phrases (compositional captions such as the scenes dataset's)" };
         var variant = new Option<string>("--variant") { Description = "Label of this run in the report (shown by --compare)" };
         var clip = new Option<string>("--clip") { Description = "Also score CLIPScore and RefCLIPScore with this CLIP model directory (references must be a dataset with images)" };
         var threads = Cli.ThreadsOption();
@@ -77,6 +82,9 @@ internal static class EvalCommand
             clip,
             threads,
             compare,
+            phrases,
+            baseline,
+            train,
         };
         foreach (var o in vlm.All) cmd.Add(o);
         cmd.SetAction(r => Cli.Run(() =>
@@ -84,14 +92,24 @@ internal static class EvalCommand
             string[]? reports = r.GetValue(compare);
             string? pred = r.GetValue(predictions), refs = r.GetValue(references);
             string? model = r.GetValue(vlm.Model), dataset = r.GetValue(data);
+            if (r.GetValue(baseline) is { } kind)
+            {
+                if (model is not null || pred is not null || refs is not null || reports is { Length: > 0 })
+                    throw new FurnaceException("--baseline scores a baseline on --data; it cannot be combined with --model, --predictions, --references or --compare");
+                string trainPath = r.GetValue(train) ?? throw new FurnaceException("--baseline needs --train (the training data its captions come from)");
+                if (dataset is null) throw new FurnaceException("--baseline needs --data (the dataset to caption and score)");
+                string outDir = r.GetValue(output) ?? throw new FurnaceException("--baseline needs --out DIR");
+                return EvalBaselineCommand.Run(kind, trainPath, dataset, outDir, r.GetValue(variant), r.GetValue(limit), Cli.CheckThreads(r.GetValue(threads)), r.GetValue(phrases));
+            }
+            if (r.GetValue(train) is not null) throw new FurnaceException("--train goes with --baseline");
             if (model is not null || dataset is not null)
             {
                 if (pred is not null || refs is not null || r.GetValue(pretokenized) || reports is { Length: > 0 })
                     throw new FurnaceException("--model/--data caption a dataset and score it; they cannot be combined with --predictions, --references, --pretokenized or --compare");
                 if (dataset is null) throw new FurnaceException("--model needs --data DATASET (COCO captions JSON, JSONL or a folder of images with .txt captions)");
-                if (model is null) throw new FurnaceException("--data needs --model (a LLaVA directory, or a decoder with --vision and --projector)");
+                model ??= Furnace.Models.Vlm.DefaultModel.Require(); // the embedded captioner
                 var args = new EvalModelArgs(model, dataset, r.GetValue(limit), r.GetValue(lang)!, r.GetValue(prompt), r.GetValue(maxTokens),
-                    Cli.CheckThreads(r.GetValue(threads)), r.GetValue(output), r.GetValue(variant), r.GetValue(clip));
+                    Cli.CheckThreads(r.GetValue(threads)), r.GetValue(output), r.GetValue(variant), r.GetValue(clip), r.GetValue(phrases));
                 return EvalModelCommand.Run(args, () => vlm.Open(r), vlm.Label(r));
             }
             if (reports is { Length: > 0 })
@@ -102,12 +120,12 @@ internal static class EvalCommand
             }
             if (pred is null || refs is null)
                 throw new FurnaceException("--predictions and --references are both required (or --compare REPORT.json...)");
-            return Score(pred, refs, r.GetValue(pretokenized), r.GetValue(output), r.GetValue(variant), r.GetValue(clip), Cli.CheckThreads(r.GetValue(threads)));
+            return Score(pred, refs, r.GetValue(pretokenized), r.GetValue(output), r.GetValue(variant), r.GetValue(clip), Cli.CheckThreads(r.GetValue(threads)), r.GetValue(phrases));
         }));
         return cmd;
     }
 
-    private static int Score(string predictionsPath, string referencesPath, bool pretokenized, string? outPath, string? variant, string? clipDir, int threads)
+    private static int Score(string predictionsPath, string referencesPath, bool pretokenized, string? outPath, string? variant, string? clipDir, int threads, bool phrases = false)
     {
         var predictions = PredictionFile.Read(predictionsPath);
         var references = ReferenceFile.Read(referencesPath);
@@ -126,6 +144,7 @@ internal static class EvalCommand
             Pretokenized = pretokenized,
         };
         if (clipDir is not null) report = report.WithClipScores(ScoreClip(clipDir, referencesPath, evaluation.ImageIds, predictions, threads));
+        if (phrases) report = report.WithPhraseAccuracy(references, predictions);
 
         Console.WriteLine($"scored {report.Images} images ({references.Count} in the references){(pretokenized ? ", pretokenized" : "")}");
         Console.WriteLine();
@@ -146,6 +165,9 @@ internal static class EvalCommand
         foreach (var (name, value) in MetricRows(report.Scores)) Console.WriteLine($"| {name,-7} | {F3(value)} |");
         if (report.Scores.ClipScore is double cs) Console.WriteLine($"| {"CLIPScore",-7} | {F3(cs)} |");
         if (report.Scores.RefClipScore is double rcs) Console.WriteLine($"| {"RefCLIPScore",-7} | {F3(rcs)} |");
+        if (report.Scores.CountAccuracy is double ca) Console.WriteLine($"| {"count acc.",-7} | {F3(ca)} |");
+        if (report.Scores.ColourAccuracy is double cl) Console.WriteLine($"| {"colour acc.",-7} | {F3(cl)} |");
+        if (report.Scores.PositionAccuracy is double pa) Console.WriteLine($"| {"position acc.",-7} | {F3(pa)} |");
     }
 
     // clipscore.py scores the raw captions (no PTB tokenization) and reads each image's file

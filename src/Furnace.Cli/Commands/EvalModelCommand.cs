@@ -24,7 +24,8 @@ internal sealed record EvalModelArgs(
     int Threads,
     string? Out,
     string? Variant,
-    string? Clip);
+    string? Clip,
+    bool Phrases = false);
 
 internal static class EvalModelCommand
 {
@@ -114,6 +115,7 @@ internal static class EvalModelCommand
         };
         if (a.Clip is not null)
             report = report.WithClipScores(EvalCommand.ScoreClip(a.Clip, dataset, evaluation.ImageIds, predictions, a.Threads));
+        if (a.Phrases) report = report.WithPhraseAccuracy(references, predictions);
         string reportPath = Path.Combine(outDir, "report.json");
         report.Write(reportPath);
 

@@ -63,7 +63,8 @@ internal static class InfoCommand
             else if (arch is "LlavaForConditionalGeneration" || raw.ModelType == "llava")
             {
                 LlavaConfig l = LlavaConfig.FromHuggingFace(dir);
-                PrintVision("vision:   ", l.Vision);
+                if (l.Vision is { } lv) PrintVision("vision:   ", lv);
+                else Console.WriteLine($"vision:    {l.OnnxVision!.ToJson()["model_type"]} (frozen, ONNX, from models/resnet18 next to the binary), {l.OnnxVision.Feature} features, {l.OnnxVision.Tokens} x {l.OnnxVision.HiddenSize}");
                 Console.WriteLine($"projector: {l.Projector}, feature layer {l.VisionFeatureLayer} ({l.FeatureStrategy}), image token {l.ImageTokenIndex}, {l.ImageSeqLength} positions per image");
                 PrintDecoder(l.Text);
             }

@@ -13,7 +13,9 @@ internal static class TrainCommand
 
     public static Command Create()
     {
-        var config = new Option<string>("--config", "-c") { Description = "The training config (JSON; see docs/training.md)", Required = true };
+        var config = new Option<string?>("--config", "-c") { Description = "The training config (JSON; see docs/training.md)" };
+        var recipe = new Option<string?>("--recipe") { Description = "A built-in recipe instead of --config: 'default' builds the data, trains the tokenizer and the shipped captioner (docs/training.md)" };
+        var data = new Option<string?>("--data") { Description = "With --recipe: the datasets folder (built there when missing; default data/)" };
         var output = new Option<string?>("--out", "-o") { Description = "Output folder (overrides \"out\")" };
         var steps = new Option<int?>("--steps") { Description = "Steps of every stage (overrides each stage's \"steps\"; e.g. a quick smoke test)" };
         var lr = new Option<double?>("--lr") { Description = "Learning rate of every stage and group (overrides \"lr\" and the stages' own)" };
@@ -25,12 +27,21 @@ internal static class TrainCommand
             "instead trains a CLIP-style image/text projector pair, and data.augment turns on random crops and flips.\n\n" +
             "Writes OUT/config.json and, per stage, OUT/STAGE/{metrics.jsonl, loss.png, checkpoints/, model/ (HF LLaVA directory), projector.safetensors, adapter/} " +
             "(a contrastive stage: contrastive_projectors.safetensors).\n\n" +
-            "Examples:\n  furnace train --config train.json\n  furnace train --config train.json --out runs/try1 --steps 20\n  furnace train --config train.json --out runs/try1 --resume")
+            "Examples:\n  furnace train --config train.json\n  furnace train --recipe default --out runs/default --data data/\n  furnace train --config train.json --out runs/try1 --steps 20\n  furnace train --config train.json --out runs/try1 --resume")
         {
-            config, output, steps, lr, batch, seed, resume, threads,
+            config, recipe, data, output, steps, lr, batch, seed, resume, threads,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
+            if (r.GetValue(recipe) is { } name)
+            {
+                if (r.GetValue(config) != null) throw new FurnaceException("give either --config or --recipe");
+                if (r.GetValue(lr) != null || r.GetValue(batch) != null)
+                    throw new FurnaceException("--recipe runs its own settings; --lr and --batch go with --config");
+                return RecipeRun.Run(name, r.GetValue(data) ?? "data", r.GetValue(output) ?? Path.Combine("runs", name), r.GetValue(seed), r.GetValue(threads), r.GetValue(resume), r.GetValue(steps));
+            }
+            if (r.GetValue(config) == null) throw new FurnaceException("--config (a train.json) or --recipe default is required");
+            if (r.GetValue(data) != null) throw new FurnaceException("--data goes with --recipe; a config names its data");
             var overrides = new TrainConfig.Overrides(r.GetValue(output), r.GetValue(steps), r.GetValue(lr), r.GetValue(batch), r.GetValue(seed), r.GetValue(threads));
             var cfg = TrainConfig.Load(r.GetValue(config)!, overrides);
             return Run(cfg, r.GetValue(resume));
@@ -38,9 +49,9 @@ internal static class TrainCommand
         return cmd;
     }
 
-    public static int Run(TrainConfig cfg, bool resume)
+    public static int Run(TrainConfig cfg, bool resume, long featureCacheBytes = 1L << 30)
     {
-        var run = new TrainingRun(cfg, resume, VlmCli.OpenEncoder);
+        var run = new TrainingRun(cfg, resume, VlmCli.OpenEncoder) { FeatureCacheBytes = featureCacheBytes };
         ProgressLine? progress = null;
         run.Message += m =>
         {

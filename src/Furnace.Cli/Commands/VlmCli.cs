@@ -12,7 +12,7 @@ internal sealed class VlmOptions
 {
     public Option<string?> Model { get; } = new("--model", "-m")
     {
-        Description = "A LLaVA directory (HF LlavaForConditionalGeneration), or with --vision and --projector the decoder (.gguf file or HF directory)",
+        Description = "A LLaVA directory (HF LlavaForConditionalGeneration), or with --vision and --projector the decoder (.gguf file or HF directory); default: the embedded models/furnace-captioner-tiny",
     };
 
     public Option<string?> Vision { get; } = new("--vision")
@@ -33,7 +33,7 @@ internal sealed class VlmOptions
     /// <summary>What names the model in reports: its full path, or the composed parts.</summary>
     public string Label(ParseResult r)
     {
-        string model = Path.GetFullPath(r.GetValue(Model) ?? "");
+        string model = Path.GetFullPath(r.GetValue(Model) ?? DefaultModel.Find() ?? "");
         string? vision = r.GetValue(Vision), projector = r.GetValue(Projector), lora = r.GetValue(Lora.Lora);
         string label = vision is null || projector is null ? model : $"{model} + {Path.GetFullPath(vision)} + {Path.GetFullPath(projector)}";
         return lora is null ? label : $"{label} + lora {Path.GetFullPath(lora)}";
@@ -68,7 +68,10 @@ internal sealed class VlmOptions
         string? model = r.GetValue(Model);
         string? vision = r.GetValue(Vision), projector = r.GetValue(Projector), kind = r.GetValue(ProjectorType);
         if (string.IsNullOrEmpty(model))
-            throw new FurnaceException("--model is required for now (no default vision-language model is embedded yet): pass a LLaVA directory, or a decoder with --vision and --projector");
+        {
+            if (vision != null || projector != null) throw new FurnaceException("composing a model needs --model (the decoder) with --vision and --projector");
+            model = DefaultModel.Require(); // the embedded captioner (models/furnace-captioner-tiny)
+        }
         if (vision == null && projector == null)
         {
             if (kind != null) throw new FurnaceException("--projector-type needs --vision and --projector");

@@ -96,6 +96,13 @@ public sealed record EvalReport
         };
     }
 
+    /// <summary>This report with the count/colour/position phrase accuracies (PhraseAccuracy) of the predictions.</summary>
+    public EvalReport WithPhraseAccuracy(IReadOnlyDictionary<string, IReadOnlyList<string>> references, IReadOnlyDictionary<string, string> predictions)
+    {
+        var p = PhraseAccuracy.Compute(references, predictions);
+        return this with { Scores = Scores with { CountAccuracy = p.Count, ColourAccuracy = p.Colour, PositionAccuracy = p.Position } };
+    }
+
     public static EvalReport Read(string path)
     {
         byte[] json = JsonInput.ReadAllBytes(path);

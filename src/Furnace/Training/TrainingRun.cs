@@ -45,6 +45,11 @@ public sealed class TrainingRun
 
     public event Action<TrainStage, int, string, string>? SampleCaption;
 
+    /// <summary>Memory for frozen vision features, shared by the stages (each image is encoded once per run while it lasts).</summary>
+    public long FeatureCacheBytes { get; init; } = 1L << 30;
+
+    private FeatureStore? _features;
+
     public IReadOnlyList<TrainStageSummaryJson> Run(CancellationToken cancel = default)
     {
         var c = _config;
@@ -120,7 +125,8 @@ public sealed class TrainingRun
         Message?.Invoke($"stage {stage.Name}: training {stage.Parts} ({parameters:N0} parameters in {string.Join(", ", groups.Select(g => g.Name))}) for {stage.Steps} steps, batch {stage.Batch} x {stage.Accumulation}");
 
         var rng = new TrainingRandom(c.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(index + 1)));
-        var objective = new VlmObjective(model, ctx, stage.Lora is { Dropout: > 0 } ? rng : null, c.MaxLength);
+        _features ??= new FeatureStore(FeatureCacheBytes);
+        var objective = new VlmObjective(model, ctx, stage.Lora is { Dropout: > 0 } ? rng : null, c.MaxLength, _features);
         using var batches = new LoaderBatches(trainSet, LoaderOptions(c, stage, model));
         List<Data.TrainingBatch>? validation = null;
         if (valSet != null)

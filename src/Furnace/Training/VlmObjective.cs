@@ -21,22 +21,26 @@ public sealed class VlmObjective : ITrainingObjective<Data.TrainingBatch>
     private readonly KernelContext _ctx;
     private readonly Random? _dropout;
     private readonly int _maxLength;
-    private readonly long _cacheBudget;
-    private readonly Dictionary<string, float[]> _features = new(StringComparer.Ordinal);
-    private long _cached;
+    private readonly FeatureStore _features;
     private Data.TrainingBatch? _lastBatch;
     private ModelBatch? _lastCollated;
 
     /// <param name="dropout">LoRA dropout draws (the run's TrainingRandom); null = no dropout.</param>
     /// <param name="maxLength">Most positions per sample (image slots included); longer samples are cut after their last image.</param>
     public VlmObjective(LlavaTrainable model, KernelContext ctx, Random? dropout, int maxLength = 2048, long featureCacheBytes = 1L << 30)
+        : this(model, ctx, dropout, maxLength, new FeatureStore(featureCacheBytes))
+    {
+    }
+
+    /// <param name="features">A feature cache shared with other objectives over the same frozen encoder (e.g. the stages of a run).</param>
+    public VlmObjective(LlavaTrainable model, KernelContext ctx, Random? dropout, int maxLength, FeatureStore features)
     {
         _model = model;
         _builder = model.SampleBuilder();
         _ctx = ctx;
         _dropout = dropout;
         _maxLength = maxLength;
-        _cacheBudget = featureCacheBytes;
+        _features = features;
     }
 
     public Tensor Loss(Tape tape, Data.TrainingBatch batch) => _model.Loss(tape, Collate(batch), tape.Enabled ? _dropout : null);
@@ -76,7 +80,7 @@ public sealed class VlmObjective : ITrainingObjective<Data.TrainingBatch>
     /// <summary>Frozen vision features (TokensPerImage, FeatureDim) of an image file, cached while the budget lasts.</summary>
     public float[] Features(string imagePath)
     {
-        if (_features.TryGetValue(imagePath, out var f)) return f;
+        if (_features.TryGet(imagePath, out var f)) return f;
         RgbImage image;
         try
         {
@@ -87,11 +91,7 @@ public sealed class VlmObjective : ITrainingObjective<Data.TrainingBatch>
             throw new FurnaceException($"{imagePath}: {e.Message}");
         }
         f = _model.EncodeImages([image], _ctx);
-        if (_cached + f.Length * 4L <= _cacheBudget)
-        {
-            _features[imagePath] = f;
-            _cached += f.Length * 4L;
-        }
+        _features.TryAdd(imagePath, f);
         return f;
     }
 

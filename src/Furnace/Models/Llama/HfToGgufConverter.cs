@@ -1,7 +1,9 @@
 // Hugging Face LlamaForCausalLM / Qwen2ForCausalLM directory -> one GGUF file that llama.cpp loads: weights and
 // vocabulary, as llama.cpp's convert_hf_to_gguf.py does for these architectures. Tensors stream one at a time
 // (safetensors are memory-mapped; at most one tensor is decoded to float at once), so a 7B model converts in a few
-// GB of memory. Every expected tensor is checked (present, right shape, a float dtype) before anything is written.
+// GB of memory. A LLaVA directory (model_type llava) converts its decoder: text_config and the language_model.*
+// tensors, with the directory's tokenizer (the projector and vision side stay in the directory, for --projector).
+// Every expected tensor is checked (present, right shape, a float dtype) before anything is written.
 using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Tokenizers;
@@ -20,7 +22,9 @@ public static class HfToGgufConverter
         if (!Directory.Exists(hfDir)) throw new FurnaceException($"{hfDir}: no such directory (give a Hugging Face model directory)");
         string configPath = Path.Combine(hfDir, "config.json");
         if (!File.Exists(configPath)) throw new FurnaceException($"{hfDir}: no config.json (not a Hugging Face model directory)");
-        LlamaConfig c = HfConfigFile.LoadLlama(configPath);
+        bool llava = IsLlava(configPath);
+        LlamaConfig c = llava ? Vlm.LlavaConfig.FromHuggingFace(hfDir).Text : HfConfigFile.LoadLlama(configPath);
+        string prefix = llava ? Vlm.LlavaTrainable.LanguagePrefix : "";
 
         string tokenizerPath = Path.Combine(hfDir, "tokenizer.json");
         if (!File.Exists(tokenizerPath)) throw new FurnaceException($"{hfDir}: no tokenizer.json (a GGUF file carries the vocabulary)");
@@ -29,7 +33,7 @@ public static class HfToGgufConverter
 
         using ITensorSource source = SafeTensorsCheckpoint.Open(hfDir);
         var names = LlamaTensorNames.All(c).ToList();
-        foreach (var t in names) Entry(source, t);
+        foreach (var t in names) Entry(source, t, prefix);
 
         int done = 0;
         var byHf = names.ToDictionary(t => t.Hf, StringComparer.Ordinal);
@@ -37,7 +41,7 @@ public static class HfToGgufConverter
         {
             var t = byHf[hfName];
             progress?.Invoke(++done, names.Count, t.Gguf);
-            TensorEntry e = Entry(source, t);
+            TensorEntry e = Entry(source, t, prefix);
             return e.File.ReadFloats(e.Offset, checked((int)e.ElementCount), e.Type);
         }
         LlamaGgufExport.Write(ggufPath, c, Read, type, vocab, ModelName(hfDir));
@@ -47,9 +51,15 @@ public static class HfToGgufConverter
     private static string ModelName(string dir) =>
         Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))) is { Length: > 0 } n ? n : "model";
 
-    private static TensorEntry Entry(ITensorSource source, LlamaTensorName t)
+    private static bool IsLlava(string configPath)
     {
-        TensorEntry e = source.Find(t.Hf) ?? throw new FurnaceFormatException(source.Path, $"missing tensor '{t.Hf}'");
+        var raw = HfConfigFile.Read(configPath);
+        return raw.ModelType == "llava" || raw.Architectures?.FirstOrDefault() == "LlavaForConditionalGeneration";
+    }
+
+    private static TensorEntry Entry(ITensorSource source, LlamaTensorName t, string prefix)
+    {
+        TensorEntry e = source.Find(prefix + t.Hf) ?? throw new FurnaceFormatException(source.Path, $"missing tensor '{prefix + t.Hf}'");
         if (!e.Shape.SequenceEqual(t.Shape))
             throw new FurnaceFormatException(source.Path, $"tensor '{t.Hf}' has shape {e.ShapeText}, expected [{string.Join(", ", t.Shape)}]");
         if (e.Type is not (DType.F32 or DType.F16 or DType.BF16))

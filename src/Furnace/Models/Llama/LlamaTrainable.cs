@@ -136,7 +136,7 @@ public sealed class LlamaTrainable
     public static LlamaTrainable WithLora(LlamaModel model, LoraAdapter adapter, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(adapter);
-        adapter.CheckAgainst(model.Config, prefix, "LoRA adapter");
+        adapter.CheckAgainst(model.Config, "LoRA adapter");
         return Create(model, LlamaTraining.Lora, prefix,
             path => adapter.Modules.TryGetValue(path, out var w) ? LoraLinear.Over(path, w, adapter.Config) : null);
     }

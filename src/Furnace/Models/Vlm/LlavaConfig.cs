@@ -13,7 +13,14 @@ namespace Furnace.Models.Vlm;
 
 public sealed record LlavaConfig
 {
-    public required ClipVisionConfig Vision { get; init; }
+    /// <summary>The CLIP vision tower; null when OnnxVision names a frozen ONNX encoder instead.</summary>
+    public ClipVisionConfig? Vision { get; init; }
+
+    /// <summary>A frozen ONNX encoder (vision_config model_type onnx_resnet18, our extension), or null for CLIP.</summary>
+    public OnnxVisionSpec? OnnxVision { get; init; }
+
+    /// <summary>Width of the vision features the projector takes.</summary>
+    public int VisionHiddenSize => OnnxVision?.HiddenSize ?? Vision!.HiddenSize;
 
     public required LlamaConfig Text { get; init; }
 
@@ -28,7 +35,7 @@ public sealed record LlavaConfig
     public ProjectorKind Projector { get; init; } = ProjectorKind.Mlp2xGelu;
 
     /// <summary>Feature rows per image: patches (default strategy) or 1 + patches (full).</summary>
-    public int ImageSeqLength => Vision.Patches + (FeatureStrategy == VisionFeatureStrategy.Full ? 1 : 0);
+    public int ImageSeqLength => OnnxVision?.Tokens ?? Vision!.Patches + (FeatureStrategy == VisionFeatureStrategy.Full ? 1 : 0);
 
     /// <summary>Reads the config.json of a LlavaForConditionalGeneration directory (or the file itself).</summary>
     public static LlavaConfig FromHuggingFace(string path)
@@ -56,12 +63,31 @@ public sealed record LlavaConfig
         if (raw.VisionConfig is not { ValueKind: JsonValueKind.Object } vc) throw new FurnaceException($"{source}: missing field 'vision_config'");
         if (raw.TextConfig is not { ValueKind: JsonValueKind.Object } tc) throw new FurnaceException($"{source}: missing field 'text_config'");
 
+        LlamaConfig text = HfConfigFile.ToLlama(HfConfigFile.Parse(JsonSerializer.SerializeToUtf8Bytes(tc), source + " (text_config)"), source + " (text_config)");
+        ProjectorKind projectorKind = raw.ProjectorHiddenAct switch
+        {
+            null or "gelu" => ProjectorKind.Mlp2xGelu,
+            var s => throw new FurnaceException($"{source}: projector_hidden_act '{s}' is not supported (gelu)"),
+        };
+        if (vc.TryGetProperty("model_type", out var vt) && vt.ValueKind == JsonValueKind.String && vt.GetString() == OnnxVisionSpec.ResNet18Type)
+        {
+            var onnx = new LlavaConfig
+            {
+                OnnxVision = OnnxVisionSpec.Parse(vc, source),
+                Text = text,
+                ImageTokenIndex = raw.ImageTokenIndex ?? raw.ImageTokenId ?? 32000,
+                Projector = projectorKind,
+            };
+            if (raw.ImageSeqLength is int m && m != onnx.ImageSeqLength)
+                throw new FurnaceException($"{source}: image_seq_length {m} disagrees with the vision encoder's {onnx.ImageSeqLength} feature tokens");
+            return onnx;
+        }
+
         // vision_config is a CLIPVisionConfig: read it as a vision-only CLIP config
         var visionNode = System.Text.Json.Nodes.JsonObject.Create(vc)!;
         visionNode.Remove("architectures");
         visionNode["model_type"] = "clip_vision_model";
         ClipConfig clip = ClipConfig.ParseHf(System.Text.Encoding.UTF8.GetBytes(visionNode.ToJsonString()), source + " (vision_config)");
-        LlamaConfig text = HfConfigFile.ToLlama(HfConfigFile.Parse(JsonSerializer.SerializeToUtf8Bytes(tc), source + " (text_config)"), source + " (text_config)");
 
         int layer = -2;
         if (raw.VisionFeatureLayer is { } l)
@@ -75,11 +101,6 @@ public sealed record LlavaConfig
             "full" => VisionFeatureStrategy.Full,
             var s => throw new FurnaceException($"{source}: vision_feature_select_strategy '{s}' is not supported (default, full)"),
         };
-        ProjectorKind projector = raw.ProjectorHiddenAct switch
-        {
-            null or "gelu" => ProjectorKind.Mlp2xGelu,
-            var s => throw new FurnaceException($"{source}: projector_hidden_act '{s}' is not supported (gelu)"),
-        };
         var c = new LlavaConfig
         {
             Vision = clip.Vision,
@@ -87,9 +108,9 @@ public sealed record LlavaConfig
             ImageTokenIndex = raw.ImageTokenIndex ?? raw.ImageTokenId ?? 32000,
             VisionFeatureLayer = layer,
             FeatureStrategy = strategy,
-            Projector = projector,
+            Projector = projectorKind,
         };
-        int layers = c.Vision.Layers;
+        int layers = clip.Vision.Layers;
         if (layer < -(layers + 1) || layer > layers)
             throw new FurnaceException($"{source}: vision_feature_layer {layer} is outside the {layers + 1} hidden states of the vision tower");
         if (raw.ImageSeqLength is int n && n != c.ImageSeqLength)
@@ -98,7 +119,12 @@ public sealed record LlavaConfig
     }
 
     /// <summary>The config.json transformers would write (LlavaForConditionalGeneration), for checkpoints we make.</summary>
-    public byte[] ToHfConfigJson(ClipConfig visionSource)
+    public byte[] ToHfConfigJson(ClipConfig visionSource) => ToHfConfigJson(System.Text.Json.Nodes.JsonNode.Parse(visionSource.ToHfConfigJson())!);
+
+    /// <summary>The config.json of a model whose vision side is an ONNX encoder (vision_config from OnnxVision).</summary>
+    public byte[] ToHfConfigJson() => ToHfConfigJson(OnnxVision?.ToJson() ?? throw new InvalidOperationException("a CLIP-tower config needs its ClipConfig"));
+
+    private byte[] ToHfConfigJson(System.Text.Json.Nodes.JsonNode vision)
     {
         var node = new System.Text.Json.Nodes.JsonObject
         {
@@ -109,7 +135,7 @@ public sealed record LlavaConfig
             ["vision_feature_select_strategy"] = FeatureStrategy == VisionFeatureStrategy.Full ? "full" : "default",
             ["projector_hidden_act"] = "gelu",
             ["image_seq_length"] = ImageSeqLength,
-            ["vision_config"] = System.Text.Json.Nodes.JsonNode.Parse(visionSource.ToHfConfigJson()),
+            ["vision_config"] = vision,
             ["text_config"] = System.Text.Json.Nodes.JsonNode.Parse(Text.ToHfConfigJson()),
         };
         return System.Text.Encoding.UTF8.GetBytes(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

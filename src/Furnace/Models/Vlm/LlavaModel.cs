@@ -2,7 +2,8 @@
 // modeling_llava.py LlavaForConditionalGeneration): vision encoder -> feature select -> projector -> features spliced
 // at the <image> placeholders into the decoder's input embeddings -> the decoder generates.
 // Loads one HF directory (vision_tower.*, multi_modal_projector.*, language_model.* in the safetensors, with
-// tokenizer.json and preprocessor_config.json), or composes parts: any IVisionEncoder, a projector safetensors file
+// tokenizer.json and preprocessor_config.json; or vision_config model_type onnx_resnet18: the frozen ResNet18 next to
+// the binary as the tower, no vision_tower.* keys, see OnnxVisionSpec), or composes parts: any IVisionEncoder, a projector safetensors file
 // and a decoder (GGUF file or HF directory).
 using Furnace.Formats.ChatTemplates;
 using Furnace.Formats.Images;
@@ -74,15 +75,26 @@ public sealed class LlavaModel : IDisposable
         Tokenizer tokenizer = Tokenizer.FromHuggingFace(tj);
         ITensorSource source = SafeTensorsCheckpoint.Open(dir);
         PackedWeights? merged = null;
+        OnnxVisionEncoder? onnxVision = null;
         try
         {
             var vb = new WeightLoader(source);
             if (!vb.Contains("language_model.model.embed_tokens.weight") && vb.Contains("model.language_model.embed_tokens.weight"))
                 throw new FurnaceException($"{dir}: the transformers >= 4.52 key layout (model.language_model.*) is not supported yet; save with the language_model.model.* layout");
-            var tower = new ClipVisionTower(c.Vision, ClipVisionWeights.Load(vb.Prefix("vision_tower"), c.Vision, null));
-            var vision = new ClipVisionEncoder(tower, ClipVisionEncoder.PreprocessorFor(dir, c.Vision.ImageSize), c.VisionFeatureLayer, c.FeatureStrategy);
-            var projector = Projector.Load(vb.Prefix("multi_modal_projector"), c.Projector, c.Vision.HiddenSize, c.Text.Dim);
+            var projector = Projector.Load(vb.Prefix("multi_modal_projector"), c.Projector, c.VisionHiddenSize, c.Text.Dim);
             var weights = LlamaWeights.Load(vb.Prefix("language_model"), c.Text, CheckpointNaming.HuggingFace);
+            IVisionEncoder vision;
+            if (c.OnnxVision is { } onnx)
+            {
+                // the frozen ResNet18 next to the binary (vision_config model_type onnx_resnet18; see OnnxVisionSpec)
+                onnxVision = onnx.Open();
+                vision = onnxVision;
+            }
+            else
+            {
+                var tower = new ClipVisionTower(c.Vision!, ClipVisionWeights.Load(vb.Prefix("vision_tower"), c.Vision!, null));
+                vision = new ClipVisionEncoder(tower, ClipVisionEncoder.PreprocessorFor(dir, c.Vision!.ImageSize), c.VisionFeatureLayer, c.FeatureStrategy);
+            }
             if (lora != null)
             {
                 merged = new PackedWeights();
@@ -90,10 +102,11 @@ public sealed class LlavaModel : IDisposable
             }
             var decoder = new LlamaModel(c.Text, weights, RopeStyle.HalfSplit, packed: merged);
             return new LlavaModel(vision, projector, decoder, tokenizer, ChatTemplate.Detect(tokenizer.ChatTemplateSource), c.ImageTokenIndex, dir,
-                merged == null ? [source] : [decoder, source]);
+                merged == null ? [source, .. Owned(onnxVision)] : [decoder, source, .. Owned(onnxVision)]);
         }
         catch
         {
+            onnxVision?.Dispose();
             merged?.Dispose();
             source.Dispose();
             throw;
@@ -138,6 +151,8 @@ public sealed class LlavaModel : IDisposable
             throw;
         }
     }
+
+    private static IDisposable[] Owned(IDisposable? d) => d == null ? [] : [d];
 
     private static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
 

@@ -26,12 +26,12 @@ public static class RandomLlava
     {
         Directory.CreateDirectory(dir);
         AtomicFile.Write(Path.Combine(dir, "config.json"), s => s.Write(c.ToHfConfigJson(vision)));
-        WritePreprocessorConfig(dir, c.Vision.ImageSize);
+        WritePreprocessorConfig(dir, c.Vision!.ImageSize);
         var w = new SafeTensorsWriter().AddMetadata("format", "pt");
         foreach (var t in ClipTensorNames.All(vision)) w.Add("vision_tower." + t.Name, t.Shape, RandomClip.Tensor(vision, t.Name, seed));
         foreach (var t in LlamaTensorNames.All(c.Text))
             w.Add("language_model." + t.Hf, t.Shape, RandomLlama.Tensor(c.Text, t.Hf, seed));
-        foreach (var (name, shape, values) in ProjectorTensors(c.Vision.HiddenSize, c.Text.Dim, seed))
+        foreach (var (name, shape, values) in ProjectorTensors(c.Vision!.HiddenSize, c.Text.Dim, seed))
             w.Add("multi_modal_projector." + name, shape, values);
         w.Write(Path.Combine(dir, SafeTensorsCheckpoint.SingleFileName));
     }

@@ -1,0 +1,251 @@
+// `furnace train --recipe default`: the recipe of the captioner shipped in models/ (docs/training.md, "The default
+// model recipe"). Everything from package-served data, seeded:
+//   1. datasets   `data build` scenes / emoji-google / flags into DATA (reused when already built)
+//   2. samples    LLaVA JSON: per image one English sample (its first caption, the Captioner.English instruction)
+//                 and, for every other image where the data has one, a Chinese sample (first captions_zh,
+//                 Captioner.Chinese); text.json
+//                 holds every caption of both languages as text-only samples for the language-model stage
+//   3. tokenizer  byte-level BPE (BpeTrainer) on all training captions and both instructions
+//   4. init       ScratchLlava: frozen ResNet18 grid (49 × 512) → mlp2x_gelu → a small Llama from scratch
+//   5. run A      stage "lm": the decoder alone on text.json (full training)
+//   6. run B      stage "align": projector only, decoder frozen (LLaVA stage 1); stage "lora": projector + LoRA on the
+//                 decoder (LLaVA stage 2); each stage writes an HF LLaVA directory
+//   7. OUT/model  the final directory (LoRA merged), OUT/model-no-lora the stage-1 one, for the comparison table
+// The held-out scenes (scenes/eval.jsonl) are never trained on; COCO is never touched.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Furnace.Data;
+using Furnace.Data.Builders;
+using Furnace.Formats.Tokenizers;
+using Furnace.IO;
+using Furnace.Models.Llama;
+using Furnace.Models.Projectors;
+using Furnace.Models.Vlm;
+
+namespace Furnace.Training.Recipes;
+
+public sealed record DefaultRecipe
+{
+    public const string Name = "default";
+
+    /// <summary>Where the datasets are (built there when missing).</summary>
+    public required string DataDir { get; init; }
+
+    public required string Out { get; init; }
+
+    public ulong Seed { get; init; } = 7;
+
+    public int Threads { get; init; }
+
+    /// <summary>Training scenes built when the scenes dataset is missing (plus a tenth held out).</summary>
+    public int Scenes { get; init; } = 10000;
+
+    /// <summary>Object datasets mixed in with the scenes (one object on white, real names). Permissive licences only
+    /// (Apache-2.0, MIT; the scenes are CC BY-SA 4.0), so the shipped weights carry no copyleft-software terms:
+    /// tuxpaint (GPL-2.0-or-later) is left out.</summary>
+    public IReadOnlyList<string> ObjectSets { get; init; } = ["emoji-google", "flags"];
+
+    /// <summary>Most images taken from each object dataset (spread evenly), to bound the run's time.</summary>
+    public int ObjectLimit { get; init; } = 1500;
+
+    /// <summary>Most training scenes used.</summary>
+    public int SceneLimit { get; init; } = 10000;
+
+    public int VocabSize { get; init; } = 4096;
+
+    public int Dim { get; init; } = 256;
+
+    public int Layers { get; init; } = 4;
+
+    public int Heads { get; init; } = 4;
+
+    public int FfnDim { get; init; } = 704;
+
+    public int Context { get; init; } = 128;
+
+    public int LmSteps { get; init; } = 600;
+
+    public int AlignSteps { get; init; } = 400;
+
+    public int LoraSteps { get; init; } = 800;
+
+    public int Batch { get; init; } = 16;
+
+    public int LoraRank { get; init; } = 64;
+
+    /// <summary>Paths of the run's intermediate files.</summary>
+    public string WorkDir => Path.Combine(Out, "work");
+
+    public string InitDir => Path.Combine(WorkDir, "init");
+
+    public string TextJson => Path.Combine(WorkDir, "text.json");
+
+    public string ImagesJson => Path.Combine(WorkDir, "images.json");
+
+    /// <summary>The held-out scenes: the eval set of the model card.</summary>
+    public string EvalJsonl => Path.Combine(DataDir, "scenes", "eval.jsonl");
+
+    /// <summary>Steps 1–4; returns the two training configs (run A: language model, run B: align + LoRA).</summary>
+    public (string LmConfig, string VlmConfig) Prepare(Action<string> log, Action<int, int>? progress = null)
+    {
+        Directory.CreateDirectory(WorkDir);
+        var packages = new PackageCache(PackageCache.DefaultRoot, log);
+        CaptionDataset Ensure(string name, int? limit)
+        {
+            string dir = Path.Combine(DataDir, name);
+            if (!File.Exists(Path.Combine(dir, "captions.jsonl")))
+            {
+                log($"recipe: building dataset {name} into {dir}");
+                DatasetBuilders.Get(name).Build(new DatasetBuildRequest(dir, packages, 224, limit, Force: false, Seed: 1)
+                {
+                    Log = log,
+                    Progress = progress ?? ((_, _) => { }),
+                    Threads = Threads > 0 ? Threads : Environment.ProcessorCount,
+                });
+            }
+            return CaptionDataset.LoadJsonl(Path.Combine(dir, "captions.jsonl"));
+        }
+
+        var items = new List<CaptionItem>();
+        var scenes = Ensure("scenes", Scenes);
+        items.AddRange(Spread(scenes.Items, SceneLimit));
+        foreach (string set in ObjectSets) items.AddRange(Spread(Ensure(set, null).Items, ObjectLimit));
+        log($"recipe: {items.Count} training images ({Math.Min(scenes.Count, SceneLimit)} scenes, the rest single objects), {items.Count(i => i.CaptionsZh is { Count: > 0 })} with Chinese captions");
+
+        // samples
+        var images = new JsonArray();
+        var text = new JsonArray();
+        var bpe = new BpeTrainer { VocabSize = VocabSize };
+        bpe.Add(Captioner.English);
+        bpe.Add(Captioner.Chinese);
+        bpe.Add("USER: ASSISTANT:");
+        int n = 0;
+        foreach (var item in items)
+        {
+            string image = Path.GetFullPath(item.ImagePath);
+            images.Add(Sample($"{n}-en", image, Captioner.English, item.Captions[0]));
+            // Chinese for every other image: both languages learn from every kind of picture at 1.5 samples per image
+            if (n % 2 == 0 && item.CaptionsZh is { Count: > 0 } zh) images.Add(Sample($"{n}-zh", image, Captioner.Chinese, zh[0]));
+            foreach (string c in item.Captions)
+            {
+                text.Add(Sample($"{n}-t{text.Count}", null, Captioner.English, c));
+                bpe.Add(c);
+            }
+            foreach (string c in item.CaptionsZh ?? [])
+            {
+                text.Add(Sample($"{n}-t{text.Count}", null, Captioner.Chinese, c));
+                bpe.Add(c);
+            }
+            n++;
+        }
+        WriteJson(ImagesJson, images);
+        WriteJson(TextJson, text);
+        log($"recipe: {images.Count} image samples, {text.Count} text samples");
+
+        // tokenizer + fresh model
+        if (Directory.Exists(InitDir)) Directory.Delete(InitDir, recursive: true);
+        int vocab = bpe.Write(InitDir, Context);
+        var tokenizer = Tokenizer.Open(InitDir);
+        int imageToken = tokenizer.TokenId(LlavaModel.ImagePlaceholder) ?? throw new FurnaceException("the trained tokenizer has no <image> token");
+        log($"recipe: BPE tokenizer of {vocab} tokens ({bpe.WordCount} distinct words)");
+        var text0 = new LlamaConfig
+        {
+            Architecture = "llama",
+            Dim = Dim,
+            Layers = Layers,
+            Heads = Heads,
+            KvHeads = Heads,
+            HeadDim = Dim / Heads,
+            FfnDim = FfnDim,
+            VocabSize = vocab, // exactly the tokenizer's: a padded row could be generated and not decode
+            MaxPositions = Context,
+            RmsEps = 1e-5f,
+        };
+        var config = new LlavaConfig { OnnxVision = new OnnxVisionSpec(), Text = text0, ImageTokenIndex = imageToken, Projector = ProjectorKind.Mlp2xGelu };
+        ScratchLlava.Write(InitDir, config, (int)(Seed & int.MaxValue));
+        log($"recipe: initial model in {InitDir}: Llama {Dim}-d × {Layers} layers, {text0.ParameterCount:N0} parameters, vocab {text0.VocabSize}");
+
+        // run A: the language model on captions; run B: align, then LoRA
+        string lmConfig = Path.Combine(WorkDir, "train-lm.json");
+        WriteJson(lmConfig, new JsonObject
+        {
+            ["model"] = new JsonObject { ["llava"] = InitDir },
+            ["data"] = new JsonObject { ["train"] = TextJson, ["val_split"] = 200, ["max_length"] = Context },
+            ["stages"] = new JsonArray(new JsonObject { ["name"] = "lm", ["train"] = new JsonArray("lm"), ["steps"] = LmSteps, ["lr"] = 2e-3, ["batch"] = 32, ["warmup"] = 0.05, ["weight_decay"] = 0.01 }),
+            ["out"] = Path.Combine(WorkDir, "run-lm"),
+            ["seed"] = Seed,
+            ["threads"] = Threads > 0 ? Threads : Environment.ProcessorCount,
+            ["validate_every"] = Math.Max(1, LmSteps / 3),
+            ["sample_every"] = 0,
+            ["checkpoint_every"] = Math.Max(1, LmSteps / 3),
+            ["keep"] = 1,
+            ["min_lr_ratio"] = 0.1,
+        });
+        string vlmConfig = Path.Combine(WorkDir, "train-vlm.json");
+        WriteJson(vlmConfig, new JsonObject
+        {
+            ["model"] = new JsonObject { ["llava"] = Path.Combine(WorkDir, "run-lm", "lm", "model") },
+            ["data"] = new JsonObject { ["train"] = ImagesJson, ["val_split"] = 100, ["max_length"] = Context },
+            ["stages"] = new JsonArray(
+                new JsonObject { ["name"] = "align", ["train"] = new JsonArray("projector"), ["steps"] = AlignSteps, ["lr"] = 1e-3, ["batch"] = Batch, ["warmup"] = 0.1 },
+                new JsonObject
+                {
+                    ["name"] = "lora", ["train"] = new JsonArray("projector", "lora"), ["steps"] = LoraSteps, ["projector_lr"] = 1e-3, ["lora_lr"] = 1e-3, ["batch"] = Batch, ["warmup"] = 0.05,
+                    ["lora"] = new JsonObject { ["r"] = LoraRank, ["alpha"] = 2 * LoraRank, ["dropout"] = 0.0, ["target_modules"] = "all-linear" },
+                }),
+            ["out"] = Path.Combine(WorkDir, "run-vlm"),
+            ["seed"] = Seed,
+            ["threads"] = Threads > 0 ? Threads : Environment.ProcessorCount,
+            ["validate_every"] = Math.Max(1, Math.Max(AlignSteps, LoraSteps) / 2),
+            ["sample_every"] = Math.Max(1, Math.Max(AlignSteps, LoraSteps) / 4),
+            ["sample_images"] = 2,
+            ["sample_max_tokens"] = 40,
+            ["checkpoint_every"] = 200,
+            ["keep"] = 1,
+            ["min_lr_ratio"] = 0.1,
+        });
+        return (lmConfig, vlmConfig);
+    }
+
+    /// <summary>Step 7: OUT/model (after LoRA) and OUT/model-no-lora (after alignment) from run B's stage outputs.</summary>
+    public (string Model, string NoLora) Finish()
+    {
+        string run = Path.Combine(WorkDir, "run-vlm");
+        string model = Path.Combine(Out, "model"), noLora = Path.Combine(Out, "model-no-lora");
+        CopyDir(Path.Combine(run, "lora", "model"), model);
+        CopyDir(Path.Combine(run, "align", "model"), noLora);
+        return (model, noLora);
+    }
+
+    /// <summary>n items spread evenly over the list (all when it has no more).</summary>
+    public static IEnumerable<CaptionItem> Spread(IReadOnlyList<CaptionItem> items, int n)
+    {
+        if (items.Count <= n) return items;
+        return Enumerable.Range(0, n).Select(i => items[(int)((long)i * items.Count / n)]);
+    }
+
+    private static JsonObject Sample(string id, string? image, string instruction, string answer)
+    {
+        var o = new JsonObject { ["id"] = id };
+        if (image != null) o["image"] = image;
+        o["conversations"] = new JsonArray(
+            new JsonObject { ["from"] = "human", ["value"] = (image != null ? LlavaModel.ImagePlaceholder + "\n" : "") + instruction },
+            new JsonObject { ["from"] = "gpt", ["value"] = answer });
+        return o;
+    }
+
+    private static void WriteJson(string path, JsonNode node) =>
+        AtomicFile.Write(path, s =>
+        {
+            using var w = new Utf8JsonWriter(s, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            node.WriteTo(w);
+        });
+
+    private static void CopyDir(string from, string to)
+    {
+        if (!Directory.Exists(from)) throw new FurnaceException($"{from}: missing (the training run did not finish)");
+        if (Directory.Exists(to)) Directory.Delete(to, recursive: true);
+        Directory.CreateDirectory(to);
+        foreach (string f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+    }
+}

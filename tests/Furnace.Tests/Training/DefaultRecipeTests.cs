@@ -1,0 +1,82 @@
+// DefaultRecipe.Prepare on tiny stand-in datasets (no download): the samples (English for every image, Chinese for
+// every other one that has it, text-only samples of every caption), a tokenizer that loads and knows <image>, an
+// initial model that loads through LlavaModel.Load, and two training configs that TrainConfig accepts.
+using System.Text.Json;
+using Furnace.Formats.Tokenizers;
+using Furnace.Models.Vlm;
+using Furnace.Tests.Support;
+using Furnace.Training;
+using Furnace.Training.Recipes;
+
+namespace Furnace.Tests.Training;
+
+public sealed class DefaultRecipeTests
+{
+    private static void FakeDataset(string dir, string name, int n)
+    {
+        string d = Path.Combine(dir, name);
+        Directory.CreateDirectory(Path.Combine(d, "images"));
+        var lines = new List<string>();
+        for (int i = 0; i < n; i++)
+        {
+            string image = $"images/{i}.png";
+            using (var bmp = new SkiaSharp.SKBitmap(8, 8))
+            {
+                bmp.Erase(new SkiaSharp.SKColor((byte)(i * 40), 0, 0));
+                using var png = bmp.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+                File.WriteAllBytes(Path.Combine(d, image), png.ToArray());
+            }
+            lines.Add(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["id"] = $"{name}{i}",
+                ["image"] = image,
+                ["captions"] = new[] { $"two red {name} number {i} to the left of a dog", $"a dog to the right of two red {name}" },
+                ["captions_zh"] = new[] { $"两个红色的{i}在一只狗的左边" },
+            }));
+        }
+        File.WriteAllLines(Path.Combine(d, "captions.jsonl"), lines);
+    }
+
+    [Fact]
+    public void Prepare_TinyDatasets_WritesSamplesTokenizerModelAndConfigs()
+    {
+        using var tmp = new TempDir();
+        string data = Path.Combine(tmp.Path, "data");
+        FakeDataset(data, "scenes", 4);
+        FakeDataset(data, "emoji-google", 2);
+        FakeDataset(data, "flags", 2);
+        var recipe = new DefaultRecipe { DataDir = data, Out = Path.Combine(tmp.Path, "out"), VocabSize = 400, Dim = 64, Layers = 1, Heads = 2, FfnDim = 96 };
+        var (lm, vlm) = recipe.Prepare(_ => { });
+
+        using var images = JsonDocument.Parse(File.ReadAllBytes(recipe.ImagesJson));
+        var answers = images.RootElement.EnumerateArray().Select(s => s.GetProperty("conversations")[1].GetProperty("value").GetString()!).ToList();
+        Assert.Equal(8 + 4, answers.Count); // 8 images in English, every other one in Chinese too
+        Assert.Equal(4, answers.Count(a => a.Contains('狗')));
+        Assert.Contains(images.RootElement.EnumerateArray(), s => s.GetProperty("conversations")[0].GetProperty("value").GetString() == "<image>\n" + Captioner.Chinese);
+        using var text = JsonDocument.Parse(File.ReadAllBytes(recipe.TextJson));
+        Assert.Equal(8 * 3, text.RootElement.GetArrayLength());
+        Assert.All(text.RootElement.EnumerateArray(), s => Assert.False(s.TryGetProperty("image", out _)));
+
+        var tok = Tokenizer.Open(recipe.InitDir);
+        Assert.Equal(3, tok.TokenId("<image>"));
+        using (var model = LlavaModel.Load(recipe.InitDir))
+        {
+            Assert.Equal(49, model.TokensPerImage);
+            Assert.Equal(tok.VocabSize, model.Decoder.Config.VocabSize);
+        }
+        var a = TrainConfig.Load(lm);
+        Directory.CreateDirectory(Path.Combine(recipe.WorkDir, "run-lm", "lm", "model")); // run A's output, which run B starts from
+        var b = TrainConfig.Load(vlm);
+        Assert.Equal(["lm"], a.Stages.Select(s => s.Name));
+        Assert.Equal(["align", "lora"], b.Stages.Select(s => s.Name));
+        Assert.Equal(64, b.Stages[1].Lora!.Rank);
+    }
+
+    [Fact]
+    public void Spread_MoreItemsThanWanted_TakesThemEvenly()
+    {
+        var items = Enumerable.Range(0, 10).Select(i => new Furnace.Data.CaptionItem($"{i}", $"{i}.png", ["c"])).ToList();
+        Assert.Equal(["0", "2", "5", "7"], DefaultRecipe.Spread(items, 4).Select(i => i.Id));
+        Assert.Equal(10, DefaultRecipe.Spread(items, 20).Count());
+    }
+}
