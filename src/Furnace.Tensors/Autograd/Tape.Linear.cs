@@ -4,14 +4,17 @@
 //   forward   y (n, out)  = x (n, in) · Wᵀ                    W (out, in) as stored
 //   dx        dx (n, in) += dy (n, out) · (Wᵀ)ᵀ               Wᵀ (in, out) transposed into scratch
 //   dW        dW (out,in)+= dyᵀ (out, n) · (xᵀ)ᵀ              dyᵀ and xᵀ transposed into scratch
-// A frozen WeightMatrix in any dtype streams blocks of 256 rows: dequantize (Dequantize.Row), transpose, multiply.
+// A frozen WeightMatrix in any dtype streams blocks of rows (about 4M floats): dequantize (Dequantize.Row), transpose,
+// multiply, add into dx.
 using System.Runtime.Intrinsics;
 
 namespace Furnace.Tensors.Autograd;
 
 public sealed unsafe partial class Tape
 {
-    private const int DequantBlock = 256;
+    // Floats of dequantized weight per streamed block of a frozen WeightMatrix backward (16 MB twice: rows and their
+    // transpose). Bigger blocks mean fewer passes adding a block's partial dx into dx. Tests lower it to cover blocking.
+    internal static int DequantBlockFloats = 1 << 22;
 
     private Tensor LinearCore(Tensor x, Tensor w, Tensor? b)
     {
@@ -32,13 +35,13 @@ public sealed unsafe partial class Tape
             if (y.Grad is not { } gy) return;
             fixed (float* pgy = gy, px = x.Data, pw = w.Data)
             {
-                if (GradOf(x) is { } gx)
+                if (GradOf(x, out bool fresh) is { } gx)
                 {
                     float[] wt = Temp(din * dout);
                     fixed (float* pgx = gx, pwt = wt)
                     {
                         TransposeInto(pwt, pw, dout, din);
-                        Gemm(pgx, pgy, n, pwt, din, dout, accumulate: true);
+                        Gemm(pgx, pgy, n, pwt, din, dout, accumulate: !fresh);
                     }
                     Give(wt);
                 }
@@ -74,9 +77,9 @@ public sealed unsafe partial class Tape
         Record(() =>
         {
             if (y.Grad is not { } gy) return;
-            if (GradOf(x) is { } gx)
+            if (GradOf(x, out bool fresh) is { } gx)
             {
-                int rb = Math.Min(DequantBlock, dout);
+                int rb = Math.Min(dout, Math.Max(32, DequantBlockFloats / din / 32 * 32));
                 float[] rows = Temp(rb * din), rowsT = Temp(din * rb), gyBlock = Temp(n * rb);
                 fixed (float* pgy = gy, pgx = gx, prows = rows, prowsT = rowsT, pgb = gyBlock)
                 {
@@ -87,7 +90,7 @@ public sealed unsafe partial class Tape
                         TransposeInto(prowsT, prows, cnt, din);
                         for (int i = 0; i < n; i++) // dy[:, r0:r0+cnt] contiguous
                             new ReadOnlySpan<float>(pgy + (long)i * dout + r0, cnt).CopyTo(new Span<float>(pgb + (long)i * cnt, cnt));
-                        Gemm(pgx, pgb, n, prowsT, din, cnt, accumulate: true);
+                        Gemm(pgx, pgb, n, prowsT, din, cnt, accumulate: !fresh || r0 > 0);
                     }
                 }
                 Give(rows);
@@ -119,8 +122,8 @@ public sealed unsafe partial class Tape
             if (y.Grad is not { } gy) return;
             fixed (float* pgy = gy, pa = a.Data, pb = b.Data)
             {
-                if (GradOf(a) is { } ga) // da (m, k) += dy (m, n) · bᵀ: M = b (k, n)
-                    fixed (float* pga = ga) Gemm(pga, pgy, m, pb, k, n, accumulate: true);
+                if (GradOf(a, out bool fresh) is { } ga) // da (m, k) += dy (m, n) · bᵀ: M = b (k, n)
+                    fixed (float* pga = ga) Gemm(pga, pgy, m, pb, k, n, accumulate: !fresh);
                 if (GradOf(b) is { } gb) // db (k, n) += aᵀ (k, m) · dy: M = dyᵀ (n, m)
                 {
                     float[] at = Temp(k * m), gyt = Temp(n * m);

@@ -152,11 +152,16 @@ public sealed unsafe partial class Tape
                 {
                     float* gyi = pgy + (long)i * d, xi = px + (long)i * d;
                     float mu = ps[2 * i], rstd = ps[2 * i + 1];
-                    for (int j = 0; j < d; j++)
+                    if (pgb != null) Vec.Add(pgb, gyi, d);
+                    if (pgw == null) continue;
+                    int j = 0;
+                    if (Vector512.IsHardwareAccelerated)
                     {
-                        if (pgw != null) pgw[j] += gyi[j] * (xi[j] - mu) * rstd;
-                        if (pgb != null) pgb[j] += gyi[j];
+                        Vector512<float> vmu = Vector512.Create(mu), vr = Vector512.Create(rstd);
+                        for (; j + 16 <= d; j += 16)
+                            Vector512.FusedMultiplyAdd(Vector512.Load(gyi + j), (Vector512.Load(xi + j) - vmu) * vr, Vector512.Load(pgw + j)).Store(pgw + j);
                     }
+                    for (; j < d; j++) pgw[j] += gyi[j] * (xi[j] - mu) * rstd;
                 }
             }
         });
@@ -192,16 +197,50 @@ public sealed unsafe partial class Tape
         {
             float* gx = a->A + (long)i * d, gy = a->B + (long)i * d, x = a->C + (long)i * d;
             float mu = a->E[2 * i], rstd = a->E[2 * i + 1];
-            double sg = 0, sgx = 0;
-            for (int j = 0; j < d; j++)
-            {
-                double g = (double)gy[j] * w[j];
-                sg += g;
-                sgx += g * (x[j] - mu) * rstd;
-            }
+            (double sg, double sgx) = LayerSums(gy, w, x, mu, rstd, d);
             float mg = (float)(sg / d), mgx = (float)(sgx / d);
-            for (int j = 0; j < d; j++) gx[j] += rstd * (gy[j] * w[j] - mg - (x[j] - mu) * rstd * mgx);
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<float> vmu = Vector512.Create(mu), vr = Vector512.Create(rstd), vmg = Vector512.Create(mg), vmgx = Vector512.Create(mgx);
+                for (; j + 16 <= d; j += 16)
+                {
+                    var xhat = (Vector512.Load(x + j) - vmu) * vr;
+                    var g = Vector512.Load(gy + j) * Vector512.Load(w + j);
+                    Vector512.FusedMultiplyAdd(vr, g - vmg - xhat * vmgx, Vector512.Load(gx + j)).Store(gx + j);
+                }
+            }
+            for (; j < d; j++) gx[j] += rstd * (gy[j] * w[j] - mg - (x[j] - mu) * rstd * mgx);
         }
+    }
+
+    // (Σ g, Σ g⊙x̂) with g = dy⊙w, x̂ = (x − μ)·rstd; 16 float lanes reduced in double (x − μ first: no cancellation)
+    private static (double, double) LayerSums(float* gy, float* w, float* x, float mu, float rstd, int d)
+    {
+        int j = 0;
+        double sg = 0, sgx = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> vmu = Vector512.Create(mu), vr = Vector512.Create(rstd), ag = default, agx = default;
+            for (; j + 16 <= d; j += 16)
+            {
+                var g = Vector512.Load(gy + j) * Vector512.Load(w + j);
+                ag += g;
+                agx = Vector512.FusedMultiplyAdd(g, (Vector512.Load(x + j) - vmu) * vr, agx);
+            }
+            for (int l = 0; l < 16; l++)
+            {
+                sg += ag[l];
+                sgx += agx[l];
+            }
+        }
+        for (; j < d; j++)
+        {
+            double g = (double)gy[j] * w[j];
+            sg += g;
+            sgx += g * (x[j] - mu) * rstd;
+        }
+        return (sg, sgx);
     }
 
     private Tensor L2NormalizeCore(Tensor x)

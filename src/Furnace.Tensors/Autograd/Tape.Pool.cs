@@ -5,7 +5,13 @@ namespace Furnace.Tensors.Autograd;
 
 public sealed unsafe partial class Tape
 {
+    // Arrays are pooled by exact length (a Tensor's Data has exactly its element count). Sizes not rented during the
+    // last PoolGenerations releases are dropped, so batches of varying sequence length do not pin memory forever.
+    private const int PoolGenerations = 2;
     private readonly Dictionary<int, Stack<float[]>> _free = new();
+    private readonly Dictionary<int, int> _lastUsed = new(); // length -> release generation of its last rent
+    private readonly List<int> _stale = new();
+    private int _generation;
     private readonly List<float[]> _lent = new();      // rented since the last release
     private readonly List<Tensor> _recorded = new();   // outputs of recorded ops (non-leaves)
     private readonly List<Action> _steps = new();      // backward steps in forward order
@@ -31,6 +37,9 @@ public sealed unsafe partial class Tape
 
     private void ResetCore() => Release();
 
+    // whether the pool holds free arrays of this length (tests)
+    internal bool Pools(int length) => _free.TryGetValue(length, out var s) && s.Count > 0;
+
     private void Release()
     {
         foreach (Tensor t in _recorded)
@@ -42,6 +51,15 @@ public sealed unsafe partial class Tape
         foreach (float[] a in _lent) Give(a);
         _lent.Clear();
         _steps.Clear();
+        _generation++;
+        foreach (var (len, used) in _lastUsed)
+            if (_generation - used > PoolGenerations) _stale.Add(len);
+        foreach (int len in _stale)
+        {
+            _lastUsed.Remove(len);
+            _free.Remove(len);
+        }
+        _stale.Clear();
     }
 
     // An array of exactly n floats, pinned (so kernels may keep raw pointers to it), returned at the next release.
@@ -55,6 +73,7 @@ public sealed unsafe partial class Tape
     // A scratch array of exactly n floats that the caller gives back itself (Give) before the op returns.
     private float[] Temp(int n, bool zero = false)
     {
+        _lastUsed[n] = _generation;
         if (_free.TryGetValue(n, out var stack) && stack.Count > 0)
         {
             float[] a = stack.Pop();
@@ -102,6 +121,18 @@ public sealed unsafe partial class Tape
         if (t.RequiresGrad) return t.EnsureGrad();
         if (!t.Recorded) return null;
         return t.Grad ??= Rent(t.Length, zero: true);
+    }
+
+    // As GradOf, for a step that writes every element of the gradient: fresh is true when the buffer was just rented for
+    // a non-leaf (its contents are garbage, to be overwritten rather than accumulated into).
+    private float[]? GradOf(Tensor t, out bool fresh)
+    {
+        fresh = false;
+        if (t.RequiresGrad) return t.EnsureGrad();
+        if (!t.Recorded) return null;
+        if (t.Grad != null) return t.Grad;
+        fresh = true;
+        return t.Grad = Rent(t.Length);
     }
 
     // ---- parallel plumbing: bodies are static functions over [start, end) with their arguments behind a pointer ----

@@ -12,7 +12,9 @@
 // return all of them. A returned array is reused by the first ops of the next forward, so the Data of op outputs —
 // the loss value included — stays valid after Backward/Reset until the next op runs on this tape; copy what must
 // live longer. Every forward with Enabled == true must therefore end in Backward or Reset (else the pool only
-// grows). With Enabled == false nothing is recorded or pooled: outputs are fresh arrays owned by the caller.
+// grows). Arrays are pooled by exact length; a length not rented during the last two releases is dropped (varying
+// sequence lengths do not pin memory). With Enabled == false nothing is recorded or pooled: outputs are fresh arrays
+// owned by the caller.
 // Reshape returns a view sharing its input's Data. Inputs created by the caller are never pooled or written.
 // A tape serves one thread at a time (its KernelContext does).
 //

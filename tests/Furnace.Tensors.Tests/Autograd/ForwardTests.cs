@@ -64,22 +64,31 @@ public sealed class ForwardTests
     [InlineData(DType.Q4_0, true)]
     public void Linear_FrozenWeightMatrix_ForwardIsMatMulAndGradientIsDyTimesDequantizedWeight(DType type, bool interleaved)
     {
-        const int n = 130, din = 64, dout = 300; // 300 rows: one full 256-row dequantization block and a partial one
+        const int n = 130, din = 64, dout = 300; // 300 rows in blocks of 128: two full dequantization blocks and a partial one
         using var ctx = new KernelContext(2);
         var tape = new Tape(ctx);
+        int saved = Tape.DequantBlockFloats;
+        Tape.DequantBlockFloats = 128 * din; // only the block size changes, never the result: safe for concurrent tests
         using var buf = NativeBuffer.FromFloats(Reference.Random(dout * din, 7), dout, din, type);
         WeightMatrix w = buf.AsMatrix(dout, din, type);
         NativeBuffer? packed = null;
         if (interleaved) packed = Repack.Interleave8(w, out w);
         using var _ = packed;
         Tensor x = GradCheck.Param([n, din], 1), b = GradCheck.Param([dout], 3);
-        Tensor y = tape.Linear(x, w, b);
+        Tensor y = tape.Linear(tape.Scale(x, 1f), w, b); // a non-leaf input: the first block writes its gradient, later ones add
+        float[] r = Reference.Random(n * dout, 4);
+        try
+        {
+            BackwardWith(tape, y, r); // y.Data stays readable until the tape runs another op
+        }
+        finally
+        {
+            Tape.DequantBlockFloats = saved;
+        }
         var expect = new float[n * dout];
         MatMul.Forward(expect, x.Data, n, w, ctx);
         for (int i = 0; i < n; i++)
             for (int o = 0; o < dout; o++) Assert.Equal(expect[i * dout + o] + b.Data[o], y.Data[i * dout + o]);
-        float[] r = Reference.Random(n * dout, 4);
-        BackwardWith(tape, y, r);
         var deq = new float[dout * din];
         for (int o = 0; o < dout; o++) Dequantize.Row(deq.AsSpan(o * din, din), w, o);
         for (int i = 0; i < n; i++)

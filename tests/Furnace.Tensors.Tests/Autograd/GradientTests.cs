@@ -17,7 +17,7 @@ public sealed class GradientTests
         "ScaleBy", "Exp", "Silu", "SiluMul", "GeluTanh", "GeluErf", "QuickGelu", "Dropout", "RmsNorm", "RmsNormFrozen",
         "LayerNorm", "L2Normalize", "Softmax", "Embedding", "RopeInterleaved", "RopeHalfSplit", "RopePartial",
         "AttentionCausal", "AttentionCausalGqa", "AttentionBidirectional", "Reshape", "ConcatRows", "SliceRows",
-        "GatherRows", "Sum", "Mean", "CrossEntropy", "CrossEntropyIgnore", "Chain",
+        "GatherRows", "Sum", "Mean", "CrossEntropy", "CrossEntropyIgnore", "Chain", "ActivationInputs",
     ];
 
     [Theory]
@@ -228,6 +228,21 @@ public sealed class GradientTests
                     Tensor y = t.Linear(x, w);
                     return t.Add(t.Silu(y), t.Mul(y, x));
                 }, [x, w], H, Tol);
+            }
+            case "ActivationInputs": // non-leaf inputs whose gradient the first GEMM writes rather than adds to, used twice
+            {
+                Tensor x = P(1, 5, 7), w = P(2, 6, 7), a = P(3, 4, 6), b = P(4, 6, 5);
+                var buf = NativeBuffer.FromFloats(Reference.Random(6 * 7, 5), 6, 7, DType.F32);
+                WeightMatrix frozen = buf.AsMatrix(6, 7, DType.F32);
+                return (t =>
+                {
+                    GC.KeepAlive(buf);
+                    Tensor h = t.Silu(x);
+                    Tensor y = t.Add(t.Linear(h, frozen), t.Linear(h, w)); // frozen first: its streamed backward runs last
+                    Tensor s = t.Silu(a);
+                    Tensor m1 = t.MatMul(s, b), m2 = t.MatMul(t.Transpose(b), t.Transpose(s)); // (4, 5) and its transpose
+                    return t.ConcatRows([t.Reshape(y, 30, 1), t.Reshape(m1, 20, 1), t.Reshape(m2, 20, 1)]);
+                }, [x, w, a, b], H, Tol);
             }
             default:
                 throw new ArgumentException(op);

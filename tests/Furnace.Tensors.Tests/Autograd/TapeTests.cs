@@ -98,6 +98,24 @@ public sealed class TapeTests
     }
 
     [Fact]
+    public void Reset_SizeUnusedForThreeSteps_LeavesThePool()
+    {
+        using var ctx = new KernelContext(1);
+        var tape = new Tape(ctx);
+        Tensor w = new([5, 6], Reference.Random(30, 4));
+        tape.Linear(new Tensor([4, 6], Reference.Random(24, 1)), w); // (4, 5): 20 floats
+        tape.Reset();
+        Assert.True(tape.Pools(20));
+        for (int step = 0; step < 3; step++)
+        {
+            tape.Linear(new Tensor([3, 6], Reference.Random(18, 1)), w); // (3, 5): another sequence length
+            tape.Reset();
+        }
+        Assert.False(tape.Pools(20));
+        Assert.True(tape.Pools(15));
+    }
+
+    [Fact]
     public void Backward_NonScalarLoss_Throws()
     {
         using var ctx = new KernelContext(1);
