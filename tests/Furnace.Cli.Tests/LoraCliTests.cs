@@ -117,6 +117,20 @@ public sealed class LoraCliTests : IClassFixture<LoraCliFixture>
     }
 
     [Fact]
+    public void Logits_WithLora_EqualMergedCopy()
+    {
+        using var dir = new TempDir();
+        string merged = dir.File("merged.gguf");
+        Assert.Equal(0, FurnaceProcess.Run("lora", "merge", "--base", _f.Llm, "--lora", _f.Adapter, "--out", merged, "--type", "f32").ExitCode);
+        var a = FurnaceProcess.Run("logits", "-m", _f.Llm, "--lora", _f.Adapter, "--tokens", "1,17,42,99", "-t", "1");
+        var b = FurnaceProcess.Run("logits", "-m", merged, "--tokens", "1,17,42,99", "-t", "1");
+        Assert.True(a.ExitCode == 0, a.Stderr);
+        float[] la = JsonDocument.Parse(a.Stdout).RootElement.GetProperty("logits").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        float[] lb = JsonDocument.Parse(b.Stdout).RootElement.GetProperty("logits").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        Assert.True(la.Zip(lb).Max(p => Math.Abs(p.First - p.Second)) < 1e-4f);
+    }
+
+    [Fact]
     public void Export_WritesLlamaCppAdapter()
     {
         using var dir = new TempDir();

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Text;
 using Furnace.Generation;
 using Furnace.Models;
+using Furnace.Models.Lora;
 using Furnace.Tensors;
 
 namespace Furnace.Cli.Commands;
@@ -16,13 +17,15 @@ internal static class LogitsCommand
         var model = Cli.ModelOption();
         var tokens = new Option<string>("--tokens") { Description = "Comma-separated token ids, e.g. 1,450,4996", Required = true };
         var threads = Cli.ThreadsOption();
+        var lora = new LoraOptions();
         var cmd = new Command("logits", "Print {\"logits\":[…],\"argmax\":k} for the last of the given token ids, evaluated from position 0.\n\nExample:\n  furnace logits --model tiny.gguf --tokens 1,2,3 --threads 2")
         {
             model,
             tokens,
             threads,
         };
-        cmd.SetAction(r => Cli.Run(() => Run(r.GetValue(model)!, r.GetValue(tokens)!, Cli.CheckThreads(r.GetValue(threads)))));
+        foreach (var o in lora.All) cmd.Add(o);
+        cmd.SetAction(r => Cli.Run(() => Run(r.GetValue(model)!, r.GetValue(tokens)!, Cli.CheckThreads(r.GetValue(threads)), lora.Load(r), lora.ScaleOf(r))));
         return cmd;
     }
 
@@ -39,10 +42,10 @@ internal static class LogitsCommand
         return ids;
     }
 
-    private static int Run(string path, string tokenText, int threads)
+    private static int Run(string path, string tokenText, int threads, LoraAdapter? adapter, float loraScale)
     {
         int[] ids = ParseTokens(tokenText);
-        using var m = ModelLoader.OpenLlama(path);
+        using var m = ModelLoader.OpenLlama(path, adapter, loraScale);
         var state = m.NewState(Math.Min(m.Config.MaxPositions, Math.Max(ids.Length, 1)));
         using var ctx = new KernelContext(threads);
         m.Forward(ids, state, ctx);

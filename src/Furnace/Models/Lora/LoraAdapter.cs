@@ -130,6 +130,24 @@ public sealed class LoraAdapter
     }
 
     /// <summary>
+    /// As CheckAgainst(decoder, source), and every module path is exactly one of LoraModules.ForLlama(decoder, prefix)
+    /// (for code that looks modules up by path, e.g. a trainable graph whose paths carry that prefix).
+    /// </summary>
+    public void CheckAgainst(LlamaConfig decoder, string prefix, string source)
+    {
+        CheckAgainst(decoder, source);
+        var known = LoraModules.ForLlama(decoder, prefix).Select(m => m.Path).ToHashSet(StringComparer.Ordinal);
+        foreach (string path in ModulePaths)
+        {
+            if (known.Contains(path)) continue;
+            string hint = prefix.Length == 0 && path.StartsWith(LoraModules.LlavaPrefix, StringComparison.Ordinal) ? " (the adapter was trained on a LLaVA model; this base is a plain decoder)"
+                : prefix.Length > 0 && !path.StartsWith(prefix, StringComparison.Ordinal) ? $" (this base is a LLaVA model; its decoder modules start with '{prefix}')"
+                : $" (expected paths like '{prefix}model.layers.0.self_attn.q_proj')";
+            throw new FurnaceException($"{source}: LoRA module '{path}' is not a linear layer of the base model{hint}");
+        }
+    }
+
+    /// <summary>
     /// Checks the adapter against a decoder: every module path is one of its layer linears (under any of the decoder
     /// prefixes: "model.", "language_model.model.", "model.language_model.") and the factors fit the weight's shape.
     /// Errors name the key and both shapes.

@@ -25,6 +25,9 @@ public static class LoraMerge
         if (!float.IsFinite(scaleMultiplier)) throw new FurnaceException($"LoRA scale {scaleMultiplier} must be finite");
         adapter.CheckAgainst(c, source);
         float scale = adapter.Config.Scale * scaleMultiplier;
+        // loaders have no kernel context yet: a temporary one spreads the merge over the cores for the load
+        using var own = ctx == null ? new KernelContext(Environment.ProcessorCount) : null;
+        ctx ??= own;
         var byLayer = new Dictionary<(int, string), LoraModuleWeights>();
         foreach (var (path, m) in adapter.Modules)
         {

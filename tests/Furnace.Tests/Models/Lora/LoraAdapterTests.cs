@@ -159,6 +159,16 @@ public sealed class LoraAdapterTests
     }
 
     [Fact]
+    public void CheckAgainst_WithPrefix_RequiresExactPaths()
+    {
+        var adapter = LoraAdapter.Create(Config(), Tiny, seed: 1, prefix: LoraModules.LlavaPrefix);
+        adapter.CheckAgainst(Tiny, LoraModules.LlavaPrefix, "base");
+        Assert.Contains("trained on a LLaVA model", Assert.Throws<FurnaceException>(() => adapter.CheckAgainst(Tiny, "", "base")).Message);
+        var plain = LoraAdapter.Create(Config(), Tiny, seed: 1);
+        Assert.Contains("start with 'language_model.'", Assert.Throws<FurnaceException>(() => plain.CheckAgainst(Tiny, LoraModules.LlavaPrefix, "base")).Message);
+    }
+
+    [Fact]
     public void CheckAgainst_VisionTowerModule_Explains()
     {
         var m = new LoraModule("vision_tower.vision_model.encoder.layers.0.self_attn.q_proj", 32, 32);
