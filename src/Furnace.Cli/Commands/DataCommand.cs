@@ -1,5 +1,5 @@
 // `furnace data`: the training-data command group. Each subcommand lives in its own file (DataInfoCommand,
-// DataSplitCommand); a new one (e.g. `data build`) is one more line here.
+// DataSplitCommand, DataBuildCommand); a new one is one more line here.
 using System.CommandLine;
 
 namespace Furnace.Cli.Commands;
@@ -8,13 +8,14 @@ internal static class DataCommand
 {
     public static Command Create() => new("data", """
         Inspect and prepare training data: LLaVA conversation JSON (LLaVA-Pretrain / LLaVA-Instruct), COCO captions
-        JSON, captions JSONL ({"image", "captions"} per line) or a folder of images with .txt captions.
+        JSON, captions JSONL ({"image", "captions"} per line) or a folder of images with .txt captions; build
+        captioned image sets from freely licensed packages (npm, Debian).
 
         Examples:
           furnace data info llava_instruct_150k.json --image-folder ./coco
           furnace data info captions.jsonl --json
           furnace data split blip_laion_cc_sbu_558k.json --val 0.05 --out splits/
-          furnace data build scenes --out data/scenes --limit 20000
+          furnace data build openmoji --out data/openmoji
         """)
     {
         DataInfoCommand.Create(),

@@ -15,15 +15,17 @@ public sealed class ImageRasterizer
     }
 
     /// <summary>
-    /// The image as premultiplied RGBA, transparent where the source is. SVGs are rendered so their longer side is
-    /// <paramref name="maxSide"/> pixels; bitmaps are returned at their own size (scaled when drawn).
+    /// The image as premultiplied RGBA, transparent where the source is, cropped to its visible content (OpenMoji
+    /// and MDI draw inside a padded view box; cropping makes every source fill its frame alike). SVGs are rendered
+    /// with their longer side 1.3 × <paramref name="maxSide"/> pixels so that the crop still has at least about
+    /// maxSide; bitmaps keep their own size (scaled when drawn).
     /// </summary>
     public SKBitmap Load(string path, int maxSide)
     {
         byte[] bytes;
         if (path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
         {
-            string side = maxSide.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string side = ((int)Math.Ceiling(maxSide * 1.3)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             var r = ExternalTool.Run(_cache.RsvgConvert(), ["--keep-aspect-ratio", "--width", side, "--height", side, "--format", "png", path],
                 timeout: TimeSpan.FromSeconds(60));
             if (r.ExitCode != 0 || r.Stdout.Length == 0)
@@ -46,7 +48,39 @@ public sealed class ImageRasterizer
             canvas.DrawBitmap(decoded, 0, 0);
         }
         if (rgba.Width == 0 || rgba.Height == 0) throw new FurnaceException($"{path}: empty image");
-        return rgba;
+        var trimmed = TrimTransparent(rgba) ?? throw new FurnaceException($"{path}: nothing visible (fully transparent)");
+        if (!ReferenceEquals(trimmed, rgba)) rgba.Dispose();
+        return trimmed;
+    }
+
+    /// <summary>
+    /// The bitmap cropped to the pixels with alpha &gt; 8 (the same instance when nothing is cropped), or null when
+    /// no pixel is visible. Premultiplied RGBA only.
+    /// </summary>
+    public static SKBitmap? TrimTransparent(SKBitmap bitmap)
+    {
+        ReadOnlySpan<byte> px = bitmap.GetPixelSpan();
+        int w = bitmap.Width, h = bitmap.Height, stride = bitmap.RowBytes;
+        int left = w, right = -1, top = h, bottom = -1;
+        for (int y = 0; y < h; y++)
+        {
+            var row = px.Slice(y * stride, w * 4);
+            for (int x = 0; x < w; x++)
+            {
+                if (row[4 * x + 3] <= 8) continue;
+                if (x < left) left = x;
+                if (x > right) right = x;
+                if (y < top) top = y;
+                bottom = y;
+            }
+        }
+        if (right < 0) return null;
+        if (left == 0 && top == 0 && right == w - 1 && bottom == h - 1) return bitmap;
+        var cropped = new SKBitmap(new SKImageInfo(right - left + 1, bottom - top + 1, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using var canvas = new SKCanvas(cropped);
+        canvas.Clear(SKColors.Transparent);
+        canvas.DrawBitmap(bitmap, -left, -top);
+        return cropped;
     }
 
     /// <summary>

@@ -75,6 +75,7 @@ public sealed partial class OpenClipartBuilder : ObjectDatasetBuilder
     {
         if (string.IsNullOrWhiteSpace(title)) return null;
         string t = Spaces().Replace(title.Replace('_', ' '), " ").Trim();
+        if (!t.Contains(' ', StringComparison.Ordinal) && t.Contains('-', StringComparison.Ordinal)) t = t.Replace('-', ' '); // slug "arrow-up-yellow"
         if (t.Length < 2 || BoilerplateTitle().IsMatch(t) || !t.Any(char.IsLetter)) return null;
         return t;
     }

@@ -98,6 +98,19 @@ public sealed class BuilderCollectTests
         Assert.Equal(["clip art tagged printer and computer"], Item(ds, "computer_icons_print").Captions);
     }
 
+    [Theory]
+    [InlineData("arrow-up-yellow", "arrow up yellow")]
+    [InlineData("Ice Cream Cone (1 scoop)", "Ice Cream Cone (1 scoop)")]
+    [InlineData("ninja_star  two", "ninja star two")]
+    [InlineData("Lemon SVG theme", null)]
+    [InlineData("Clipart by Nicu Buculei - arrow08_4", null)]
+    [InlineData("Part of the Flat Icon Collection (Wed Aug 25 23:29:46 2004)", null)]
+    [InlineData("AIGA_Symbol_Signs", null)]
+    [InlineData("image123", null)]
+    [InlineData("  ", null)]
+    public void OpenClipart_CleanTitle_SlugsSpacedBoilerplateDropped(string title, string? expected) =>
+        Assert.Equal(expected, OpenClipartBuilder.CleanTitle(title));
+
     [Fact]
     public void OpenClipart_ReadMetadata_WorkTitleNotPublisherTitle()
     {

@@ -84,6 +84,8 @@ public sealed class CaptionTextTests
     [InlineData("plant-flower", "玫瑰", "朵")]
     [InlineData("food-fruit", "红苹果", "个")]
     [InlineData("event", "票", "张")]
+    [InlineData("household", "门", "扇")]
+    [InlineData("book-paper", "橙色书本", "本")]
     public void Measure_ByNameEndingThenSubgroup(string subgroup, string chinese, string measure) =>
         Assert.Equal(measure, SceneVocabulary.Measure(subgroup, chinese));
 }

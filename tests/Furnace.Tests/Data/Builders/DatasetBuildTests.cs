@@ -138,6 +138,23 @@ public sealed class DatasetBuildTests
             File.ReadAllBytes(Path.Combine(dir.File("b"), "images", "train_000007.png")));
     }
 
+    [Fact]
+    public void TrimTransparent_CropsToVisiblePixels()
+    {
+        using var bmp = new SKBitmap(new SKImageInfo(20, 10, SKColorType.Rgba8888, SKAlphaType.Premul));
+        bmp.Erase(SKColors.Transparent);
+        bmp.SetPixel(3, 2, SKColors.Red);
+        bmp.SetPixel(12, 7, SKColors.Blue);
+        using var trimmed = ImageRasterizer.TrimTransparent(bmp)!;
+        Assert.Equal((10, 6), (trimmed.Width, trimmed.Height));
+        Assert.Equal(SKColors.Red, trimmed.GetPixel(0, 0));
+        Assert.Equal(SKColors.Blue, trimmed.GetPixel(9, 5));
+        bmp.Erase(SKColors.Transparent);
+        Assert.Null(ImageRasterizer.TrimTransparent(bmp));
+        bmp.Erase(SKColors.Green);
+        Assert.Same(bmp, ImageRasterizer.TrimTransparent(bmp));
+    }
+
     /// <summary>Runs only where `furnace data build` has already downloaded the real packages into the default cache.</summary>
     public sealed class RealPackagesFactAttribute : FactAttribute
     {
