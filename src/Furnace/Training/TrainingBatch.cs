@@ -1,6 +1,7 @@
-// A batch of training samples padded to one length (right padding with the pad id and label -100, which the causal
-// mask keeps from touching real positions), with the frozen image features of every image in order: the input of
-// LlavaTrainable's forward. Features come from IVisionEncoder.Encode outside the tape (cacheable per image).
+// A batch of tokenized training samples, the model's input (Furnace.Data.TrainingBatch is the loader's batch of raw
+// examples, which VlmObjective turns into this): padded to one length (right padding with the pad id and label -100,
+// which the causal mask keeps from touching real positions), with the frozen image features of every image in order.
+// Features come from IVisionEncoder.Encode outside the tape (cacheable per image).
 namespace Furnace.Training;
 
 public sealed class TrainingBatch

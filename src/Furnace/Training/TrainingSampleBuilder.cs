@@ -52,13 +52,28 @@ public sealed class TrainingSampleBuilder
     public int[] CaptionPrompt(string instruction = Captioner.English) =>
         Prompt(instruction.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal) ? instruction : LlavaModel.ImagePlaceholder + "\n" + instruction);
 
+    /// <summary>
+    /// Chat messages (an optional leading "system", then user/assistant pairs), e.g. Furnace.Data's
+    /// TrainingExample.ToChatMessages(); a system message here replaces the builder's.
+    /// </summary>
+    public TrainingSample Build(IReadOnlyList<ChatMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        string? system = messages.Count > 0 && messages[0].Role == "system" ? messages[0].Content : System;
+        var turns = messages.SkipWhile(m => m.Role == "system")
+            .Select(m => new ConversationTurn(m.Role == "user" ? ConversationTurn.Human : m.Role == "assistant" ? ConversationTurn.Gpt : m.Role, m.Content)).ToList();
+        return Build(turns, system);
+    }
+
     /// <summary>Alternating human/gpt turns, starting with human; placeholders anywhere in human turns.</summary>
-    public TrainingSample Build(IReadOnlyList<ConversationTurn> turns)
+    public TrainingSample Build(IReadOnlyList<ConversationTurn> turns) => Build(turns, System);
+
+    private TrainingSample Build(IReadOnlyList<ConversationTurn> turns, string? system)
     {
         ArgumentNullException.ThrowIfNull(turns);
         if (turns.Count == 0 || turns.Count % 2 != 0) throw new FurnaceException($"a training conversation needs human/gpt turn pairs, got {turns.Count} turns");
         var messages = new List<ChatMessage>();
-        if (!string.IsNullOrEmpty(System)) messages.Add(new ChatMessage("system", System));
+        if (!string.IsNullOrEmpty(system)) messages.Add(new ChatMessage("system", system));
         var ids = new List<int>();
         var labels = new List<int>();
         int images = 0, rendered = 0;

@@ -57,7 +57,7 @@ public sealed class VlmObjective : ITrainingObjective<Data.TrainingBatch>
             TrainingSample sample;
             try
             {
-                sample = Truncate(_builder.Build(turns), example.Id);
+                sample = Truncate(_builder.Build(turns));
             }
             catch (FurnaceException e)
             {
@@ -100,7 +100,7 @@ public sealed class VlmObjective : ITrainingObjective<Data.TrainingBatch>
         return _model.Model.Tokenizer.Decode(ids, skipSpecial: true).Trim();
     }
 
-    private TrainingSample Truncate(TrainingSample s, string id)
+    private TrainingSample Truncate(TrainingSample s)
     {
         if (s.Positions <= _maxLength) return s;
         int lastImage = Array.LastIndexOf(s.InputIds, _model.ImageTokenIndex);

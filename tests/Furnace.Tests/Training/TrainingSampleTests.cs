@@ -58,6 +58,31 @@ public sealed class TrainingSampleTests
     }
 
     [Fact]
+    public void BuildFromChatMessages_EqualsBuildFromTurns()
+    {
+        using var dir = new TempDir();
+        using var m = LlavaModel.Load(LlavaOracleTests.WriteTiny(dir));
+        var builder = new TrainingSampleBuilder(m);
+        TrainingSample a = builder.Build([new ConversationTurn("human", "<image>\nHi"), new ConversationTurn("gpt", "hello")]);
+        TrainingSample b = builder.Build([new Furnace.Formats.ChatTemplates.ChatMessage("user", "<image>\nHi"), new Furnace.Formats.ChatTemplates.ChatMessage("assistant", "hello")]);
+        Assert.Equal(a.InputIds, b.InputIds);
+        Assert.Equal(a.Labels, b.Labels);
+    }
+
+    [Fact]
+    public void EncodePixels_EqualsEncodeImages()
+    {
+        using var dir = new TempDir();
+        using var t = LlavaTrainable.Load(LlavaOracleTests.WriteTiny(dir), new LlavaTrainingOptions());
+        using var ctx = new KernelContext(1);
+        var image = LlavaOracleTests.RandomImage(40, 30, 4);
+        var clip = (ClipVisionEncoder)t.Model.Vision;
+        float[] pixels = clip.Pixels([image]);
+        var px = new Furnace.Formats.Images.PixelValues(3, 32, 32, pixels);
+        Assert.Equal(t.EncodeImages([image], ctx), t.EncodePixels([px], ctx));
+    }
+
+    [Fact]
     public void Build_AnswerFirst_Throws()
     {
         using var dir = new TempDir();

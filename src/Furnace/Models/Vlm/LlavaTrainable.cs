@@ -134,6 +134,25 @@ public sealed class LlavaTrainable : IDisposable
     /// <summary>Frozen vision features (images, TokensPerImage, FeatureDim) of the images, outside the tape.</summary>
     public float[] EncodeImages(IReadOnlyList<Formats.Images.RgbImage> images, KernelContext ctx) => Model.Vision.Encode(images, ctx);
 
+    /// <summary>
+    /// Frozen vision features of already preprocessed pixels (3, S, S) each, e.g. Furnace.Data's TrainingLoader
+    /// output; only for a CLIP vision tower (other encoders preprocess images themselves: use EncodeImages).
+    /// </summary>
+    public float[] EncodePixels(IReadOnlyList<Formats.Images.PixelValues> pixels, KernelContext ctx)
+    {
+        if (Model.Vision is not ClipVisionEncoder clip) throw new FurnaceException("preprocessed pixels can only be encoded by a CLIP vision tower; pass images");
+        if (pixels.Count == 0) throw new FurnaceException("no images to encode");
+        int s = clip.Tower.Config.ImageSize, per = 3 * s * s;
+        var all = new float[pixels.Count * per];
+        for (int i = 0; i < pixels.Count; i++)
+        {
+            if (pixels[i].Width != s || pixels[i].Height != s)
+                throw new FurnaceException($"pixels of {pixels[i].Width}x{pixels[i].Height} given but the vision tower takes {s}x{s}");
+            pixels[i].Data.CopyTo(all.AsSpan(i * per, per));
+        }
+        return clip.Tower.HiddenStates(all, pixels.Count, clip.Layer, clip.Strategy, ctx);
+    }
+
     /// <summary>Decoder input embeddings (batch*seq, dim): token embeddings with the projected image rows spliced in.</summary>
     public Tensor InputEmbeddings(Tape tape, TrainingBatch batch)
     {
