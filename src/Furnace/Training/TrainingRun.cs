@@ -124,7 +124,7 @@ public sealed class TrainingRun
         long parameters = groups.Sum(g => g.Parameters.Sum(p => (long)p.Length));
         Message?.Invoke($"stage {stage.Name}: training {stage.Parts} ({parameters:N0} parameters in {string.Join(", ", groups.Select(g => g.Name))}) for {stage.Steps} steps, batch {stage.Batch} x {stage.Accumulation}");
 
-        var rng = new TrainingRandom(c.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(index + 1)));
+        var rng = StageRandom(c, index);
         _features ??= new FeatureStore(FeatureCacheBytes);
         var objective = new VlmObjective(model, ctx, stage.Lora is { Dropout: > 0 } ? rng : null, c.MaxLength, _features);
         using var batches = new LoaderBatches(trainSet, LoaderOptions(c, stage, model));
@@ -135,18 +135,7 @@ public sealed class TrainingRun
             using var loader = new TrainingLoader(valSet, new TrainingLoaderOptions { BatchSize = stage.Batch, Shuffle = false, Prefetch = 0 });
             while (loader.TryNext(out var b)) validation.Add(b);
         }
-        var trainer = new Trainer<Data.TrainingBatch>(groups, objective, batches, new TrainerOptions
-        {
-            Steps = stage.Steps,
-            Accumulation = stage.Accumulation,
-            ClipNorm = stage.Clip,
-            Schedule = new LearningRateSchedule(stage.Schedule, stage.WarmupSteps, stage.Steps, stage.MinLrRatio),
-            ValidateEvery = c.ValidateEvery,
-            CheckpointEvery = c.CheckpointEvery,
-            Beta1 = c.Beta1,
-            Beta2 = c.Beta2,
-            Eps = c.Eps,
-        }, ctx, rng, validation)
+        var trainer = new Trainer<Data.TrainingBatch>(groups, objective, batches, TrainerOptionsFor(c, stage), ctx, rng, validation)
         {
             Checkpoints = new CheckpointStore(Path.Combine(dir, "checkpoints"), c.Keep),
             ConfigJson = c.ToJson(),
@@ -227,7 +216,7 @@ public sealed class TrainingRun
         long parameters = groups.Sum(g => g.Parameters.Sum(p => (long)p.Length));
         Message?.Invoke($"stage {stage.Name}: training {stage.Parts} ({parameters:N0} parameters, {model.FeatureDim} + {pair.Text.InDim} -> {stage.EmbedDim}) for {stage.Steps} steps, batch {stage.Batch} x {stage.Accumulation}");
 
-        var rng = new TrainingRandom(c.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(index + 1)));
+        var rng = StageRandom(c, index);
         var objective = new ContrastiveObjective(model, pair, ctx);
         using var batches = new LoaderBatches(trainSet, LoaderOptions(c, stage, model) with { DropLast = true });
         List<Data.TrainingBatch>? validation = null;
@@ -236,18 +225,7 @@ public sealed class TrainingRun
             using var loader = new TrainingLoader(valSet, new TrainingLoaderOptions { BatchSize = valSet.Count, Shuffle = false, Prefetch = 0 });
             validation = [.. loader.Batches()];
         }
-        var trainer = new Trainer<Data.TrainingBatch>(groups, objective, batches, new TrainerOptions
-        {
-            Steps = stage.Steps,
-            Accumulation = stage.Accumulation,
-            ClipNorm = stage.Clip,
-            Schedule = new LearningRateSchedule(stage.Schedule, stage.WarmupSteps, stage.Steps, stage.MinLrRatio),
-            ValidateEvery = c.ValidateEvery,
-            CheckpointEvery = c.CheckpointEvery,
-            Beta1 = c.Beta1,
-            Beta2 = c.Beta2,
-            Eps = c.Eps,
-        }, ctx, rng, validation)
+        var trainer = new Trainer<Data.TrainingBatch>(groups, objective, batches, TrainerOptionsFor(c, stage), ctx, rng, validation)
         {
             Checkpoints = new CheckpointStore(Path.Combine(dir, "checkpoints"), c.Keep),
             ConfigJson = c.ToJson(),
@@ -292,6 +270,23 @@ public sealed class TrainingRun
         Message?.Invoke($"stage {stage.Name}: done; wrote {pairPath}");
         return summary;
     }
+
+    // the optimisation settings of one stage, the same for captioning and contrastive stages
+    private static TrainerOptions TrainerOptionsFor(TrainConfig c, TrainStage stage) => new()
+    {
+        Steps = stage.Steps,
+        Accumulation = stage.Accumulation,
+        ClipNorm = stage.Clip,
+        Schedule = new LearningRateSchedule(stage.Schedule, stage.WarmupSteps, stage.Steps, stage.MinLrRatio),
+        ValidateEvery = c.ValidateEvery,
+        CheckpointEvery = c.CheckpointEvery,
+        Beta1 = c.Beta1,
+        Beta2 = c.Beta2,
+        Eps = c.Eps,
+    };
+
+    // each stage draws from its own seeded stream, so resuming a later stage never depends on an earlier one's draws
+    private static TrainingRandom StageRandom(TrainConfig c, int index) => new(c.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(index + 1)));
 
     /// <summary>The training loader's options of a stage: with data.augment, the loader also preprocesses and augments
     /// each image (seeded by its data position: TrainingLoader.AugmentationSeed), and VlmObjective encodes those pixels.</summary>
