@@ -22,13 +22,15 @@ internal static class DataBuildCommand
 
         scenes composes 1–4 emoji objects (OpenMoji and Noto, from the same packages) on varied backgrounds with
         captions that say what, how many and where; combinations held out for evaluation go to eval.jsonl
-        (--limit = number of training scenes, default 10000; eval gets a tenth as many).
+        (--limit = number of training scenes, default 10000; eval gets a tenth as many; --objects N keeps N of the
+        545 countable objects, common ones such as dog, bus and pizza first, so each is seen more often).
 
         Examples:
           furnace data build openmoji --out data/openmoji
           furnace data build flags --out data/flags --size 256
           furnace data build tuxpaint --out /tmp/tux --limit 50
           furnace data build scenes --out data/scenes --limit 20000 --seed 7
+          furnace data build scenes --out data/scenes --objects 100
         """;
 
     public static Command Create()
@@ -40,10 +42,11 @@ internal static class DataBuildCommand
         var cache = new Option<string>("--cache") { Description = $"Package cache folder (default {PackageCache.DefaultRoot})" };
         var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
         var seed = new Option<int>("--seed") { Description = "Random seed (scenes)", DefaultValueFactory = _ => 1 };
+        var objects = new Option<int?>("--objects") { Description = "scenes: at most N objects, common ones first (default: all 545 countable emoji)" };
         var threads = Cli.ThreadsOption();
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Download and count only: how many images (and with Chinese captions) would be built (scenes: objects)" };
-        var cmd = new Command("build", Help) { name, output, size, limit, cache, force, seed, threads, json, dryRun };
+        var cmd = new Command("build", Help) { name, output, size, limit, cache, force, seed, objects, threads, json, dryRun };
         cmd.SetAction(r => Cli.Run(() =>
         {
             var builder = DatasetBuilders.Get(r.GetValue(name)!);
@@ -59,6 +62,7 @@ internal static class DataBuildCommand
                 Progress = (done, total) => (progress ??= new ProgressLine(total, 0, "images")).Report(done),
                 Threads = Cli.CheckThreads(r.GetValue(threads)),
                 DryRun = r.GetValue(dryRun),
+                Objects = r.GetValue(objects),
             };
             var clock = Stopwatch.StartNew();
             var report = builder.Build(request);

@@ -73,6 +73,25 @@ public sealed class DefaultRecipeTests
     }
 
     [Fact]
+    public void Prepare_ScenesBuiltWithOtherObjectCount_NamesTheFolderAndRefuses()
+    {
+        using var tmp = new TempDir();
+        string data = Path.Combine(tmp.Path, "data");
+        FakeDataset(data, "scenes", 2);
+        FakeDataset(data, "emoji-google", 1);
+        FakeDataset(data, "flags", 1);
+        File.WriteAllText(Path.Combine(data, "scenes", "dataset.json"), "{\"name\": \"scenes\", \"objects\": 545}");
+        var recipe = new DefaultRecipe { DataDir = data, Out = Path.Combine(tmp.Path, "out"), VocabSize = 400, Dim = 64, Layers = 1, Heads = 2, FfnDim = 96 };
+        var e = Assert.Throws<FurnaceException>(() => recipe.Prepare(_ => { }));
+        Assert.Contains(Path.Combine(data, "scenes"), e.Message);
+        Assert.Contains("545 scene objects, the recipe uses 100", e.Message);
+        // the same count passes
+        File.WriteAllText(Path.Combine(data, "scenes", "dataset.json"), "{\"name\": \"scenes\", \"objects\": 100}");
+        recipe.Prepare(_ => { });
+        Assert.True(File.Exists(recipe.ImagesJson));
+    }
+
+    [Fact]
     public void Spread_MoreItemsThanWanted_TakesThemEvenly()
     {
         var items = Enumerable.Range(0, 10).Select(i => new Furnace.Data.CaptionItem($"{i}", $"{i}.png", ["c"])).ToList();

@@ -25,6 +25,9 @@ public sealed record DatasetBuildRequest(
     /// <summary>Only download and count what would be built (images, how many with Chinese); write nothing.</summary>
     public bool DryRun { get; init; }
 
+    /// <summary>scenes: at most this many objects (<see cref="SceneVocabulary.Choose"/>); null = every countable one.</summary>
+    public int? Objects { get; init; }
+
     /// <summary>Worker threads for rasterising (each SVG is one rsvg-convert process).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 }

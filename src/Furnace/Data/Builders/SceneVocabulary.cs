@@ -52,6 +52,41 @@ public static class SceneVocabulary
         ["volcano"] = "volcanoes", ["ox"] = "oxen", ["louse"] = "lice", ["cod"] = "cod", ["aircraft"] = "aircraft",
     };
 
+    /// <summary>The objects a scenes build with an object limit takes first, in this order: things COCO also names
+    /// (animals, vehicles, food, furniture, sports balls…), then other everyday objects that look unlike each other —
+    /// one picture per concept, no near-twins ("dog face" next to "dog", five trains, four coloured books).</summary>
+    public static readonly string[] Common =
+    [
+        "dog", "cat", "horse", "cow", "pig", "ewe", "elephant", "bear", "zebra", "giraffe", "bird", "duck", "chicken", "penguin",
+        "owl", "monkey", "rabbit", "mouse", "tiger", "lion", "camel", "kangaroo", "panda", "koala", "frog", "turtle", "snake",
+        "fish", "dolphin", "whale", "octopus", "crab", "snail", "butterfly", "spider", "honeybee",
+        "banana", "red apple", "pear", "strawberry", "watermelon", "lemon", "pineapple", "carrot", "tomato", "eggplant",
+        "avocado", "hot pepper", "pizza", "hamburger", "hot dog", "sandwich", "doughnut", "cookie", "birthday cake",
+        "croissant", "egg", "ice cream", "lollipop", "wine glass", "teapot", "spoon", "kitchen knife",
+        "bus", "automobile", "taxi", "bicycle", "motorcycle", "locomotive", "airplane", "helicopter", "rocket", "sailboat",
+        "ship", "tractor", "ambulance", "fire engine", "skateboard", "stop sign", "house", "castle", "anchor",
+        "soccer ball", "basketball", "baseball", "balloon", "wrapped gift", "trophy", "guitar", "violin", "drum", "trumpet",
+        "mobile phone", "laptop", "television", "camera", "light bulb", "key", "hammer", "closed book", "envelope", "pencil",
+        "ladder", "bed", "chair", "toilet", "door", "basket", "toothbrush", "backpack", "handbag", "crown", "necktie",
+        "t-shirt", "dress", "running shoe", "top hat", "candle", "rose", "sunflower", "tulip", "cactus", "palm tree",
+        "evergreen tree", "mushroom", "maple leaf", "potted plant",
+    ];
+
+    /// <summary>At most <paramref name="max"/> objects: the <see cref="Common"/> ones present first, then others spread
+    /// evenly over the rest of the list (so every group keeps some), in the vocabulary's order.</summary>
+    public static IReadOnlyList<SceneObject> Choose(IReadOnlyList<SceneObject> all, int max)
+    {
+        if (max < 2) throw new FurnaceException($"--objects {max} must be at least 2");
+        if (all.Count <= max) return all;
+        var rank = Common.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => t.i, StringComparer.Ordinal);
+        var common = all.Where(o => rank.ContainsKey(o.Singular)).OrderBy(o => rank[o.Singular]).Take(max).ToHashSet();
+        var rest = all.Where(o => !common.Contains(o)).ToArray();
+        int more = max - common.Count;
+        var picked = new HashSet<SceneObject>(common);
+        for (int i = 0; i < more; i++) picked.Add(rest[(int)((long)i * rest.Length / more)]);
+        return all.Where(picked.Contains).ToArray();
+    }
+
     public static string Plural(string phrase)
     {
         int space = phrase.LastIndexOf(' ');

@@ -27,6 +27,7 @@ public sealed class ScenesBuilder : IDatasetBuilder
         var noto = EmojiGoogleBuilder.ReadEntries(cache.Npm(EmojiGoogleBuilder.Package, EmojiGoogleBuilder.Version))
             .ToDictionary(e => EmojiNames.Key(e.Hex), e => e.Png, StringComparer.Ordinal);
         var candidates = SceneVocabulary.Build(openmoji, noto, names);
+        if (request.Objects is int max) candidates = SceneVocabulary.Choose(candidates, max);
         if (request.DryRun)
         {
             int train = request.Limit ?? DefaultTrainScenes;

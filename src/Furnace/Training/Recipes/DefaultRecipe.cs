@@ -40,13 +40,17 @@ public sealed record DefaultRecipe
     /// <summary>Training scenes built when the scenes dataset is missing (plus a tenth held out).</summary>
     public int Scenes { get; init; } = 10000;
 
+    /// <summary>Objects the scenes use (SceneVocabulary.Choose: common ones first), so each is seen in about
+    /// Scenes × 1.7 / Objects training scenes.</summary>
+    public int Objects { get; init; } = 100;
+
     /// <summary>Object datasets mixed in with the scenes (one object on white, real names). Permissive licences only
     /// (Apache-2.0, MIT; the scenes are CC BY-SA 4.0), so the shipped weights carry no copyleft-software terms:
     /// tuxpaint (GPL-2.0-or-later) is left out.</summary>
     public IReadOnlyList<string> ObjectSets { get; init; } = ["emoji-google", "flags"];
 
     /// <summary>Most images taken from each object dataset (spread evenly), to bound the run's time.</summary>
-    public int ObjectLimit { get; init; } = 1500;
+    public int ObjectLimit { get; init; } = 800;
 
     /// <summary>Most training scenes used.</summary>
     public int SceneLimit { get; init; } = 10000;
@@ -63,11 +67,11 @@ public sealed record DefaultRecipe
 
     public int Context { get; init; } = 128;
 
-    public int LmSteps { get; init; } = 600;
+    public int LmSteps { get; init; } = 400;
 
-    public int AlignSteps { get; init; } = 400;
+    public int AlignSteps { get; init; } = 300;
 
-    public int LoraSteps { get; init; } = 800;
+    public int LoraSteps { get; init; } = 1200;
 
     public int Batch { get; init; } = 16;
 
@@ -90,7 +94,7 @@ public sealed record DefaultRecipe
     {
         Directory.CreateDirectory(WorkDir);
         var packages = new PackageCache(PackageCache.DefaultRoot, log);
-        CaptionDataset Ensure(string name, int? limit)
+        CaptionDataset Ensure(string name, int? limit, int? objects = null)
         {
             string dir = Path.Combine(DataDir, name);
             if (!File.Exists(Path.Combine(dir, "captions.jsonl")))
@@ -101,13 +105,18 @@ public sealed record DefaultRecipe
                     Log = log,
                     Progress = progress ?? ((_, _) => { }),
                     Threads = Threads > 0 ? Threads : Environment.ProcessorCount,
+                    Objects = objects,
                 });
+            }
+            else if (objects is int want && ManifestNumber(dir, "objects") is int built && built != want)
+            {
+                throw new FurnaceException($"{dir}: built with {built} scene objects, the recipe uses {want}: remove it to rebuild, or point --data elsewhere");
             }
             return CaptionDataset.LoadJsonl(Path.Combine(dir, "captions.jsonl"));
         }
 
         var items = new List<CaptionItem>();
-        var scenes = Ensure("scenes", Scenes);
+        var scenes = Ensure("scenes", Scenes, Objects);
         items.AddRange(Spread(scenes.Items, SceneLimit));
         foreach (string set in ObjectSets) items.AddRange(Spread(Ensure(set, null).Items, ObjectLimit));
         log($"recipe: {items.Count} training images ({Math.Min(scenes.Count, SceneLimit)} scenes, the rest single objects), {items.Count(i => i.CaptionsZh is { Count: > 0 })} with Chinese captions");
@@ -222,6 +231,21 @@ public sealed record DefaultRecipe
     {
         if (items.Count <= n) return items;
         return Enumerable.Range(0, n).Select(i => items[(int)((long)i * items.Count / n)]);
+    }
+
+    /// <summary>A whole-number field of DIR/dataset.json (null when the file or field is missing).</summary>
+    private static int? ManifestNumber(string dir, string field)
+    {
+        string path = Path.Combine(dir, "dataset.json");
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path))?[field]?.GetValue<int>();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new FurnaceException($"{path}: not a dataset manifest ({e.Message})");
+        }
     }
 
     private static JsonObject Sample(string id, string? image, string instruction, string answer)

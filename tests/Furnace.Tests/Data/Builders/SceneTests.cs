@@ -34,6 +34,32 @@ public sealed class SceneTests
     }
 
     [Fact]
+    public void Choose_CommonObjectsFirstThenSpreadOverTheRest_KeepsVocabularyOrder()
+    {
+        // "dog" and "bus" are in Common, "thing…" are not; a limit of 5 keeps both common ones and 3 spread others
+        var all = Vocabulary(20).Take(10).Append(Obj("D", "dog")).Concat(Vocabulary(20).Skip(10)).Append(Obj("B", "bus")).ToArray();
+        var chosen = SceneVocabulary.Choose(all, 5);
+        Assert.Equal(5, chosen.Count);
+        Assert.Contains(chosen, o => o.Singular == "dog");
+        Assert.Contains(chosen, o => o.Singular == "bus");
+        Assert.Equal(["thing0", "thing6", "dog", "thing13"], chosen.Take(4).Select(o => o.Singular));
+        var order = chosen.Select(o => Array.IndexOf(all, o)).ToArray();
+        Assert.Equal(order.Order(), order);
+        // more common objects than the limit: the most preferred (dog, cat before bus), in the vocabulary's order
+        Assert.Equal(["dog", "cat"], SceneVocabulary.Choose([Obj("B", "bus"), Obj("D", "dog"), Obj("C", "cat")], 2).Select(o => o.Singular));
+        // no limit needed: the same list
+        Assert.Same(all, SceneVocabulary.Choose(all, all.Length));
+        Assert.Throws<FurnaceException>(() => SceneVocabulary.Choose(all, 1));
+    }
+
+    [Fact]
+    public void Common_AreDistinctCountableNames()
+    {
+        Assert.Equal(SceneVocabulary.Common.Length, SceneVocabulary.Common.Distinct().Count());
+        Assert.All(SceneVocabulary.Common, n => Assert.True(SceneVocabulary.IsCountable(n), n));
+    }
+
+    [Fact]
     public void Specs_SameSeedSameScenes_OtherSeedOthers()
     {
         var vocab = Vocabulary(30);
