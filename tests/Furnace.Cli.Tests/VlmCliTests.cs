@@ -104,7 +104,7 @@ public sealed class VlmCliTests : IClassFixture<VlmCliFixture>
 
     // samples/images/… in the checkout (found upwards from the test binary), a held-out scene "two crickets to the
     // left of two ginger roots, against a cloudy sky"; the tiny model gets its background and count right, not its objects
-    private const string DefaultModelSampleFile = "crickets-and-ginger.png";
+    private const string DefaultModelSampleFile = "lollipops-and-rabbit.png";
     private const string DefaultModelSampleWord = "cloudy sky";
 
     private static string DefaultModelSample

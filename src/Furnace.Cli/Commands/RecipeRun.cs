@@ -1,5 +1,5 @@
 // `furnace train --recipe default`: DefaultRecipe's preparation (datasets, samples, tokenizer, initial model), its
-// two training runs through the same path as `furnace train --config` (progress, Ctrl-C, --resume), then the model
+// training run (stage 1 joint, stage 2 LoRA) through the same path as `furnace train --config` (progress, Ctrl-C, --resume), then the model
 // directories. Timings of each step go to stderr and OUT/timings.json.
 using System.Diagnostics;
 using System.Globalization;
@@ -20,7 +20,7 @@ internal static class RecipeRun
             Seed = seed ?? 7,
             Threads = threads ?? 0,
         };
-        if (!resume && Directory.Exists(Path.Combine(recipe.WorkDir, "run-lm")))
+        if (!resume && Directory.Exists(recipe.RunDir))
             throw new FurnaceException($"{output}: already holds a recipe run; pass --resume to continue it, or another --out");
         var times = new List<(string, double)>();
         var clock = Stopwatch.StartNew();
@@ -31,7 +31,7 @@ internal static class RecipeRun
             clock.Restart();
         }
         ProgressLine? progress = null;
-        var (lm, vlm) = recipe.Prepare(m =>
+        string config = recipe.Prepare(m =>
         {
             progress?.Break();
             Console.Error.WriteLine(m);
@@ -40,12 +40,9 @@ internal static class RecipeRun
         Lap("data, tokenizer and initial model");
         // --steps N: every stage runs N steps (a smoke test of the whole recipe)
         var overrides = new TrainConfig.Overrides(Steps: steps, Seed: seed, Threads: threads);
-        int rc = TrainCommand.Run(TrainConfig.Load(lm, overrides), resume, featureCacheBytes: 1L << 30);
+        int rc = TrainCommand.Run(TrainConfig.Load(config, overrides), resume, featureCacheBytes: 6L << 30);
         if (rc != 0) return rc;
-        Lap("stage lm (decoder on caption text)");
-        rc = TrainCommand.Run(TrainConfig.Load(vlm, overrides), resume, featureCacheBytes: 6L << 30);
-        if (rc != 0) return rc;
-        Lap("stages align + lora");
+        Lap("stages joint + lora");
         var (model, noLora) = recipe.Finish();
         Console.WriteLine($"recipe: model {model}; without the LoRA stage {noLora}; held-out eval set {recipe.EvalJsonl}");
         System.IO.File.WriteAllText(Path.Combine(recipe.Out, "timings.json"),

@@ -1,8 +1,9 @@
 // DefaultRecipe.Prepare on tiny stand-in datasets (no download): the samples (English for every image, Chinese for
-// every other one that has it, text-only samples of every caption), a tokenizer that loads and knows <image>, an
-// initial model that loads through LlavaModel.Load, and two training configs that TrainConfig accepts.
+// every other one that has it), a tokenizer that loads and knows <image>, an initial model that loads through
+// LlavaModel.Load, and a training config (stage 1 joint, stage 2 LoRA) that TrainConfig accepts.
 using System.Text.Json;
 using Furnace.Formats.Tokenizers;
+using Furnace.Models.Llama;
 using Furnace.Models.Vlm;
 using Furnace.Tests.Support;
 using Furnace.Training;
@@ -46,16 +47,14 @@ public sealed class DefaultRecipeTests
         FakeDataset(data, "emoji-google", 2);
         FakeDataset(data, "flags", 2);
         var recipe = new DefaultRecipe { DataDir = data, Out = Path.Combine(tmp.Path, "out"), VocabSize = 400, Dim = 64, Layers = 1, Heads = 2, FfnDim = 96 };
-        var (lm, vlm) = recipe.Prepare(_ => { });
+        string config = recipe.Prepare(_ => { });
 
         using var images = JsonDocument.Parse(File.ReadAllBytes(recipe.ImagesJson));
         var answers = images.RootElement.EnumerateArray().Select(s => s.GetProperty("conversations")[1].GetProperty("value").GetString()!).ToList();
         Assert.Equal(8 + 4, answers.Count); // 8 images in English, every other one in Chinese too
         Assert.Equal(4, answers.Count(a => a.Contains('狗')));
         Assert.Contains(images.RootElement.EnumerateArray(), s => s.GetProperty("conversations")[0].GetProperty("value").GetString() == "<image>\n" + Captioner.Chinese);
-        using var text = JsonDocument.Parse(File.ReadAllBytes(recipe.TextJson));
-        Assert.Equal(8 * 3, text.RootElement.GetArrayLength());
-        Assert.All(text.RootElement.EnumerateArray(), s => Assert.False(s.TryGetProperty("image", out _)));
+        Assert.All(images.RootElement.EnumerateArray(), s => Assert.True(File.Exists(s.GetProperty("image").GetString())));
 
         var tok = Tokenizer.Open(recipe.InitDir);
         Assert.Equal(3, tok.TokenId("<image>"));
@@ -64,12 +63,11 @@ public sealed class DefaultRecipeTests
             Assert.Equal(49, model.TokensPerImage);
             Assert.Equal(tok.VocabSize, model.Decoder.Config.VocabSize);
         }
-        var a = TrainConfig.Load(lm);
-        Directory.CreateDirectory(Path.Combine(recipe.WorkDir, "run-lm", "lm", "model")); // run A's output, which run B starts from
-        var b = TrainConfig.Load(vlm);
-        Assert.Equal(["lm"], a.Stages.Select(s => s.Name));
-        Assert.Equal(["align", "lora"], b.Stages.Select(s => s.Name));
-        Assert.Equal(64, b.Stages[1].Lora!.Rank);
+        var train = TrainConfig.Load(config);
+        Assert.Equal(["joint", "lora"], train.Stages.Select(s => s.Name));
+        Assert.Equal(LlamaTraining.Full, train.Stages[0].Language);
+        Assert.True(train.Stages[0].TrainProjector);
+        Assert.Equal(64, train.Stages[1].Lora!.Rank);
     }
 
     [Fact]
