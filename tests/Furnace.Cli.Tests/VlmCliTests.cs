@@ -102,10 +102,11 @@ public sealed class VlmCliTests : IClassFixture<VlmCliFixture>
         Assert.Contains("--lang 'fr'", bad.Stderr);
     }
 
-    // samples/images/… in the checkout (found upwards from the test binary), a held-out scene "two crickets to the
-    // left of two ginger roots, against a cloudy sky"; the tiny model gets its background and count right, not its objects
+    // samples/images/… in the checkout (found upwards from the test binary), the first held-out scene "two lollipops to
+    // the left of a rabbit, on a background fading from orange at the top to black at the bottom"; the tiny model names
+    // the lollipops, the relation and the orange top, not the rabbit (a pairing it never saw)
     private const string DefaultModelSampleFile = "lollipops-and-rabbit.png";
-    private const string DefaultModelSampleWord = "cloudy sky";
+    private const string DefaultModelSampleWord = "lollipops to the left of";
 
     private static string DefaultModelSample
     {
