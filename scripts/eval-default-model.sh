@@ -2,6 +2,7 @@
 # Measures the default model as its model card reports it (docs/training.md, "The default model recipe"):
 #   held-out scenes: F32, Q8_0 and Q4_0 decoders, and the model without its LoRA stage -> `furnace eval --compare`
 #   COCO (evaluation only): the model next to the constant-caption and nearest-neighbour baselines
+#   held-out scenes: object recall, background and relation (scripts/scene-caption-parts.py)
 # Usage: scripts/eval-default-model.sh MODEL_DIR NO_LORA_DIR DATA_DIR TRAIN_JSON COCO_CAPTIONS OUT [N_SCENES]
 set -euo pipefail
 model=$1 nolora=$2 data=$3 train=$4 coco=$5 out=$6 n=${7:-300}
@@ -24,3 +25,5 @@ run coco-constant --baseline constant --train "$train" --data "$coco"
 run coco-nearest --baseline nearest --train "$train" --data "$coco"
 "$furnace" eval --compare "$out"/scenes-{f32,q8_0,q4_0,nolora,constant,nearest}/report.json | tee "$out/scenes-table.md"
 "$furnace" eval --compare "$out"/coco-{f32,constant,nearest}/report.json | tee "$out/coco-table.md"
+# objects, background and relation of the scene captions (what --phrases does not score)
+python3 "$root/scripts/scene-caption-parts.py" "$scenes" "$out"/scenes-{f32,nolora,constant,nearest} | tee "$out/scenes-parts.md"
