@@ -41,6 +41,19 @@ public sealed class DataBuildCliTests
         Assert.StartsWith("furnace: error: unknown dataset 'coco' (known: openmoji, emoji-google", r.Stderr.Trim());
     }
 
+    [Theory]
+    [InlineData("flags", "1", "--objects applies to scenes only, not flags")]
+    [InlineData("scenes", "1", "--objects 1 must be at least 2")]
+    public void DataBuild_BadObjects_OneLineErrorWritesNothing(string name, string objects, string message)
+    {
+        using var dir = new TempDir();
+        string outDir = dir.File("x");
+        var r = FurnaceProcess.Run("data", "build", name, "--out", outDir, "--cache", dir.File("cache"), "--objects", objects, "--dry-run");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Fact]
     public void DataBuildFlags_FixtureCache_WritesDatasetAndJsonSummary()
     {

@@ -50,6 +50,11 @@ internal static class DataBuildCommand
         cmd.SetAction(r => Cli.Run(() =>
         {
             var builder = DatasetBuilders.Get(r.GetValue(name)!);
+            if (r.GetValue(objects) is int o)
+            {
+                if (builder.Name != "scenes") throw new FurnaceException($"--objects applies to scenes only, not {builder.Name}");
+                if (o < 2) throw new FurnaceException($"--objects {o} must be at least 2");
+            }
             var packages = new PackageCache(r.GetValue(cache) ?? PackageCache.DefaultRoot, m => Console.Error.WriteLine(m));
             ProgressLine? progress = null;
             var request = new DatasetBuildRequest(r.GetValue(output)!, packages, r.GetValue(size), r.GetValue(limit), r.GetValue(force), r.GetValue(seed))

@@ -1,6 +1,6 @@
 // `furnace train --recipe default`: DefaultRecipe's preparation (datasets, samples, tokenizer, initial model), its
-// training run (stage 1 joint, stage 2 LoRA) through the same path as `furnace train --config` (progress, Ctrl-C, --resume), then the model
-// directories. Timings of each step go to stderr and OUT/timings.json.
+// training run (stage 1 joint, stage 2 LoRA) through the same path as `furnace train --config` (progress, Ctrl-C,
+// --resume), then the model directories. Timings of each step go to stderr and OUT/timings.json.
 using System.Diagnostics;
 using System.Globalization;
 using Furnace.Training;

@@ -8,8 +8,8 @@
 //   4. init       ScratchLlava: frozen ResNet18 grid (49 × 512) → mlp2x_gelu → a small Llama from scratch
 //   5. stage 1    "joint": projector and the whole decoder from scratch on the image samples. LLaVA's stage 1 (projector
 //                 only, decoder frozen) needs a decoder that already knows language; measured here, a decoder
-//                 pretrained on the caption text and then frozen never learns to read the image tokens (held-out
-//                 object recall 1 %, background 28 %, against 6 % and 87 % for joint training of the same length)
+//                 pretrained on the caption text never learns to read the image tokens (held-out object recall 1 %,
+//                 background right 28 % after 200 steps; from scratch 63 % background after 200, objects from ~600)
 //   6. stage 2    "lora": projector + LoRA on the decoder (LLaVA stage 2); each stage writes an HF LLaVA directory
 //   7. OUT/model  the final directory (LoRA merged), OUT/model-no-lora the stage-1 one, for the comparison table
 // The held-out scenes (scenes/eval.jsonl) are never trained on; COCO is never touched.
