@@ -38,15 +38,21 @@ public sealed class DefaultRecipeTests
         File.WriteAllLines(Path.Combine(d, "captions.jsonl"), lines);
     }
 
+    /// <summary>Stand-in scenes, emoji-google and flags under ROOT/data and a recipe of a tiny model over them.</summary>
+    private static DefaultRecipe TinyRecipe(string root, int scenes, int others)
+    {
+        string data = Path.Combine(root, "data");
+        FakeDataset(data, "scenes", scenes);
+        FakeDataset(data, "emoji-google", others);
+        FakeDataset(data, "flags", others);
+        return new DefaultRecipe { DataDir = data, Out = Path.Combine(root, "out"), VocabSize = 400, Dim = 64, Layers = 1, Heads = 2, FfnDim = 96 };
+    }
+
     [Fact]
     public void Prepare_TinyDatasets_WritesSamplesTokenizerModelAndConfigs()
     {
         using var tmp = new TempDir();
-        string data = Path.Combine(tmp.Path, "data");
-        FakeDataset(data, "scenes", 4);
-        FakeDataset(data, "emoji-google", 2);
-        FakeDataset(data, "flags", 2);
-        var recipe = new DefaultRecipe { DataDir = data, Out = Path.Combine(tmp.Path, "out"), VocabSize = 400, Dim = 64, Layers = 1, Heads = 2, FfnDim = 96 };
+        var recipe = TinyRecipe(tmp.Path, scenes: 4, others: 2);
         string config = recipe.Prepare(_ => { });
 
         using var images = JsonDocument.Parse(File.ReadAllBytes(recipe.ImagesJson));
@@ -74,12 +80,9 @@ public sealed class DefaultRecipeTests
     public void Prepare_ScenesBuiltWithOtherObjectCount_NamesTheFolderAndRefuses()
     {
         using var tmp = new TempDir();
-        string data = Path.Combine(tmp.Path, "data");
-        FakeDataset(data, "scenes", 2);
-        FakeDataset(data, "emoji-google", 1);
-        FakeDataset(data, "flags", 1);
+        var recipe = TinyRecipe(tmp.Path, scenes: 2, others: 1);
+        string data = recipe.DataDir;
         File.WriteAllText(Path.Combine(data, "scenes", "dataset.json"), "{\"name\": \"scenes\", \"objects\": 545}");
-        var recipe = new DefaultRecipe { DataDir = data, Out = Path.Combine(tmp.Path, "out"), VocabSize = 400, Dim = 64, Layers = 1, Heads = 2, FfnDim = 96 };
         var e = Assert.Throws<FurnaceException>(() => recipe.Prepare(_ => { }));
         Assert.Contains(Path.Combine(data, "scenes"), e.Message);
         Assert.Contains("545 scene objects, the recipe uses 100", e.Message);
