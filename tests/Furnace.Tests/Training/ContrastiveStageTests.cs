@@ -72,19 +72,8 @@ public sealed class ContrastiveStageTests
         string model = LlavaOracleTests.WriteTiny(dir);
         string data = DataFiles.PngCaptions(dir.File("data"), 9);
         string cfgPath = WriteConfig(dir, model, data);
-        var full = TrainConfig.Load(cfgPath, new TrainConfig.Overrides(Out: dir.File("full")));
-        new TrainingRun(full, false, _ => throw new InvalidOperationException()).Run();
-
-        var cut = TrainConfig.Load(cfgPath, new TrainConfig.Overrides(Out: dir.File("cut")));
-        using (var cts = new CancellationTokenSource())
-        {
-            var first = new TrainingRun(cut, false, _ => throw new InvalidOperationException());
-            first.StageStarted += (_, trainer) => trainer.StepCompleted += m => { if (m.Step == 6) cts.Cancel(); };
-            Assert.Throws<OperationCanceledException>(() => first.Run(cts.Token));
-        }
-        new TrainingRun(cut, true, _ => throw new InvalidOperationException()).Run();
-        string file = "contrast/contrastive_projectors.safetensors";
-        Assert.True(File.ReadAllBytes(Path.Combine(dir.File("full"), file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(dir.File("cut"), file))));
+        var (full, cut) = InterruptedRun.FullAndResumed(dir, cfgPath, (_, step) => step == 6);
+        InterruptedRun.AssertSameFiles(full, cut, "contrast/contrastive_projectors.safetensors");
     }
 
     [Theory]

@@ -70,24 +70,10 @@ public sealed class TrainingAugmentationTests
         string data = DataFiles.PngCaptions(dir.File("data"), 8);
         string cfgPath = WriteConfig(dir, model, data);
 
-        var full = TrainConfig.Load(cfgPath, new TrainConfig.Overrides(Out: dir.File("full")));
-        new TrainingRun(full, false, _ => throw new InvalidOperationException()).Run();
-
-        var cut = TrainConfig.Load(cfgPath, new TrainConfig.Overrides(Out: dir.File("cut")));
-        using (var cts = new CancellationTokenSource())
-        {
-            var first = new TrainingRun(cut, false, _ => throw new InvalidOperationException());
-            first.StageStarted += (_, trainer) => trainer.StepCompleted += m => { if (m.Step == 3) cts.Cancel(); };
-            Assert.Throws<OperationCanceledException>(() => first.Run(cts.Token));
-        }
-        new TrainingRun(cut, true, _ => throw new InvalidOperationException()).Run();
-
-        string file = "align/projector.safetensors";
-        Assert.True(File.ReadAllBytes(Path.Combine(dir.File("full"), file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(dir.File("cut"), file))));
-        string Train(string root) => string.Join('\n', File.ReadAllLines(Path.Combine(root, "align/metrics.jsonl"))
-            .Where(l => l.Contains("\"type\":\"train\"")).Select(l => l[..l.IndexOf(",\"samples\"", StringComparison.Ordinal)]));
-        Assert.Equal(Train(dir.File("full")), Train(dir.File("cut")));
-        Assert.Contains("\"augment\"", File.ReadAllText(dir.File("full/config.json")));
+        var (full, cut) = InterruptedRun.FullAndResumed(dir, cfgPath, (_, step) => step == 3);
+        InterruptedRun.AssertSameFiles(full, cut, "align/projector.safetensors");
+        InterruptedRun.AssertSameTrainMetrics(full, cut, "align");
+        Assert.Contains("\"augment\"", File.ReadAllText(Path.Combine(full, "config.json")));
     }
 
     [Theory]

@@ -83,25 +83,15 @@ public sealed class TrainingRunTests
         string data = DataFiles.PngCaptions(dir.File("data"), 8);
         string cfgPath = WriteConfig(dir, model, data, TwoStages);
 
-        var full = TrainConfig.Load(cfgPath, new TrainConfig.Overrides(Out: dir.File("full")));
-        new TrainingRun(full, false, _ => throw new InvalidOperationException()).Run();
-
-        var cut = TrainConfig.Load(cfgPath, new TrainConfig.Overrides(Out: dir.File("cut")));
-        using (var cts = new CancellationTokenSource())
+        var (full, cut) = InterruptedRun.FullAndResumed(dir, cfgPath, (stage, step) => stage.Name == "finetune" && step == 1, cutConfig =>
         {
-            var first = new TrainingRun(cut, false, _ => throw new InvalidOperationException());
-            first.StageStarted += (stage, trainer) => trainer.StepCompleted += m => { if (stage.Name == "finetune" && m.Step == 1) cts.Cancel(); };
-            Assert.Throws<OperationCanceledException>(() => first.Run(cts.Token));
-        }
-        var e = Assert.Throws<FurnaceException>(() => new TrainingRun(cut, false, _ => throw new InvalidOperationException()).Run());
-        Assert.Contains("pass --resume", e.Message);
-        new TrainingRun(cut, true, _ => throw new InvalidOperationException()).Run();
+            // restarting without --resume is refused
+            var e = Assert.Throws<FurnaceException>(() => new TrainingRun(cutConfig, false, _ => throw new InvalidOperationException()).Run());
+            Assert.Contains("pass --resume", e.Message);
+        });
 
-        foreach (string file in new[] { "align/projector.safetensors", "finetune/projector.safetensors", "finetune/adapter/adapter_model.safetensors", "finetune/model/model.safetensors" })
-            Assert.True(File.ReadAllBytes(Path.Combine(dir.File("full"), file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(dir.File("cut"), file))), file);
-        string Train(string root) => string.Join('\n', File.ReadAllLines(Path.Combine(root, "finetune/metrics.jsonl"))
-            .Where(l => l.Contains("\"type\":\"train\"")).Select(l => l[..l.IndexOf(",\"samples\"", StringComparison.Ordinal)]));
-        Assert.Equal(Train(dir.File("full")), Train(dir.File("cut")));
+        InterruptedRun.AssertSameFiles(full, cut, "align/projector.safetensors", "finetune/projector.safetensors", "finetune/adapter/adapter_model.safetensors", "finetune/model/model.safetensors");
+        InterruptedRun.AssertSameTrainMetrics(full, cut, "finetune");
     }
 
     [Theory]
