@@ -113,7 +113,8 @@ public sealed class GgufFile : ITensorSource
                 elements *= (long)ne;
             }
             uint rawType = r.U32($"type of tensor '{name}'");
-            if (!DTypes.IsKnown((int)rawType)) throw r.Error($"tensor '{name}' has ggml type {rawType}, which Furnace does not support (f32, f16, bf16, q8_0, q4_0)");
+            // the stored weight types this build reads and runs (grows as kernels land; Q8_K/Q8_1 are activation-only)
+            if (rawType is not (0 or 1 or 2 or 8 or 30)) throw r.Error($"tensor '{name}' has ggml type {rawType}, which Furnace does not support (f32, f16, bf16, q8_0, q4_0)");
             var type = (DType)rawType;
             if (shape[0] % DTypes.BlockSize(type) != 0) throw r.Error($"tensor '{name}' row length {shape[0]} is not a multiple of the {DTypes.Name(type)} block size");
             ulong offset = r.U64($"offset of tensor '{name}'");
