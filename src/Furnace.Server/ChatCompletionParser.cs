@@ -28,12 +28,9 @@ public sealed class ChatCompletionParser(ServerOptions options, ImageFetcher ima
             JsonElement root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("the request body must be a JSON object", code: "invalid_json");
 
-            if (root.TryGetProperty("model", out JsonElement model) && model.ValueKind != JsonValueKind.Null)
-            {
-                string m = String(model, "model");
-                if (m.Length > 0 && m != modelId)
-                    throw new ApiException(404, $"the model '{m}' does not exist; this server serves '{modelId}'", "invalid_request_error", "model", "model_not_found");
-            }
+            // One model is served, so any name is accepted (as llama.cpp's server does: most OpenAI clients send a
+            // fixed name such as "gpt-4o"); the response names the served id. It must still be a string.
+            if (root.TryGetProperty("model", out JsonElement model) && model.ValueKind != JsonValueKind.Null) String(model, "model");
             if (root.TryGetProperty("n", out JsonElement n) && n.ValueKind != JsonValueKind.Null && Int(n, "n") != 1)
                 throw ApiException.BadRequest("n must be 1: this server returns one choice per request; send several requests instead", "n", "unsupported_value");
             if (root.TryGetProperty("logprobs", out JsonElement lp) && lp.ValueKind == JsonValueKind.True)

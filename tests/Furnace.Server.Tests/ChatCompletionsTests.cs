@@ -182,11 +182,18 @@ public sealed class ChatCompletionsTests(TinyLlavaFixture f)
     }
 
     [Fact]
-    public async Task ChatCompletions_UnknownModel_404()
+    public async Task ChatCompletions_OtherModelName_200NamingServedModel()
     {
-        JsonElement e = await AssertError("""{"model":"gpt-9","messages":[{"role":"user","content":"Hi"}]}""", HttpStatusCode.NotFound, "model");
-        Assert.Equal("model_not_found", e.GetProperty("code").GetString());
+        using HttpResponseMessage r = await f.Server.PostJsonAsync("""{"model":"gpt-4o","max_tokens":2,"messages":[{"role":"user","content":"Hi"}]}""");
+        string body = await r.Content.ReadAsStringAsync();
+        Assert.True(r.StatusCode == HttpStatusCode.OK, body);
+        using var doc = JsonDocument.Parse(body);
+        Assert.Equal("tiny-llava", doc.RootElement.GetProperty("model").GetString());
     }
+
+    [Fact]
+    public Task ChatCompletions_ModelNotAString_400() => AssertError(
+        """{"model":7,"messages":[{"role":"user","content":"Hi"}]}""", HttpStatusCode.BadRequest, "model");
 
     [Fact]
     public async Task ChatCompletions_BodyTooLarge_413()

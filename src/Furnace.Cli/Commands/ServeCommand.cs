@@ -1,5 +1,5 @@
-// `furnace serve --model PATH`: an OpenAI-compatible chat completions server (src/Furnace.Server) over one model —
-// a LLaVA directory, a decoder composed with --vision/--projector, or a text-only decoder (.gguf or HF directory).
+// `furnace serve [--model PATH]`: an OpenAI-compatible chat completions server (src/Furnace.Server) over one model —
+// the embedded default model when no --model is given, a LLaVA directory, a decoder composed with --vision/--projector, or a text-only decoder (.gguf or HF directory).
 // Binds loopback by default; runs until Ctrl+C / SIGTERM, then finishes the requests in flight.
 using System.CommandLine;
 using Furnace.Models.Vlm;
@@ -16,7 +16,7 @@ internal static class ServeCommand
     public static Command Create()
     {
         var vlm = new VlmOptions();
-        vlm.Model.Description = "A LLaVA directory, a text-only decoder (.gguf file or HF directory), or with --vision and --projector the decoder of a composed model";
+        vlm.Model.Description = "A LLaVA directory, a text-only decoder (.gguf file or HF directory), or with --vision and --projector the decoder of a composed model; default: the embedded models/furnace-captioner-tiny";
         var host = new Option<string>("--host") { Description = "Address to listen on (127.0.0.1, ::1, localhost, 0.0.0.0 for every interface)", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "TCP port", DefaultValueFactory = _ => 8080 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1/* (default: the FURNACE_API_KEY environment variable, else no key)" };
@@ -34,7 +34,7 @@ internal static class ServeCommand
         var modelId = new Option<string?>("--model-id") { Description = "The id /v1/models lists and requests may name (default: the model's file or directory name)" };
         var threads = Cli.ThreadsOption();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every request (ASP.NET Core information level)" };
-        var cmd = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API (POST /v1/chat/completions, GET /v1/models), with /health, Prometheus /metrics and a web page at /.\n\nExamples:\n  furnace serve --model ./llava-1.5-7b-hf\n  furnace serve --model ./llava-1.5-7b-hf --port 9000 --api-key secret --max-queue 8\n  furnace serve --model qwen2-0.5b-instruct-q8_0.gguf --host 0.0.0.0 --api-key secret\n\nThen: curl http://127.0.0.1:8080/v1/chat/completions -H 'Content-Type: application/json' -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\nSee docs/serving.md.")
+        var cmd = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API (POST /v1/chat/completions, GET /v1/models), with /health, Prometheus /metrics and a web page at /.\n\nExamples:\n  furnace serve                                   (the embedded default model)\n  furnace serve --model ./llava-1.5-7b-hf\n  furnace serve --model ./llava-1.5-7b-hf --port 9000 --api-key secret --max-queue 8\n  furnace serve --model qwen2-0.5b-instruct-q8_0.gguf --host 0.0.0.0 --api-key secret\n\nThen: curl http://127.0.0.1:8080/v1/chat/completions -H 'Content-Type: application/json' -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\nSee docs/serving.md.")
         {
             host, port, apiKey, maxBatch, maxQueue, timeout, remote, cors, maxBodyMb, maxImageMb, maxPixels, maxImages, maxTokens, context, modelId, threads, verbose,
         };
@@ -42,7 +42,12 @@ internal static class ServeCommand
         cmd.SetAction(r => Cli.Run(() =>
         {
             string? model = r.GetValue(vlm.Model);
-            if (string.IsNullOrEmpty(model)) throw new FurnaceException("--model is required: a LLaVA directory, a .gguf file or a Hugging Face decoder directory");
+            bool composed = r.GetValue(vlm.Vision) != null || r.GetValue(vlm.Projector) != null;
+            if (string.IsNullOrEmpty(model))
+            {
+                if (composed) throw new FurnaceException("composing a model needs --model (the decoder) with --vision and --projector");
+                model = DefaultModel.Require(); // as caption, ask and eval: the embedded furnace-captioner-tiny
+            }
             var engineOptions = new ChatEngineOptions
             {
                 MaxQueue = r.GetValue(maxQueue),
@@ -70,13 +75,13 @@ internal static class ServeCommand
             }.Validated();
 
             Console.Error.WriteLine($"loading {model} ...");
-            using IChatEngine engine = r.GetValue(vlm.Vision) != null || r.GetValue(vlm.Projector) != null
+            using IChatEngine engine = composed
                 ? ChatEngines.Create(vlm.Open(r), engineOptions)
                 : ChatEngines.Open(model, engineOptions);
             WebApplication app = ServerApp.Build(engine, serverOptions, r.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
             app.StartAsync().GetAwaiter().GetResult();
             Uri address = ServerApp.Address(app);
-            Console.Error.WriteLine($"serving {engine.ModelId} ({(engine.AcceptsImages ? "text and images" : "text only")}) on {address} — web page at {address}, API at {address}v1; Ctrl+C stops");
+            Console.Error.WriteLine($"serving {engine.ModelId} from {Path.GetFullPath(model)} ({(engine.AcceptsImages ? "text and images" : "text only")}) on {address} — web page at {address}, API at {address}v1; Ctrl+C stops");
             if (serverOptions.ApiKey == null && !IsLoopback(serverOptions.Host))
                 Console.Error.WriteLine("warning: listening beyond loopback without --api-key: anyone who can reach this port can use the model");
             app.WaitForShutdownAsync().GetAwaiter().GetResult();
