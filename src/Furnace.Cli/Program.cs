@@ -32,6 +32,9 @@ public static class Program
             LoraCommand.Create(),
             TrainCommand.Create(),
         };
+        // `furnace --help` groups the verbs one line each; `furnace VERB --help` is System.CommandLine's full page
+        HelpOption help = root.Options.OfType<HelpOption>().Single();
+        help.Action = new TopLevelHelp(root, (HelpAction)help.Action!);
         return root.Parse(args).Invoke();
     }
 }

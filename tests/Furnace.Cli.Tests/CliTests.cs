@@ -5,11 +5,26 @@ namespace Furnace.Cli.Tests;
 public sealed class CliTests
 {
     [Fact]
-    public void Help_ListsEveryVerb()
+    public void Help_ListsEveryVerbOnceOneLineEachUnderGroups()
     {
         var r = FurnaceProcess.Run("--help");
         Assert.Equal(0, r.ExitCode);
-        foreach (string verb in new[] { "info", "logits", "convert", "convert-mmproj", "bench", "eval", "preprocess", "generate", "tokenize", "data" }) Assert.Contains(verb, r.Stdout);
+        string[] lines = r.Stdout.Split('\n');
+        foreach (string group in new[] { "run a model:", "data and training:", "evaluation and benchmarks:", "serving:", "models and files:" })
+            Assert.Contains(group, lines);
+        foreach (string verb in new[] { "caption", "ask", "generate", "embed", "similarity", "tokenize", "logits", "data", "train", "lora", "preprocess", "eval", "bench", "serve", "info", "convert", "convert-mmproj" })
+            Assert.Single(lines, l => l.StartsWith("  " + verb + " ", StringComparison.Ordinal));
+        Assert.DoesNotContain("other:", lines);
+        Assert.All(lines, l => Assert.True(l.Length <= 140, $"help line longer than 140 characters: {l}"));
+    }
+
+    [Fact]
+    public void Help_OfAVerb_ShowsItsOptions()
+    {
+        var r = FurnaceProcess.Run("caption", "--help");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("--lang", r.Stdout);
+        Assert.Contains("Usage:", r.Stdout);
     }
 
     [Fact]
