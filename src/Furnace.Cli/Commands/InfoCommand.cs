@@ -59,7 +59,7 @@ internal static class InfoCommand
         {
             var raw = HfConfigFile.Read(config);
             string arch = raw.Architectures?.FirstOrDefault() ?? raw.ModelType ?? "?";
-            if (arch is "LlamaForCausalLM" or "Qwen2ForCausalLM") PrintDecoder(HfConfigFile.LoadLlama(config));
+            if (arch is "LlamaForCausalLM" or "Qwen2ForCausalLM") PrintDecoder(LlamaConfig.FromHuggingFace(config));
             else if (arch is "LlavaForConditionalGeneration" || raw.ModelType == "llava")
             {
                 LlavaConfig l = LlavaConfig.FromHuggingFace(dir);

@@ -40,7 +40,7 @@ public static class ModelLoader
     {
         string configPath = Path.Combine(dir, "config.json");
         if (!File.Exists(configPath)) throw new FurnaceException($"{dir}: no config.json (not a Hugging Face model directory)");
-        LlamaConfig c = HfConfigFile.LoadLlama(configPath);
+        LlamaConfig c = LlamaConfig.FromHuggingFace(configPath);
         ITensorSource source = SafeTensorsCheckpoint.Open(dir);
         var packed = new PackedWeights();
         try

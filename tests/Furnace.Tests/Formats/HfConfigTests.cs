@@ -201,14 +201,14 @@ public sealed class HfConfigTests
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("config.json"), json);
-        return HfConfigFile.LoadLlama(dir.File("config.json"));
+        return LlamaConfig.FromHuggingFace(dir.File("config.json"));
     }
 
     private static FurnaceException Fails(string json)
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("config.json"), json);
-        return Assert.ThrowsAny<FurnaceException>(() => HfConfigFile.LoadLlama(dir.File("config.json")));
+        return Assert.ThrowsAny<FurnaceException>(() => LlamaConfig.FromHuggingFace(dir.File("config.json")));
     }
 
     [Fact]
@@ -366,6 +366,6 @@ public sealed class HfConfigTests
     public void MissingFile_IsAFurnaceException()
     {
         using var dir = new TempDir();
-        Assert.Contains("file not found", Assert.Throws<FurnaceException>(() => HfConfigFile.LoadLlama(dir.File("config.json"))).Message);
+        Assert.Contains("file not found", Assert.Throws<FurnaceException>(() => LlamaConfig.FromHuggingFace(dir.File("config.json"))).Message);
     }
 }

@@ -23,7 +23,7 @@ public static class HfToGgufConverter
         string configPath = Path.Combine(hfDir, "config.json");
         if (!File.Exists(configPath)) throw new FurnaceException($"{hfDir}: no config.json (not a Hugging Face model directory)");
         bool llava = IsLlava(configPath);
-        LlamaConfig c = llava ? Vlm.LlavaConfig.FromHuggingFace(hfDir).Text : HfConfigFile.LoadLlama(configPath);
+        LlamaConfig c = llava ? Vlm.LlavaConfig.FromHuggingFace(hfDir).Text : LlamaConfig.FromHuggingFace(configPath);
         string prefix = llava ? Vlm.LlavaTrainable.LanguagePrefix : "";
 
         string tokenizerPath = Path.Combine(hfDir, "tokenizer.json");

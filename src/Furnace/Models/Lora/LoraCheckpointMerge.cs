@@ -50,7 +50,7 @@ public static class LoraCheckpointMerge
         string configPath = Path.Combine(basePath, "config.json");
         if (!File.Exists(configPath)) throw new FurnaceException($"{basePath}: no config.json (not a Hugging Face model directory)");
         bool llava = IsLlava(configPath);
-        LlamaConfig c = llava ? LlavaConfig.FromHuggingFace(basePath).Text : HfConfigFile.LoadLlama(configPath);
+        LlamaConfig c = llava ? LlavaConfig.FromHuggingFace(basePath).Text : LlamaConfig.FromHuggingFace(configPath);
         adapter.CheckAgainst(c, basePath);
         if (toGguf)
         {

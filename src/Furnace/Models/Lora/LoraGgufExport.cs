@@ -33,7 +33,7 @@ public static class LoraGgufExport
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(config), new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true });
         return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && doc.RootElement.TryGetProperty("vision_config", out _)
             ? Vlm.LlavaConfig.FromHuggingFace(basePath).Text
-            : Formats.HfConfig.HfConfigFile.LoadLlama(config);
+            : LlamaConfig.FromHuggingFace(config);
     }
 
     /// <summary>Writes the adapter for a base of this shape (atomically); scaleMultiplier folds into adapter.lora.alpha.</summary>

@@ -63,7 +63,7 @@ public sealed record LlavaConfig
         if (raw.VisionConfig is not { ValueKind: JsonValueKind.Object } vc) throw new FurnaceException($"{source}: missing field 'vision_config'");
         if (raw.TextConfig is not { ValueKind: JsonValueKind.Object } tc) throw new FurnaceException($"{source}: missing field 'text_config'");
 
-        LlamaConfig text = HfConfigFile.ToLlama(HfConfigFile.Parse(JsonSerializer.SerializeToUtf8Bytes(tc), source + " (text_config)"), source + " (text_config)");
+        LlamaConfig text = LlamaConfig.FromHuggingFace(HfConfigFile.Parse(JsonSerializer.SerializeToUtf8Bytes(tc), source + " (text_config)"), source + " (text_config)");
         ProjectorKind projectorKind = raw.ProjectorHiddenAct switch
         {
             null or "gelu" => ProjectorKind.Mlp2xGelu,
