@@ -1,12 +1,17 @@
-// Decoder benchmark, Furnace vs llama.cpp, same GGUF files, same machine, one run, interleaved.
-//   compare [--threads 2] [--prompt 128] [--gen 64] [--rounds 3] [--models DIR] [--shapes bench-768,tinyllama-1.1b] [--types f32,q8_0,q4_0]
+// Decoder benchmark, Furnace vs llama.cpp, same GGUF files, same machine, one run, interleaved — DESIGN.md's
+// performance method: each engine process loads once, runs one untimed full rep (prefill + decode), then --reps timed
+// reps, each started once other processes use < 5 % of the machine (/proc/stat) and redone when disturbed; the
+// engines alternate process by process; figures are medians over every timed rep, printed with the worst CPU share
+// other processes took.
+//   compare [--threads 2] [--prompt 128] [--gen 64] [--rounds 2] [--reps 3] [--models DIR] [--shapes bench-768,tinyllama-1.1b] [--types f32,q8_0,q4_0]
 //       writes seeded random-weight GGUF files of the named shapes (once, cached in DIR), then alternates
 //       `furnace bench llm` and this program's `peer` mode as child processes and prints a markdown table of medians.
-//   peer --model FILE [--threads 2] [--prompt 128] [--gen 64]
+//   peer --model FILE [--threads 2] [--prompt 128] [--gen 64] [--reps 3]
 //       llama.cpp's numbers for one file as one JSON line (the same fields as `furnace bench llm`).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Furnace.Benchmarking;
 using Furnace.Models.Llama;
 using Furnace.Tensors;
 using LLama;
@@ -22,10 +27,11 @@ string Arg(string name, string def)
 int threads = int.Parse(Arg("--threads", "2"), CultureInfo.InvariantCulture);
 int prompt = int.Parse(Arg("--prompt", "128"), CultureInfo.InvariantCulture);
 int gen = int.Parse(Arg("--gen", "64"), CultureInfo.InvariantCulture);
+int reps = int.Parse(Arg("--reps", "3"), CultureInfo.InvariantCulture);
 
 if (args.Length > 0 && args[0] == "peer")
 {
-    Console.WriteLine(Peer.Run(Arg("--model", ""), threads, prompt, gen));
+    Console.WriteLine(Peer.Run(Arg("--model", ""), threads, prompt, gen, reps));
     return 0;
 }
 if (args.Length == 0 || args[0] != "compare")
@@ -34,7 +40,7 @@ if (args.Length == 0 || args[0] != "compare")
     return 2;
 }
 
-int rounds = int.Parse(Arg("--rounds", "3"), CultureInfo.InvariantCulture);
+int rounds = int.Parse(Arg("--rounds", "2"), CultureInfo.InvariantCulture);
 string modelDir = Arg("--models", Path.Combine(Path.GetTempPath(), "furnace-bench-models"));
 string[] shapes = Arg("--shapes", "bench-768,tinyllama-1.1b").Split(',');
 string[] types = Arg("--types", "f32,q8_0,q4_0").Split(',');
@@ -58,22 +64,30 @@ foreach (string shape in shapes)
         var peer = new List<JsonElement>();
         for (int r = 0; r < rounds; r++)
         {
-            string common = $"--threads {threads} --prompt {prompt} --gen {gen}";
+            string common = $"--threads {threads} --prompt {prompt} --gen {gen} --reps {reps}";
             ours.Add(RunJson(furnace, $"bench llm --model {file} {common}"));
             peer.Add(RunJson(self, $"peer --model {file} {common}"));
-            Console.Error.WriteLine($"{shape} {typeName} round {r + 1}: furnace {ours[^1].GetProperty("decode_tok_s")} tok/s, llama.cpp {peer[^1].GetProperty("decode_tok_s")} tok/s");
+            Console.Error.WriteLine($"{shape} {typeName} round {r + 1}: decode furnace {ours[^1].GetProperty("decode_tok_s")} tok/s (others {ours[^1].GetProperty("other_cpu_pct")} %), llama.cpp {peer[^1].GetProperty("decode_tok_s")} tok/s (others {peer[^1].GetProperty("other_cpu_pct")} %)");
         }
-        double Med(List<JsonElement> xs, string key) => xs.Select(x => x.GetProperty(key).GetDouble()).Order().ElementAt(xs.Count / 2);
+        // medians over every timed rep of every process of an engine
+        double Med(List<JsonElement> xs, string key)
+        {
+            double[] v = xs.SelectMany(x => x.GetProperty(key + "_reps").EnumerateArray().Select(e => e.GetDouble())).Order().ToArray();
+            return v[v.Length / 2];
+        }
+
+        double Worst(List<JsonElement> xs) => xs.Max(x => x.GetProperty("other_cpu_pct").GetDouble());
         double fileMb = new FileInfo(file).Length / 1048576.0;
-        double kvMb = Med(ours, "kv_cache_mb");
+        double kvMb = ours.Max(x => x.GetProperty("kv_cache_mb").GetDouble());
+        double rssOurs = ours.Max(x => x.GetProperty("peak_rss_mb").GetDouble()), rssPeer = peer.Max(x => x.GetProperty("peak_rss_mb").GetDouble());
         rows.Add(string.Create(CultureInfo.InvariantCulture,
-            $"| {shape} | {typeName} | {fileMb:F0} | {Med(ours, "prefill_tok_s"):F1} | {Med(peer, "prefill_tok_s"):F1} | {Med(ours, "prefill_tok_s") / Med(peer, "prefill_tok_s"):F2} | {Med(ours, "decode_tok_s"):F1} | {Med(peer, "decode_tok_s"):F1} | **{Med(ours, "decode_tok_s") / Med(peer, "decode_tok_s"):F2}** | {Med(ours, "peak_rss_mb"):F0} | {Med(peer, "peak_rss_mb"):F0} | {Med(ours, "peak_rss_mb") / (fileMb + kvMb):F2} |"));
+            $"| {shape} | {typeName} | {fileMb:F0} | {Med(ours, "prefill_tok_s"):F1} | {Med(peer, "prefill_tok_s"):F1} | {Med(ours, "prefill_tok_s") / Med(peer, "prefill_tok_s"):F2} | {Med(ours, "decode_tok_s"):F1} | {Med(peer, "decode_tok_s"):F1} | **{Med(ours, "decode_tok_s") / Med(peer, "decode_tok_s"):F2}** | {rssOurs:F0} | {rssPeer:F0} | {rssOurs / (fileMb + kvMb):F2} | {Math.Max(Worst(ours), Worst(peer)):F1} |"));
     }
 }
-Console.WriteLine($"threads {threads}, prompt {prompt}, gen {gen}, median of {rounds} interleaved rounds, {DateTime.UtcNow:yyyy-MM-dd}");
+Console.WriteLine($"threads {threads}, prompt {prompt}, gen {gen}; {rounds} alternating processes per engine, each 1 untimed + {reps} timed reps, medians; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end");
 Console.WriteLine();
-Console.WriteLine("| shape | type | file MB | prefill tok/s furnace | llama.cpp | ratio | decode tok/s furnace | llama.cpp | ratio | peak RSS MB furnace | llama.cpp | furnace RSS / (file + KV) |");
-Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine("| shape | type | file MB | prefill tok/s furnace | llama.cpp | ratio | decode tok/s furnace | llama.cpp | ratio | peak RSS MB furnace | llama.cpp | furnace RSS / (file + KV) | others' CPU % (worst rep) |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (string row in rows) Console.WriteLine(row);
 return 0;
 
@@ -91,7 +105,7 @@ static JsonElement RunJson(string exe, string arguments)
 
 internal static class Peer
 {
-    public static string Run(string path, int threads, int promptTokens, int genTokens)
+    public static string Run(string path, int threads, int promptTokens, int genTokens, int reps)
     {
         NativeLogConfig.llama_log_set((level, message) => { });
         var sw = Stopwatch.StartNew();
@@ -112,34 +126,40 @@ internal static class Peer
         int[] prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(3, vocab)).ToArray();
         var batch = new LLamaBatch();
 
-        // warm-up, as `furnace bench llm` does
-        for (int i = 0; i < Math.Min(8, promptTokens); i++) batch.Add((LLamaToken)prompt[i], i, LLamaSeqId.Zero, i == 7);
-        Decode(ctx, batch);
-        ctx.NativeHandle.MemoryClear(true);
-
-        batch.Clear();
-        for (int i = 0; i < promptTokens; i++) batch.Add((LLamaToken)prompt[i], i, LLamaSeqId.Zero, i == promptTokens - 1);
-        sw.Restart();
-        Decode(ctx, batch);
-        double prefillS = sw.Elapsed.TotalSeconds;
-        int next = ArgMax(ctx.NativeHandle.GetLogitsIth(promptTokens - 1));
-        sw.Restart();
-        for (int i = 0; i < genTokens; i++)
+        // one rep: prefill the prompt in one batch, then decode greedily one token at a time (as `furnace bench llm`)
+        IReadOnlyDictionary<string, double> Rep()
         {
+            ctx.NativeHandle.MemoryClear(true);
             batch.Clear();
-            batch.Add((LLamaToken)next, promptTokens + i, LLamaSeqId.Zero, true);
+            for (int i = 0; i < promptTokens; i++) batch.Add((LLamaToken)prompt[i], i, LLamaSeqId.Zero, i == promptTokens - 1);
+            var t = Stopwatch.StartNew();
             Decode(ctx, batch);
-            next = ArgMax(ctx.NativeHandle.GetLogitsIth(0));
+            double prefillS = t.Elapsed.TotalSeconds;
+            int next = ArgMax(ctx.NativeHandle.GetLogitsIth(promptTokens - 1));
+            t.Restart();
+            for (int i = 0; i < genTokens; i++)
+            {
+                batch.Clear();
+                batch.Add((LLamaToken)next, promptTokens + i, LLamaSeqId.Zero, true);
+                Decode(ctx, batch);
+                next = ArgMax(ctx.NativeHandle.GetLogitsIth(0));
+            }
+            return new Dictionary<string, double> { ["prefill_tok_s"] = promptTokens / prefillS, ["decode_tok_s"] = genTokens / t.Elapsed.TotalSeconds };
         }
-        double decodeS = sw.Elapsed.TotalSeconds;
+
+        IReadOnlyList<RepResult> results = Reps.Run(Rep, new RepOptions { Reps = reps });
         return JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["engine"] = "llama.cpp",
             ["model"] = Path.GetFileName(path),
             ["threads"] = threads,
             ["load_ms"] = Math.Round(loadMs, 1),
-            ["prefill_tok_s"] = Math.Round(promptTokens / prefillS, 2),
-            ["decode_tok_s"] = Math.Round(genTokens / decodeS, 2),
+            ["reps"] = results.Count,
+            ["prefill_tok_s"] = Math.Round(Reps.Median(results, "prefill_tok_s"), 2),
+            ["decode_tok_s"] = Math.Round(Reps.Median(results, "decode_tok_s"), 2),
+            ["prefill_tok_s_reps"] = results.Select(r => Math.Round(r.Figures["prefill_tok_s"], 2)).ToArray(),
+            ["decode_tok_s_reps"] = results.Select(r => Math.Round(r.Figures["decode_tok_s"], 2)).ToArray(),
+            ["other_cpu_pct"] = Math.Round(100 * Reps.WorstOthersShare(results), 1),
             ["peak_rss_mb"] = Math.Round(PeakRss() / 1048576.0, 1),
         });
     }

@@ -11,6 +11,7 @@ public sealed partial class LayeringTests
     private static readonly Dictionary<string, int> Rank = new()
     {
         ["IO"] = 0,
+        ["Benchmarking"] = 0,
         ["Formats"] = 1,
         ["Models"] = 2,
         ["Generation"] = 3,
@@ -33,7 +34,7 @@ public sealed partial class LayeringTests
     [GeneratedRegex(@"//[^\n]*|/\*.*?\*/", RegexOptions.Singleline)]
     private static partial Regex Comments();
 
-    [GeneratedRegex(@"\bFurnace\.(IO|Formats|Models|Generation|Data|Training|Evaluation|Serving)\b")]
+    [GeneratedRegex(@"\bFurnace\.(IO|Benchmarking|Formats|Models|Generation|Data|Training|Evaluation|Serving)\b")]
     private static partial Regex LayerReference();
 
     private static string SourceRoot()
