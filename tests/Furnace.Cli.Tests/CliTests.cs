@@ -9,7 +9,7 @@ public sealed class CliTests
     {
         var r = FurnaceProcess.Run("--help");
         Assert.Equal(0, r.ExitCode);
-        foreach (string verb in new[] { "info", "logits", "convert", "convert-mmproj", "bench", "eval", "preprocess", "generate", "tokenize", "data" }) Assert.Contains(verb, r.Stdout);
+        foreach (string verb in new[] { "info", "logits", "convert", "convert-mmproj", "bench", "eval", "preprocess", "generate", "tokenize", "data", "perplexity" }) Assert.Contains(verb, r.Stdout);
     }
 
     [Fact]
