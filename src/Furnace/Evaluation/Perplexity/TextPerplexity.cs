@@ -83,11 +83,11 @@ public static class TextPerplexity
             running.Add(Math.Exp(nll / count));
             progress?.Invoke(i + 1, nChunk, running[^1]);
         }
-        double mean = nll / count, var = nll2 / count - mean * mean, ppl = Math.Exp(mean);
+        double mean = nll / count, variance = nll2 / count - mean * mean, ppl = Math.Exp(mean);
         return new PerplexityResult
         {
             Ppl = ppl,
-            PplUncertainty = var > 0 ? Math.Sqrt(var / (count - 1)) * ppl : double.NaN,
+            PplUncertainty = variance > 0 ? Math.Sqrt(variance / (count - 1)) * ppl : double.NaN,
             NllMean = mean,
             Tokens = count,
             TextTokens = tokens.Length,
