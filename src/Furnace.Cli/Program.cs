@@ -18,6 +18,7 @@ public static class Program
             GenerateCommand.Create(),
             TokenizeCommand.Create(),
             LogitsCommand.Create(),
+            PerplexityCommand.Create(),
             ConvertCommand.Create(),
             ConvertMmprojCommand.Create(),
             BenchCommand.Create(),

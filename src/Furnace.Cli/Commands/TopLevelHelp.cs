@@ -26,6 +26,7 @@ internal sealed class TopLevelHelp(Command root, HelpAction standard) : Synchron
         ["preprocess"] = "Preprocess an image as the model's Hugging Face image processor does, to a .npy file",
         ["eval"] = "Score captions as coco-caption does (BLEU, ROUGE-L, CIDEr-D), or caption a dataset and score it",
         ["serve"] = "Serve a model over an OpenAI-compatible HTTP API, with metrics and a web page",
+        ["perplexity"] = "Perplexity over a text as llama.cpp measures it (and KL from a base model), or caption perplexity",
     };
 
     public override int Invoke(ParseResult parseResult)
@@ -65,10 +66,11 @@ internal sealed class TopLevelHelp(Command root, HelpAction standard) : Synchron
         foreach (Command c in commands) w.WriteLine($"  {c.Name,-16}{Short.GetValueOrDefault(c.Name) ?? Summary(c.Description)}");
     }
 
-    // the first sentence of a description (up to the first line break or ". "), without its final period
+    // the first sentence of a description's first paragraph, without its final period
     public static string Summary(string? description)
     {
-        string s = (description ?? "").Split('\n')[0].Trim();
+        string paragraph = (description ?? "").Replace("\r", "").Split("\n\n")[0];
+        string s = string.Join(' ', paragraph.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         int stop = s.IndexOf(". ", StringComparison.Ordinal);
         if (stop >= 0) s = s[..stop];
         return s.TrimEnd('.');

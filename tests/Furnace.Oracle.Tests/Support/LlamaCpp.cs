@@ -3,6 +3,7 @@
 using LLama;
 using LLama.Common;
 using LLama.Native;
+using System.Text;
 
 namespace Furnace.Oracle.Tests.Support;
 
@@ -47,6 +48,29 @@ public sealed class LlamaCpp : IDisposable
         if (rc != DecodeResult.Ok) throw new InvalidOperationException($"llama_decode failed: {rc}");
         var result = new float[tokens.Count][];
         for (int i = 0; i < tokens.Count; i++) result[i] = _ctx.NativeHandle.GetLogitsIth(i).ToArray();
+        return result;
+    }
+
+    /// <summary>llama.cpp's tokenization (llama_tokenize, special tokens in the text not parsed); addSpecial adds BOS as the vocabulary wants.</summary>
+    public int[] Tokenize(string text, bool addSpecial) =>
+        [.. _weights.NativeHandle.Tokenize(text, addSpecial, false, Encoding.UTF8).Select(t => (int)t)];
+
+    /// <summary>The BOS id when the vocabulary adds BOS (llama_vocab_get_add_bos), else null.</summary>
+    public int? AddedBos => _weights.Vocab.ShouldAddBOS && _weights.Vocab.BOS is { } bos ? (int)bos : null;
+
+    /// <summary>
+    /// Logits (tokens.Count − from, vocab) of positions from… after evaluating tokens from position 0 in one batch, with
+    /// outputs requested only there (as llama-perplexity flags batch.logits[i] = pos >= first).
+    /// </summary>
+    public float[][] LogitsFrom(IReadOnlyList<int> tokens, int from)
+    {
+        _ctx.NativeHandle.MemoryClear(true);
+        var batch = new LLamaBatch();
+        for (int i = 0; i < tokens.Count; i++) batch.Add((LLamaToken)tokens[i], i, LLamaSeqId.Zero, i >= from);
+        var rc = _ctx.NativeHandle.Decode(batch);
+        if (rc != DecodeResult.Ok) throw new InvalidOperationException($"llama_decode failed: {rc}");
+        var result = new float[tokens.Count - from][];
+        for (int i = from; i < tokens.Count; i++) result[i - from] = _ctx.NativeHandle.GetLogitsIth(i).ToArray();
         return result;
     }
 
