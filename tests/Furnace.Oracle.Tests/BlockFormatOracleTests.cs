@@ -29,12 +29,13 @@ public sealed class BlockFormatOracleTests
     };
 
     private const int Cols = 1024;      // 4 super-blocks or 32 small blocks per row
-    private const int RowsPerKind = 120; // x 9 distributions = 1080 rows = 4320 super-blocks / 34560 small blocks
-    private const int Kinds = 9;
+    private const int RowsPerKind = 100; // x 11 distributions = 1100 rows = 4400 super-blocks / 35200 small blocks
+    private const int Kinds = 11;
 
     // rows (Kinds * RowsPerKind, Cols): uniform [-1, 1); gaussian (sigma 0.02, like trained weights); gaussian with
     // 1 % of values x 30; all-zero rows; tiny values (~1e-6); a constant per row (equal values: the min == max
-    // paths); sparse (90 % zeros); a few levels k/8, k in -8..8 (exact ties in every rounding); positive only
+    // paths); sparse (90 % zeros); a few levels k/8, k in -8..8 (exact ties in every rounding); positive only;
+    // ~1e-12 (f16 scales underflow to 0: the "scale 0, keep the search's codes" paths); ~3e3 (large f16 scales)
     private static float[] Samples(int seed)
     {
         var rng = new Random(seed);
@@ -56,7 +57,9 @@ public sealed class BlockFormatOracleTests
                     5 => constant,
                     6 => rng.NextDouble() < 0.9 ? 0f : g,
                     7 => rng.Next(-8, 9) / 8f,
-                    _ => MathF.Abs(0.02f * g),
+                    8 => MathF.Abs(0.02f * g),
+                    9 => 1e-12f * g,
+                    _ => 3e3f * g,
                 };
             }
         }
