@@ -156,10 +156,14 @@ public sealed class CliTests
         using var dir = new TempDir();
         string model = dir.File("tiny.gguf");
         Assert.Equal(0, FurnaceProcess.Run("convert", "--from", "random:test-tiny", "--to", model, "--type", "q4_0").ExitCode);
-        var r = FurnaceProcess.Run("bench", "llm", "--model", model, "--threads", "1", "--prompt", "16", "--gen", "4");
+        // no waiting for an idle machine: the test host runs other tests beside it
+        var r = FurnaceProcess.Run("bench", "llm", "--model", model, "--threads", "1", "--prompt", "16", "--gen", "4", "--reps", "2", "--idle-wait", "0");
         Assert.True(r.ExitCode == 0, r.Stderr);
         using var doc = JsonDocument.Parse(r.Stdout.Trim());
         Assert.True(doc.RootElement.GetProperty("decode_tok_s").GetDouble() > 0);
+        Assert.Equal(2, doc.RootElement.GetProperty("reps").GetInt32());
+        Assert.Equal(2, doc.RootElement.GetProperty("decode_tok_s_reps").GetArrayLength());
+        Assert.InRange(doc.RootElement.GetProperty("other_cpu_pct").GetDouble(), 0, 100);
         Assert.True(doc.RootElement.GetProperty("peak_rss_mb").GetDouble() > 0);
     }
 }

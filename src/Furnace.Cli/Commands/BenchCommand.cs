@@ -1,8 +1,12 @@
 // `furnace bench llm`: load time, prefill and decode throughput, peak memory of one model, as one JSON line.
-// The side-by-side comparison with llama.cpp lives in bench/ and calls this.
+// DESIGN.md's performance method: load once, one untimed full rep (prefill + decode), then --reps timed reps, each
+// started once other processes use < 5 % of the machine and redone when disturbed (Benchmarking.Reps); medians, the
+// per-rep figures and the worst share other processes took are printed. The side-by-side comparison with llama.cpp
+// lives in bench/ and calls this.
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using Furnace.Benchmarking;
 using Furnace.Generation;
 using Furnace.Models;
 using Furnace.Tensors;
@@ -17,19 +21,25 @@ internal static class BenchCommand
         var threads = Cli.ThreadsOption();
         var prompt = new Option<int>("--prompt", "-p") { Description = "Prompt tokens to prefill", DefaultValueFactory = _ => 128 };
         var gen = new Option<int>("--gen", "-n") { Description = "Tokens to decode", DefaultValueFactory = _ => 64 };
-        var llm = new Command("llm", "Measure load time, prefill and decode tokens/s and peak RSS of a decoder; prints one JSON line.\n\nExample:\n  furnace bench llm --model model-q4_0.gguf --threads 2 --prompt 128 --gen 64")
+        var reps = new Option<int>("--reps") { Description = "Timed reps after one untimed warm-up rep (medians are reported)", DefaultValueFactory = _ => 3 };
+        var idleWait = new Option<double>("--idle-wait") { Description = "Seconds to wait before each rep for other processes to use < 5 % of the machine (0: measure and go on)", DefaultValueFactory = _ => 60 };
+        var llm = new Command("llm", "Measure load time, prefill and decode tokens/s and peak RSS of a decoder; prints one JSON line.\n\nExample:\n  furnace bench llm --model model-q4_0.gguf --threads 2 --prompt 128 --gen 64 --reps 3")
         {
             model,
             threads,
             prompt,
             gen,
+            reps,
+            idleWait,
         };
-        llm.SetAction(r => Cli.Run(() => RunLlm(r.GetValue(model)!, Cli.CheckThreads(r.GetValue(threads)), r.GetValue(prompt), r.GetValue(gen))));
+        llm.SetAction(r => Cli.Run(() => RunLlm(r.GetValue(model)!, Cli.CheckThreads(r.GetValue(threads)), r.GetValue(prompt), r.GetValue(gen), r.GetValue(reps), r.GetValue(idleWait))));
         return new Command("bench", "Benchmarks (see bench/ for side-by-side runs against llama.cpp).") { llm };
     }
 
-    private static int RunLlm(string path, int threads, int promptTokens, int genTokens)
+    private static int RunLlm(string path, int threads, int promptTokens, int genTokens, int repCount, double idleWaitS)
     {
+        if (!(idleWaitS is >= 0 and <= 3600)) throw new FurnaceException($"--idle-wait {idleWaitS} must be between 0 and 3600 seconds");
+        var repOptions = new RepOptions { Reps = repCount, MaxIdleWait = TimeSpan.FromSeconds(idleWaitS) }.Validated();
         if (promptTokens < 1 || promptTokens > 1 << 20) throw new FurnaceException($"--prompt {promptTokens} must be between 1 and 1048576");
         if (genTokens < 1 || genTokens > 1 << 20) throw new FurnaceException($"--gen {genTokens} must be between 1 and 1048576");
         var sw = Stopwatch.StartNew();
@@ -42,23 +52,27 @@ internal static class BenchCommand
         var rng = new Random(42);
         int[] prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(3, m.Config.VocabSize)).ToArray();
 
-        // warm-up: touch every weight page once and JIT the kernels, as llama-bench's warm-up run does
-        m.Forward(prompt.AsSpan(0, Math.Min(8, promptTokens)), state, ctx);
-        state.Reset();
-
-        sw.Restart();
-        m.Forward(prompt, state, ctx);
-        double prefillS = sw.Elapsed.TotalSeconds;
-        int next = Sampler.ArgMax(state.Logits.AsSpan(0, m.Config.VocabSize));
-        sw.Restart();
+        // one rep: prefill the prompt in one batch, then decode greedily one token at a time; the first (untimed) rep
+        // touches every weight page and JITs the kernels, as llama-bench's warm-up run does
         int[] one = new int[1];
-        for (int i = 0; i < genTokens; i++)
+        IReadOnlyDictionary<string, double> Rep()
         {
-            one[0] = next;
-            m.Forward(one, state, ctx);
-            next = Sampler.ArgMax(state.Logits.AsSpan(0, m.Config.VocabSize));
+            state.Reset();
+            var t = Stopwatch.StartNew();
+            m.Forward(prompt, state, ctx);
+            double prefillS = t.Elapsed.TotalSeconds;
+            int next = Sampler.ArgMax(state.Logits.AsSpan(0, m.Config.VocabSize));
+            t.Restart();
+            for (int i = 0; i < genTokens; i++)
+            {
+                one[0] = next;
+                m.Forward(one, state, ctx);
+                next = Sampler.ArgMax(state.Logits.AsSpan(0, m.Config.VocabSize));
+            }
+            return new Dictionary<string, double> { ["prefill_tok_s"] = promptTokens / prefillS, ["decode_tok_s"] = genTokens / t.Elapsed.TotalSeconds };
         }
-        double decodeS = sw.Elapsed.TotalSeconds;
+
+        IReadOnlyList<RepResult> results = Reps.Run(Rep, repOptions);
         var result = new Dictionary<string, object>
         {
             ["engine"] = "furnace",
@@ -67,8 +81,12 @@ internal static class BenchCommand
             ["load_ms"] = Math.Round(loadMs, 1),
             ["prompt_tokens"] = promptTokens,
             ["gen_tokens"] = genTokens,
-            ["prefill_tok_s"] = Math.Round(promptTokens / prefillS, 2),
-            ["decode_tok_s"] = Math.Round(genTokens / decodeS, 2),
+            ["reps"] = results.Count,
+            ["prefill_tok_s"] = Math.Round(Reps.Median(results, "prefill_tok_s"), 2),
+            ["decode_tok_s"] = Math.Round(Reps.Median(results, "decode_tok_s"), 2),
+            ["prefill_tok_s_reps"] = results.Select(x => Math.Round(x.Figures["prefill_tok_s"], 2)).ToArray(),
+            ["decode_tok_s_reps"] = results.Select(x => Math.Round(x.Figures["decode_tok_s"], 2)).ToArray(),
+            ["other_cpu_pct"] = Math.Round(100 * Reps.WorstOthersShare(results), 1),
             ["peak_rss_mb"] = Math.Round(PeakRssBytes() / 1048576.0, 1),
             ["kv_cache_mb"] = Math.Round(state.KvCacheBytes / 1048576.0, 1),
             ["file_mb"] = Math.Round(new FileInfo(path).Exists ? new FileInfo(path).Length / 1048576.0 : 0, 1),
