@@ -58,6 +58,19 @@ public sealed class WeightLoader
         return p;
     }
 
+    /// <summary>
+    /// A 3-D stack of count matrices (count, rows, cols) — ggml ne [cols, rows, count], as llama.cpp's expert stacks
+    /// ffn_*_exps and MLA's per-head attn_k_b / attn_v_b — used in place as one (count·rows, cols) matrix whose
+    /// WeightMatrix.Slice(i·rows, rows) is matrix i.
+    /// </summary>
+    public WeightMatrix StackedMatrix(string name, int count, int rows, int cols)
+    {
+        TensorEntry e = Get(name, count, rows, cols);
+        if (cols % DTypes.BlockSize(e.Type) != 0)
+            throw new FurnaceFormatException(_source.Path, $"tensor '{Key(name)}' row length {cols} is not a multiple of the {DTypes.Name(e.Type)} block size");
+        return e.File.Matrix(e.Offset, checked(count * rows), cols, e.Type);
+    }
+
     /// <summary>A 1-D tensor (n,) decoded to float (norm weights, biases).</summary>
     public float[] Vector(string name, int n)
     {

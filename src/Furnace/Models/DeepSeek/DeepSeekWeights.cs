@@ -1,0 +1,98 @@
+// The read-only weights of a DeepSeek-V2/V3 decoder, under llama.cpp's deepseek2 tensor names
+// (llama_model_deepseek2::load_arch_tensors; LLM_TENSOR_* names in llama-arch.cpp). Matrices stay in the
+// memory-mapped GGUF in their stored dtype (2-D ones repacked when a PackedWeights is given); 3-D stacks (experts,
+// MLA's per-head k_b / v_b) are viewed in place and sliced per expert / head. Only norms and biases become float[].
+// Shapes below are (rows, cols) = (out, in), ggml ne reversed.
+using Furnace.Formats.Weights;
+using Furnace.Tensors;
+
+namespace Furnace.Models.DeepSeek;
+
+public sealed class DeepSeekLayerWeights
+{
+    public required float[] AttnNorm { get; init; }        // (dim,)
+    public WeightMatrix? Wq { get; init; }                  // (heads·qkHead, dim) without q LoRA
+    public WeightMatrix? WqA { get; init; }                 // (qLora, dim)
+    public float[]? QANorm { get; init; }                   // (qLora,)
+    public WeightMatrix? WqB { get; init; }                 // (heads·qkHead, qLora)
+    public required WeightMatrix WkvA { get; init; }        // (kvLora + rope, dim): latent then the shared rope key
+    public required float[] KvANorm { get; init; }          // (kvLora,)
+    public required WeightMatrix WkB { get; init; }         // (heads·kvLora, nope): head h = W_UK_h^T (kvLora, nope)
+    public required WeightMatrix WvB { get; init; }         // (heads·vHead, kvLora): head h = W_UV_h (vHead, kvLora)
+    public required WeightMatrix Wo { get; init; }          // (dim, heads·vHead)
+    public required float[] FfnNorm { get; init; }          // (dim,)
+
+    // dense layers (< leading_dense_block_count)
+    public WeightMatrix? WGate { get; init; }               // (ffn, dim)
+    public WeightMatrix? WUp { get; init; }                 // (ffn, dim)
+    public WeightMatrix? WDown { get; init; }               // (dim, ffn)
+
+    // MoE layers
+    public WeightMatrix? Router { get; init; }              // (experts, dim)
+    public float[]? ExpProbsBias { get; init; }             // (experts,) V3 selection bias
+    public WeightMatrix? GateExps { get; init; }            // (experts·expFfn, dim)
+    public WeightMatrix? UpExps { get; init; }              // (experts·expFfn, dim)
+    public WeightMatrix? DownExps { get; init; }            // (experts·dim, expFfn)
+    public WeightMatrix? GateShexp { get; init; }           // (shared·expFfn, dim)
+    public WeightMatrix? UpShexp { get; init; }             // (shared·expFfn, dim)
+    public WeightMatrix? DownShexp { get; init; }           // (dim, shared·expFfn)
+}
+
+public sealed class DeepSeekWeights
+{
+    public required WeightMatrix TokenEmbedding { get; init; } // (vocab, dim)
+    public required DeepSeekLayerWeights[] Layers { get; init; }
+    public required float[] OutputNorm { get; init; }          // (dim,)
+    public required WeightMatrix Output { get; init; }         // (vocab, dim); the embedding when tied
+
+    private static WeightMatrix Mat(WeightLoader vb, string name, int rows, int cols, PackedWeights? packed) =>
+        packed != null ? vb.PackedMatrix(name, rows, cols, packed) : vb.Matrix(name, rows, cols);
+
+    /// <summary>Fetches every tensor with the shape the config implies; a missing one or a wrong shape fails naming the tensor and both shapes.</summary>
+    public static DeepSeekWeights Load(WeightLoader vb, DeepSeekConfig c, PackedWeights? packed = null)
+    {
+        if (vb.Contains("blk.0.attn_kv_b.weight") && !vb.Contains("blk.0.attn_k_b.weight"))
+            throw new FurnaceFormatException(vb.SourcePath,
+                "tensor 'blk.0.attn_kv_b.weight' is the pre-MLA layout (no attn_k_b / attn_v_b); re-convert with a current convert_hf_to_gguf.py");
+        int dim = c.Dim, h = c.Heads;
+        var layers = new DeepSeekLayerWeights[c.Layers];
+        for (int i = 0; i < c.Layers; i++)
+        {
+            var b = vb.Prefix($"blk.{i}");
+            bool moe = c.IsMoeLayer(i);
+            int sh = c.ExpertFfnDim * c.SharedExperts;
+            layers[i] = new DeepSeekLayerWeights
+            {
+                AttnNorm = b.Vector("attn_norm.weight", dim),
+                Wq = c.QLoraRank == 0 ? Mat(b, "attn_q.weight", h * c.QkHeadDim, dim, packed) : null,
+                WqA = c.QLoraRank > 0 ? Mat(b, "attn_q_a.weight", c.QLoraRank, dim, packed) : null,
+                QANorm = c.QLoraRank > 0 ? b.Vector("attn_q_a_norm.weight", c.QLoraRank) : null,
+                WqB = c.QLoraRank > 0 ? Mat(b, "attn_q_b.weight", h * c.QkHeadDim, c.QLoraRank, packed) : null,
+                WkvA = Mat(b, "attn_kv_a_mqa.weight", c.CacheRowDim, dim, packed),
+                KvANorm = b.Vector("attn_kv_a_norm.weight", c.KvLoraRank),
+                WkB = b.StackedMatrix("attn_k_b.weight", h, c.KvLoraRank, c.QkNopeDim),
+                WvB = b.StackedMatrix("attn_v_b.weight", h, c.VHeadDim, c.KvLoraRank),
+                Wo = Mat(b, "attn_output.weight", dim, h * c.VHeadDim, packed),
+                FfnNorm = b.Vector("ffn_norm.weight", dim),
+                WGate = moe ? null : Mat(b, "ffn_gate.weight", c.FfnDim, dim, packed),
+                WUp = moe ? null : Mat(b, "ffn_up.weight", c.FfnDim, dim, packed),
+                WDown = moe ? null : Mat(b, "ffn_down.weight", dim, c.FfnDim, packed),
+                Router = moe ? b.Matrix("ffn_gate_inp.weight", c.Experts, dim) : null,
+                ExpProbsBias = moe ? b.OptionalVector("exp_probs_b.bias", c.Experts) : null,
+                GateExps = moe ? b.StackedMatrix("ffn_gate_exps.weight", c.Experts, c.ExpertFfnDim, dim) : null,
+                UpExps = moe ? b.StackedMatrix("ffn_up_exps.weight", c.Experts, c.ExpertFfnDim, dim) : null,
+                DownExps = moe ? b.StackedMatrix("ffn_down_exps.weight", c.Experts, dim, c.ExpertFfnDim) : null,
+                GateShexp = moe && sh > 0 ? Mat(b, "ffn_gate_shexp.weight", sh, dim, packed) : null,
+                UpShexp = moe && sh > 0 ? Mat(b, "ffn_up_shexp.weight", sh, dim, packed) : null,
+                DownShexp = moe && sh > 0 ? Mat(b, "ffn_down_shexp.weight", dim, sh, packed) : null,
+            };
+        }
+        return new DeepSeekWeights
+        {
+            TokenEmbedding = vb.Matrix("token_embd.weight", c.VocabSize, dim),
+            Layers = layers,
+            OutputNorm = vb.Vector("output_norm.weight", dim),
+            Output = Mat(vb, vb.Contains("output.weight") ? "output.weight" : "token_embd.weight", c.VocabSize, dim, packed),
+        };
+    }
+}
