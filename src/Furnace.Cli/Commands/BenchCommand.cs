@@ -33,14 +33,14 @@ internal static class BenchCommand
         if (promptTokens < 1 || promptTokens > 1 << 20) throw new FurnaceException($"--prompt {promptTokens} must be between 1 and 1048576");
         if (genTokens < 1 || genTokens > 1 << 20) throw new FurnaceException($"--gen {genTokens} must be between 1 and 1048576");
         var sw = Stopwatch.StartNew();
-        using var m = ModelLoader.OpenLlama(path);
+        using var m = ModelLoader.OpenDecoder(path);
         double loadMs = sw.Elapsed.TotalMilliseconds;
         int ctxLen = promptTokens + genTokens;
-        if (ctxLen > m.Config.MaxPositions) throw new FurnaceException($"prompt + gen = {ctxLen} tokens exceed the model's context of {m.Config.MaxPositions}");
-        var state = m.NewState(ctxLen, maxBatch: Math.Min(promptTokens, 128));
+        if (ctxLen > m.MaxPositions) throw new FurnaceException($"prompt + gen = {ctxLen} tokens exceed the model's context of {m.MaxPositions}");
+        var state = m.NewDecoderState(ctxLen, maxBatch: Math.Min(promptTokens, 128));
         using var ctx = new KernelContext(threads);
         var rng = new Random(42);
-        int[] prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(3, m.Config.VocabSize)).ToArray();
+        int[] prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(3, m.VocabSize)).ToArray();
 
         // warm-up: touch every weight page once and JIT the kernels, as llama-bench's warm-up run does
         m.Forward(prompt.AsSpan(0, Math.Min(8, promptTokens)), state, ctx);
@@ -49,14 +49,14 @@ internal static class BenchCommand
         sw.Restart();
         m.Forward(prompt, state, ctx);
         double prefillS = sw.Elapsed.TotalSeconds;
-        int next = Sampler.ArgMax(state.Logits.AsSpan(0, m.Config.VocabSize));
+        int next = Sampler.ArgMax(state.Logits.AsSpan(0, m.VocabSize));
         sw.Restart();
         int[] one = new int[1];
         for (int i = 0; i < genTokens; i++)
         {
             one[0] = next;
             m.Forward(one, state, ctx);
-            next = Sampler.ArgMax(state.Logits.AsSpan(0, m.Config.VocabSize));
+            next = Sampler.ArgMax(state.Logits.AsSpan(0, m.VocabSize));
         }
         double decodeS = sw.Elapsed.TotalSeconds;
         var result = new Dictionary<string, object>

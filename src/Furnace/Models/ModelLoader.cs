@@ -5,6 +5,7 @@ using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Weights;
 using Furnace.Tensors;
+using Furnace.Models.DeepSeek;
 using Furnace.Models.Llama;
 using Furnace.Models.Lora;
 
@@ -12,6 +13,33 @@ namespace Furnace.Models;
 
 public static class ModelLoader
 {
+    /// <summary>
+    /// Any decoder Furnace runs: a deepseek2 GGUF file opens as a DeepSeekModel (MLA + DeepSeekMoE), everything else as
+    /// OpenLlama does. LoRA adapters apply to Llama-family decoders only.
+    /// </summary>
+    public static IDecoder OpenDecoder(string path, LoraAdapter? lora = null, float loraScale = 1f)
+    {
+        if (File.Exists(path) && GgufFile.HasMagic(path))
+        {
+            var f = GgufFile.Open(path);
+            if (f.Architecture == DeepSeekConfig.Arch)
+            {
+                try
+                {
+                    if (lora != null) throw new FurnaceException($"{path}: LoRA adapters are not supported on {DeepSeekConfig.Arch} (MLA) decoders yet");
+                    return DeepSeekModel.FromGguf(f);
+                }
+                catch
+                {
+                    f.Dispose();
+                    throw;
+                }
+            }
+            f.Dispose();
+        }
+        return OpenLlama(path, lora, loraScale);
+    }
+
     public static LlamaModel OpenLlama(string path) => OpenLlama(path, null);
 
     /// <summary>As OpenLlama, with a LoRA adapter merged into the decoder at load when given (see LoraMerge).</summary>
