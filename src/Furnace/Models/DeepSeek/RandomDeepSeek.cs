@@ -82,7 +82,8 @@ public static class RandomDeepSeek
     /// as <paramref name="type"/>; the router, norms and biases stay f32 (as llama.cpp's quantizer leaves them).
     /// </summary>
     public static void WriteGguf(string path, DeepSeekConfig c, DType type, int seed, bool selectionBias = false,
-        IEnumerable<KeyValuePair<string, GgufValue>>? tokenizerMetadata = null, string name = "furnace-random-deepseek2")
+        IEnumerable<KeyValuePair<string, GgufValue>>? tokenizerMetadata = null, string name = "furnace-random-deepseek2",
+        Action<GgufWriter>? amend = null)
     {
         var w = new GgufWriter();
         c.WriteGguf(w, name);
@@ -106,6 +107,7 @@ public static class RandomDeepSeek
                 }
             });
         }
+        amend?.Invoke(w); // tests: files with a key missing or wrong
         w.Write(path);
     }
 }
