@@ -48,6 +48,35 @@ public sealed class DeepSeekOracleTests
     }
 
     [Theory]
+    [InlineData(DType.F32)]
+    [InlineData(DType.Q8_0)]
+    public void Forward_PreMlaFileWithAttnKvB_MatchesLlamaCppMhaPath(DType type)
+    {
+        // llama.cpp runs such files as plain MHA (k_nope, v decompressed per head); we still absorb and cache latents.
+        using var dir = new TempDir();
+        string path = dir.File("legacy.gguf");
+        RandomDeepSeek.WriteGguf(path, DeepSeekConfig.Preset("test-v3"), type, seed: 13, selectionBias: true, legacyKvB: true);
+        int[] tokens = Tokens(40, 320, 6);
+
+        float[][] expected;
+        using (var cpp = new LlamaCpp(path)) expected = cpp.AllLogits(tokens);
+
+        using var model = DeepSeekModel.FromGguf(GgufFile.Open(path));
+        var state = model.NewState(256, maxBatch: 64);
+        using var ctx = new KernelContext(2);
+        model.Forward(tokens, state, ctx, allLogits: true);
+        double scale = expected.SelectMany(r => r).Max(Math.Abs), minCos = 1;
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            Assert.Equal(LlamaCpp.ArgMax(expected[i]), LlamaCpp.ArgMax(state.Logits.AsSpan(i * 320, 320)));
+            minCos = Math.Min(minCos, Cosine(state.Logits.AsSpan(i * 320, 320), expected[i]));
+        }
+        double rel = LlamaCpp.MaxAbsDiff(state.Logits, expected) / scale;
+        if (type == DType.F32) Assert.True(rel < 1e-4, $"relative max |logit diff| {rel:E3}");
+        Assert.True(minCos >= 0.999, $"min cosine {minCos:F6}");
+    }
+
+    [Theory]
     [MemberData(nameof(Presets))]
     public void Forward_Q8_0Weights_SameArgmaxAndCosineAtEveryPosition(string preset)
     {

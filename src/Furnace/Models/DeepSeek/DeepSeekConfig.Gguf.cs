@@ -104,8 +104,11 @@ public sealed partial record DeepSeekConfig
         }.Validated(f.Path);
     }
 
-    /// <summary>Writes the "deepseek2.*" hyper-parameters as the current converter does (the absorbed MLA form).</summary>
-    public void WriteGguf(GgufWriter w, string name)
+    /// <summary>
+    /// Writes the "deepseek2.*" hyper-parameters as the current converter does (the absorbed MLA form), or with
+    /// <paramref name="mla"/> false as converters before llama.cpp's MLA support did (per-head key/value lengths).
+    /// </summary>
+    public void WriteGguf(GgufWriter w, string name, bool mla = true)
     {
         const string a = Arch;
         w.Add("general.architecture", a)
@@ -115,7 +118,7 @@ public sealed partial record DeepSeekConfig
          .Add($"{a}.block_count", (uint)Layers)
          .Add($"{a}.feed_forward_length", (uint)FfnDim)
          .Add($"{a}.attention.head_count", (uint)Heads)
-         .Add($"{a}.attention.head_count_kv", 1u)
+         .Add($"{a}.attention.head_count_kv", mla ? 1u : (uint)Heads)
          .Add($"{a}.attention.layer_norm_rms_epsilon", RmsEps)
          .Add($"{a}.rope.freq_base", RopeTheta)
          .Add($"{a}.rope.dimension_count", (uint)QkRopeDim)
@@ -123,10 +126,8 @@ public sealed partial record DeepSeekConfig
          // llama.cpp reads q_lora_rank unless the layer count is that of V2-Lite (26/27); 0 = plain attn_q
          .Add($"{a}.attention.q_lora_rank", (uint)QLoraRank)
          .Add($"{a}.attention.kv_lora_rank", (uint)KvLoraRank)
-         .Add($"{a}.attention.key_length", (uint)CacheRowDim)
-         .Add($"{a}.attention.value_length", (uint)KvLoraRank)
-         .Add($"{a}.attention.key_length_mla", (uint)QkHeadDim)
-         .Add($"{a}.attention.value_length_mla", (uint)VHeadDim)
+         .Add($"{a}.attention.key_length", (uint)(mla ? CacheRowDim : QkHeadDim))
+         .Add($"{a}.attention.value_length", (uint)(mla ? KvLoraRank : VHeadDim))
          .Add($"{a}.leading_dense_block_count", (uint)LeadingDenseLayers)
          .Add($"{a}.expert_count", (uint)Experts)
          .Add($"{a}.expert_used_count", (uint)ExpertsUsed)
@@ -135,6 +136,7 @@ public sealed partial record DeepSeekConfig
          .Add($"{a}.expert_weights_scale", ExpertWeightsScale)
          .Add($"{a}.expert_weights_norm", GgufValue.Of(ExpertWeightsNorm))
          .Add($"{a}.expert_gating_func", (uint)Gating);
+        if (mla) w.Add($"{a}.attention.key_length_mla", (uint)QkHeadDim).Add($"{a}.attention.value_length_mla", (uint)VHeadDim);
         if (ExpertGroups > 1) w.Add($"{a}.expert_group_count", (uint)ExpertGroups).Add($"{a}.expert_group_used_count", (uint)ExpertGroupsUsed);
         if (Yarn is { } y)
         {

@@ -62,6 +62,7 @@ public sealed class DeepSeekModel : IDecoder
 
     public void Dispose()
     {
+        foreach (NativeBuffer b in Weights.Owned) b.Dispose();
         _packed?.Dispose();
         _owned?.Dispose();
     }
@@ -200,7 +201,7 @@ public sealed class DeepSeekModel : IDecoder
         for (int hd = 0; hd < h; hd++)
         {
             for (int i = 0; i < n; i++) q.Slice((i * h + hd) * qkHead, nope).CopyTo(headIn.Slice(i * nope, nope));
-            MatMul.Forward(headOut, headIn, n, w.WkB.Slice(hd * kvLora, kvLora), ctx);
+            MatMul.Forward(headOut, headIn, n, w.WkB[hd], ctx);
             for (int i = 0; i < n; i++) headOut.Slice(i * kvLora, kvLora).CopyTo(qAbs.Slice((i * h + hd) * kvLora, kvLora));
         }
 
@@ -228,7 +229,7 @@ public sealed class DeepSeekModel : IDecoder
         for (int hd = 0; hd < h; hd++)
         {
             for (int i = 0; i < n; i++) latentOut.Slice((i * h + hd) * kvLora, kvLora).CopyTo(headIn.Slice(i * kvLora, kvLora));
-            MatMul.Forward(headOut, headIn, n, w.WvB.Slice(hd * vHead, vHead), ctx);
+            MatMul.Forward(headOut, headIn, n, w.WvB[hd], ctx);
             for (int i = 0; i < n; i++) headOut.Slice(i * vHead, vHead).CopyTo(attnOut.Slice((i * h + hd) * vHead, vHead));
         }
     }

@@ -17,8 +17,8 @@ public sealed class DeepSeekLayerWeights
     public WeightMatrix? WqB { get; init; }                 // (heads·qkHead, qLora)
     public required WeightMatrix WkvA { get; init; }        // (kvLora + rope, dim): latent then the shared rope key
     public required float[] KvANorm { get; init; }          // (kvLora,)
-    public required WeightMatrix WkB { get; init; }         // (heads·kvLora, nope): head h = W_UK_h^T (kvLora, nope)
-    public required WeightMatrix WvB { get; init; }         // (heads·vHead, kvLora): head h = W_UV_h (vHead, kvLora)
+    public required WeightMatrix[] WkB { get; init; }       // [head] W_UK_h^T (kvLora, nope): absorbs q^nope into the latent space
+    public required WeightMatrix[] WvB { get; init; }       // [head] W_UV_h (vHead, kvLora): latent -> value
     public required WeightMatrix Wo { get; init; }          // (dim, heads·vHead)
     public required float[] FfnNorm { get; init; }          // (dim,)
 
@@ -45,15 +45,18 @@ public sealed class DeepSeekWeights
     public required float[] OutputNorm { get; init; }          // (dim,)
     public required WeightMatrix Output { get; init; }         // (vocab, dim); the embedding when tied
 
+    /// <summary>Buffers made at load (the transposed W_UK of pre-MLA files); the model disposes them.</summary>
+    public IReadOnlyList<NativeBuffer> Owned { get; init; } = [];
+
     private static WeightMatrix Mat(WeightLoader vb, string name, int rows, int cols, PackedWeights? packed) =>
         packed != null ? vb.PackedMatrix(name, rows, cols, packed) : vb.Matrix(name, rows, cols);
 
     /// <summary>Fetches every tensor with the shape the config implies; a missing one or a wrong shape fails naming the tensor and both shapes.</summary>
     public static DeepSeekWeights Load(WeightLoader vb, DeepSeekConfig c, PackedWeights? packed = null)
     {
-        if (vb.Contains("blk.0.attn_kv_b.weight") && !vb.Contains("blk.0.attn_k_b.weight"))
-            throw new FurnaceFormatException(vb.SourcePath,
-                "tensor 'blk.0.attn_kv_b.weight' is the pre-MLA layout (no attn_k_b / attn_v_b); re-convert with a current convert_hf_to_gguf.py");
+        // files converted before llama.cpp's MLA support (2025-04) hold one attn_kv_b per layer instead of attn_k_b / attn_v_b
+        bool legacy = !vb.Contains("blk.0.attn_k_b.weight") && vb.Contains("blk.0.attn_kv_b.weight");
+        var owned = new List<NativeBuffer>();
         int dim = c.Dim, h = c.Heads;
         var layers = new DeepSeekLayerWeights[c.Layers];
         for (int i = 0; i < c.Layers; i++)
@@ -70,8 +73,10 @@ public sealed class DeepSeekWeights
                 WqB = c.QLoraRank > 0 ? Mat(b, "attn_q_b.weight", h * c.QkHeadDim, c.QLoraRank, packed) : null,
                 WkvA = Mat(b, "attn_kv_a_mqa.weight", c.CacheRowDim, dim, packed),
                 KvANorm = b.Vector("attn_kv_a_norm.weight", c.KvLoraRank),
-                WkB = b.StackedMatrix("attn_k_b.weight", h, c.KvLoraRank, c.QkNopeDim),
-                WvB = b.StackedMatrix("attn_v_b.weight", h, c.VHeadDim, c.KvLoraRank),
+                WkB = legacy ? LegacyKeyHeads(b, c, owned) : Heads(b.StackedMatrix("attn_k_b.weight", h, c.KvLoraRank, c.QkNopeDim), h, 0, c.KvLoraRank, c.KvLoraRank),
+                WvB = legacy
+                    ? Heads(b.Matrix("attn_kv_b.weight", h * (c.QkNopeDim + c.VHeadDim), c.KvLoraRank), h, c.QkNopeDim, c.QkNopeDim + c.VHeadDim, c.VHeadDim)
+                    : Heads(b.StackedMatrix("attn_v_b.weight", h, c.VHeadDim, c.KvLoraRank), h, 0, c.VHeadDim, c.VHeadDim),
                 Wo = Mat(b, "attn_output.weight", dim, h * c.VHeadDim, packed),
                 FfnNorm = b.Vector("ffn_norm.weight", dim),
                 WGate = moe ? null : Mat(b, "ffn_gate.weight", c.FfnDim, dim, packed),
@@ -93,6 +98,36 @@ public sealed class DeepSeekWeights
             Layers = layers,
             OutputNorm = vb.Vector("output_norm.weight", dim),
             Output = Mat(vb, vb.Contains("output.weight") ? "output.weight" : "token_embd.weight", c.VocabSize, dim, packed),
+            Owned = owned,
         };
+    }
+
+    // head h = rows [h·stride + offset, + rows) of a per-head stack
+    private static WeightMatrix[] Heads(WeightMatrix stack, int heads, int offset, int stride, int rows)
+    {
+        var m = new WeightMatrix[heads];
+        for (int h = 0; h < heads; h++) m[h] = stack.Slice(h * stride + offset, rows);
+        return m;
+    }
+
+    // Pre-MLA attn_kv_b (heads·(nope + vHead), kvLora) holds W_UK_h as (nope, kvLora) rows; the absorbed form needs
+    // its transpose (kvLora, nope). Made once at load as f32 (the stored values, dequantized: no second rounding).
+    private static WeightMatrix[] LegacyKeyHeads(WeightLoader b, DeepSeekConfig c, List<NativeBuffer> owned)
+    {
+        int h = c.Heads, nope = c.QkNopeDim, kvLora = c.KvLoraRank, stride = nope + c.VHeadDim;
+        WeightMatrix kvB = b.Matrix("attn_kv_b.weight", h * stride, kvLora);
+        var t = new float[(long)h * kvLora * nope];
+        var row = new float[kvLora];
+        for (int hd = 0; hd < h; hd++)
+        {
+            for (int i = 0; i < nope; i++)
+            {
+                Dequantize.Row(row, kvB, hd * stride + i);
+                for (int r = 0; r < kvLora; r++) t[((long)hd * kvLora + r) * nope + i] = row[r];
+            }
+        }
+        var buf = NativeBuffer.FromFloats(t, h * kvLora, nope, DType.F32);
+        owned.Add(buf);
+        return Heads(buf.AsMatrix(h * kvLora, nope, DType.F32), h, 0, kvLora, kvLora);
     }
 }

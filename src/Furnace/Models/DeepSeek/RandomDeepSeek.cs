@@ -16,7 +16,8 @@ public static class RandomDeepSeek
     }
 
     /// <summary>Every tensor of the config under its GGUF name, in llama.cpp's order.</summary>
-    public static IEnumerable<TensorSpec> Tensors(DeepSeekConfig c, bool selectionBias)
+    /// <param name="legacyKvB">One attn_kv_b per layer (files converted before llama.cpp's MLA support) instead of attn_k_b / attn_v_b.</param>
+    public static IEnumerable<TensorSpec> Tensors(DeepSeekConfig c, bool selectionBias, bool legacyKvB = false)
     {
         long dim = c.Dim, h = c.Heads;
         yield return new("token_embd.weight", [dim, c.VocabSize]);
@@ -33,8 +34,12 @@ public static class RandomDeepSeek
             else yield return new(p + "attn_q.weight", [dim, h * c.QkHeadDim]);
             yield return new(p + "attn_kv_a_mqa.weight", [dim, c.CacheRowDim]);
             yield return new(p + "attn_kv_a_norm.weight", [c.KvLoraRank]);
-            yield return new(p + "attn_k_b.weight", [c.QkNopeDim, c.KvLoraRank, h]);
-            yield return new(p + "attn_v_b.weight", [c.KvLoraRank, c.VHeadDim, h]);
+            if (legacyKvB) yield return new(p + "attn_kv_b.weight", [c.KvLoraRank, h * (c.QkNopeDim + c.VHeadDim)]);
+            else
+            {
+                yield return new(p + "attn_k_b.weight", [c.QkNopeDim, c.KvLoraRank, h]);
+                yield return new(p + "attn_v_b.weight", [c.KvLoraRank, c.VHeadDim, h]);
+            }
             yield return new(p + "attn_output.weight", [h * c.VHeadDim, dim]);
             yield return new(p + "ffn_norm.weight", [dim]);
             if (!c.IsMoeLayer(i))
@@ -83,13 +88,13 @@ public static class RandomDeepSeek
     /// </summary>
     public static void WriteGguf(string path, DeepSeekConfig c, DType type, int seed, bool selectionBias = false,
         IEnumerable<KeyValuePair<string, GgufValue>>? tokenizerMetadata = null, string name = "furnace-random-deepseek2",
-        Action<GgufWriter>? amend = null)
+        Action<GgufWriter>? amend = null, bool legacyKvB = false)
     {
         var w = new GgufWriter();
-        c.WriteGguf(w, name);
+        c.WriteGguf(w, name, mla: !legacyKvB);
         w.Add("general.file_type", (uint)(type switch { DType.F32 => 0, DType.F16 => 1, DType.Q4_0 => 2, DType.Q8_0 => 7, DType.BF16 => 32, _ => 0 }));
         foreach (var (k, v) in tokenizerMetadata ?? RandomLlama.SyntheticVocab(c.VocabSize)) w.Add(k, v);
-        foreach (TensorSpec t in Tensors(c, selectionBias))
+        foreach (TensorSpec t in Tensors(c, selectionBias, legacyKvB))
         {
             int cols = (int)t.Ne[0];
             long rows = t.Count / cols;
