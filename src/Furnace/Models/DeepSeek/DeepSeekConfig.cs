@@ -1,6 +1,6 @@
 // The validated shape of a DeepSeek-V2 / V3 decoder (DeepSeek-AI 2024, "DeepSeek-V2", §2.1 MLA, §2.2 DeepSeekMoE;
 // "DeepSeek-V3", §2.1.2 auxiliary-loss-free routing). Mirrors llama.cpp's hparams of LLM_ARCH_DEEPSEEK2
-// (llama_model_deepseek2::load_arch_hparams, src/models/deepseek2.cpp, the version LLamaSharp 0.30.0 bundles):
+// (llama_model_deepseek2::load_arch_hparams, src/models/deepseek2.cpp at llama.cpp c0c7e147, the commit LLamaSharp 0.30.0 bundles):
 // the GGUF keys are read and written in DeepSeekConfig.Gguf.cs, nowhere else.
 namespace Furnace.Models.DeepSeek;
 

@@ -1,6 +1,6 @@
 // The DeepSeek-V2 / V3 decoder forward pass: Multi-head Latent Attention and DeepSeekMoE (DeepSeek-V2 §2.1–2.2,
 // DeepSeek-V3 §2.1), computed as llama.cpp's deepseek2 graph does for an MLA GGUF (src/models/deepseek2.cpp, is_mla
-// branch; build_moe_ffn in src/llama-graph.cpp; the llama.cpp inside LLamaSharp 0.30.0):
+// branch; build_moe_ffn in src/llama-graph.cpp; llama.cpp c0c7e147, the commit LLamaSharp 0.30.0 bundles):
 //   per layer, x (dim,) of a token at position p:
 //     q = W_q·rms(x)  or  W_qB·rms(W_qA·rms(x))                     (heads, nope + rope)
 //     [c, k^R] = W_kvA·rms(x);  c = rms(c)                             latent (kvLora) + shared rope key (rope)

@@ -1,5 +1,5 @@
-// Rotary embedding of DeepSeek's rope dims with YaRN, as ggml computes it for LLM_ARCH_DEEPSEEK2 (rope type NORM:
-// adjacent pairs (x[2i], x[2i+1]) rotate together, on the GGUF weights as converted, no row permutation):
+// Rotary embedding of DeepSeek's rope dims with YaRN, as ggml computes it for LLM_ARCH_DEEPSEEK2 at llama.cpp
+// c0c7e147 (rope type NORM: adjacent pairs (x[2i], x[2i+1]) rotate together, on the GGUF weights as converted):
 //   ggml-cpu ops.cpp rope_yarn / ggml_rope_cache_init, ggml.c ggml_rope_yarn_corr_dims;
 //   llama-context.cpp (yarn_attn_factor when ext_factor != 0), src/models/deepseek2.cpp (kq_scale with mscale²).
 // Angles follow ggml's float recurrence theta_{i+1} = theta_i · base^(−2/n) so that positions match to the ulp.
