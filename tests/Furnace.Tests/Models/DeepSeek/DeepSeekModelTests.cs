@@ -40,6 +40,24 @@ public sealed class DeepSeekModelTests
         Assert.Equal(m.Config.KvBytesPerToken.Mla * 64, step.KvCacheBytes);
     }
 
+    [Theory]
+    [InlineData("test-v2-lite", DType.F32)]
+    [InlineData("test-v3", DType.Q8_0)]
+    public void Forward_DecodeStep_AllocatesNothing(string preset, DType type)
+    {
+        using var dir = new TempDir();
+        string path = dir.File("m.gguf");
+        RandomDeepSeek.WriteGguf(path, DeepSeekConfig.Preset(preset), type, seed: 4, selectionBias: true);
+        using var m = DeepSeekModel.FromGguf(GgufFile.Open(path));
+        using var ctx = new KernelContext(2);
+        var s = m.NewState(64);
+        int[] one = [5];
+        for (int i = 0; i < 4; i++) m.Forward(one, s, ctx); // warm-up: JIT, scratch growth
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 8; i++) m.Forward(one, s, ctx);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void FromGguf_MissingKvLoraRank_OneLineErrorNamingTheKey()
     {
