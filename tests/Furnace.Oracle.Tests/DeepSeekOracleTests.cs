@@ -102,11 +102,14 @@ public sealed class DeepSeekOracleTests
     }
 
     [Theory]
-    [MemberData(nameof(Presets))]
-    public void GreedyDecode_32Tokens_IdenticalToLlamaCpp(string preset)
+    [InlineData("test-v2-lite", DType.F32)]
+    [InlineData("test-v3", DType.F32)]
+    [InlineData("test-v2-lite", DType.Q8_0)]
+    [InlineData("test-v3", DType.Q8_0)]
+    public void GreedyDecode_32Tokens_IdenticalToLlamaCpp(string preset, DType type)
     {
         using var dir = new TempDir();
-        string path = Write(dir, preset, DType.F32, seed: 5);
+        string path = Write(dir, preset, type, seed: 5);
         int[] prompt = [1, 40, 41, 42, 100, 200, 7];
 
         List<int> expected;
