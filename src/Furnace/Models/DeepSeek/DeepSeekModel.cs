@@ -271,8 +271,7 @@ public sealed class DeepSeekModel : IDecoder
                 rows[m++] = i;
             }
             if (m == 0) continue;
-            SwiGlu(m, s, gathered.Slice(0, m * dim), w.GateExps!.Value.Slice(ex * ffn, ffn), w.UpExps!.Value.Slice(ex * ffn, ffn),
-                w.DownExps!.Value.Slice(ex * dim, dim), ffn, output.Slice(0, m * dim), ctx);
+            SwiGlu(m, s, gathered.Slice(0, m * dim), w.GateExps![ex], w.UpExps![ex], w.DownExps![ex], ffn, output.Slice(0, m * dim), ctx);
             for (int r = 0; r < m; r++)
             {
                 int i = rows[r];

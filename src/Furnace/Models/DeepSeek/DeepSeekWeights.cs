@@ -30,9 +30,9 @@ public sealed class DeepSeekLayerWeights
     // MoE layers
     public WeightMatrix? Router { get; init; }              // (experts, dim)
     public float[]? ExpProbsBias { get; init; }             // (experts,) V3 selection bias
-    public WeightMatrix? GateExps { get; init; }            // (experts·expFfn, dim)
-    public WeightMatrix? UpExps { get; init; }              // (experts·expFfn, dim)
-    public WeightMatrix? DownExps { get; init; }            // (experts·dim, expFfn)
+    public WeightMatrix[]? GateExps { get; init; }          // [expert] (expFfn, dim)
+    public WeightMatrix[]? UpExps { get; init; }            // [expert] (expFfn, dim)
+    public WeightMatrix[]? DownExps { get; init; }          // [expert] (dim, expFfn)
     public WeightMatrix? GateShexp { get; init; }           // (shared·expFfn, dim)
     public WeightMatrix? UpShexp { get; init; }             // (shared·expFfn, dim)
     public WeightMatrix? DownShexp { get; init; }           // (dim, shared·expFfn)
@@ -50,6 +50,10 @@ public sealed class DeepSeekWeights
 
     private static WeightMatrix Mat(WeightLoader vb, string name, int rows, int cols, PackedWeights? packed) =>
         packed != null ? vb.PackedMatrix(name, rows, cols, packed) : vb.Matrix(name, rows, cols);
+
+    // the count matrices of a 3-D stack (count, rows, cols): repacked one by one, or slices in place
+    private static WeightMatrix[] Stack(WeightLoader vb, string name, int count, int rows, int cols, PackedWeights? packed) =>
+        packed != null ? vb.PackedStack(name, count, rows, cols, packed) : Heads(vb.StackedMatrix(name, count, rows, cols), count, 0, rows, rows);
 
     /// <summary>Fetches every tensor with the shape the config implies; a missing one or a wrong shape fails naming the tensor and both shapes.</summary>
     public static DeepSeekWeights Load(WeightLoader vb, DeepSeekConfig c, PackedWeights? packed = null)
@@ -73,10 +77,10 @@ public sealed class DeepSeekWeights
                 WqB = c.QLoraRank > 0 ? Mat(b, "attn_q_b.weight", h * c.QkHeadDim, c.QLoraRank, packed) : null,
                 WkvA = Mat(b, "attn_kv_a_mqa.weight", c.CacheRowDim, dim, packed),
                 KvANorm = b.Vector("attn_kv_a_norm.weight", c.KvLoraRank),
-                WkB = legacy ? LegacyKeyHeads(b, c, owned) : Heads(b.StackedMatrix("attn_k_b.weight", h, c.KvLoraRank, c.QkNopeDim), h, 0, c.KvLoraRank, c.KvLoraRank),
+                WkB = legacy ? LegacyKeyHeads(b, c, owned) : Stack(b, "attn_k_b.weight", h, c.KvLoraRank, c.QkNopeDim, packed),
                 WvB = legacy
                     ? Heads(b.Matrix("attn_kv_b.weight", h * (c.QkNopeDim + c.VHeadDim), c.KvLoraRank), h, c.QkNopeDim, c.QkNopeDim + c.VHeadDim, c.VHeadDim)
-                    : Heads(b.StackedMatrix("attn_v_b.weight", h, c.VHeadDim, c.KvLoraRank), h, 0, c.VHeadDim, c.VHeadDim),
+                    : Stack(b, "attn_v_b.weight", h, c.VHeadDim, c.KvLoraRank, packed),
                 Wo = Mat(b, "attn_output.weight", dim, h * c.VHeadDim, packed),
                 FfnNorm = b.Vector("ffn_norm.weight", dim),
                 WGate = moe ? null : Mat(b, "ffn_gate.weight", c.FfnDim, dim, packed),
@@ -84,9 +88,9 @@ public sealed class DeepSeekWeights
                 WDown = moe ? null : Mat(b, "ffn_down.weight", dim, c.FfnDim, packed),
                 Router = moe ? b.Matrix("ffn_gate_inp.weight", c.Experts, dim) : null,
                 ExpProbsBias = moe ? b.OptionalVector("exp_probs_b.bias", c.Experts) : null,
-                GateExps = moe ? b.StackedMatrix("ffn_gate_exps.weight", c.Experts, c.ExpertFfnDim, dim) : null,
-                UpExps = moe ? b.StackedMatrix("ffn_up_exps.weight", c.Experts, c.ExpertFfnDim, dim) : null,
-                DownExps = moe ? b.StackedMatrix("ffn_down_exps.weight", c.Experts, dim, c.ExpertFfnDim) : null,
+                GateExps = moe ? Stack(b, "ffn_gate_exps.weight", c.Experts, c.ExpertFfnDim, dim, packed) : null,
+                UpExps = moe ? Stack(b, "ffn_up_exps.weight", c.Experts, c.ExpertFfnDim, dim, packed) : null,
+                DownExps = moe ? Stack(b, "ffn_down_exps.weight", c.Experts, dim, c.ExpertFfnDim, packed) : null,
                 GateShexp = moe && sh > 0 ? Mat(b, "ffn_gate_shexp.weight", sh, dim, packed) : null,
                 UpShexp = moe && sh > 0 ? Mat(b, "ffn_up_shexp.weight", sh, dim, packed) : null,
                 DownShexp = moe && sh > 0 ? Mat(b, "ffn_down_shexp.weight", dim, sh, packed) : null,
