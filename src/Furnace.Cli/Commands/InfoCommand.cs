@@ -61,6 +61,7 @@ internal static class InfoCommand
             var raw = HfConfigFile.Read(config);
             string arch = raw.Architectures?.FirstOrDefault() ?? raw.ModelType ?? "?";
             if (arch is "LlamaForCausalLM" or "Qwen2ForCausalLM") PrintDecoder(HfConfigFile.LoadLlama(config));
+            else if (DeepSeekConfig.IsHfDeepSeek(raw)) PrintDeepSeek(DeepSeekConfig.FromHf(raw, config));
             else if (arch is "LlavaForConditionalGeneration" || raw.ModelType == "llava")
             {
                 LlavaConfig l = LlavaConfig.FromHuggingFace(dir);

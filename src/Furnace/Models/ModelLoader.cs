@@ -14,11 +14,17 @@ namespace Furnace.Models;
 public static class ModelLoader
 {
     /// <summary>
-    /// Any decoder Furnace runs: a deepseek2 GGUF file opens as a DeepSeekModel (MLA + DeepSeekMoE), everything else as
-    /// OpenLlama does. LoRA adapters apply to Llama-family decoders only.
+    /// Any decoder Furnace runs: a deepseek2 GGUF file or a DeepseekV2/V3ForCausalLM directory opens as a DeepSeekModel
+    /// (MLA + DeepSeekMoE), everything else as OpenLlama does. LoRA adapters apply to Llama-family decoders only.
     /// </summary>
     public static IDecoder OpenDecoder(string path, LoraAdapter? lora = null, float loraScale = 1f)
     {
+        string config = Path.Combine(path, "config.json");
+        if (Directory.Exists(path) && File.Exists(config) && DeepSeekConfig.IsHfDeepSeek(HfConfigFile.Read(config)))
+        {
+            if (lora != null) throw new FurnaceException($"{path}: LoRA adapters are not supported on DeepSeek (MLA) decoders yet");
+            return DeepSeekModel.FromHuggingFace(path);
+        }
         if (File.Exists(path) && GgufFile.HasMagic(path))
         {
             var f = GgufFile.Open(path);

@@ -14,6 +14,8 @@
 // Prefill and decode share the absorbed form (one code path; a chunk of tokens turns every projection into a GEMM).
 // A decode step reads only the chosen experts' rows.
 using Furnace.Formats.Gguf;
+using Furnace.Formats.HfConfig;
+using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Weights;
 using Furnace.Tensors;
 
@@ -56,6 +58,25 @@ public sealed class DeepSeekModel : IDecoder
         catch
         {
             packed.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads a Hugging Face DeepseekV2/V3ForCausalLM directory (config.json + safetensors); the model owns the files.</summary>
+    public static DeepSeekModel FromHuggingFace(string dir)
+    {
+        string configPath = Path.Combine(dir, "config.json");
+        DeepSeekConfig c = DeepSeekConfig.FromHf(HfConfigFile.Read(configPath), configPath);
+        ITensorSource source = SafeTensorsCheckpoint.Open(dir);
+        var packed = new PackedWeights();
+        try
+        {
+            return new DeepSeekModel(c, DeepSeekWeights.LoadHf(new WeightLoader(source), c, packed), source, packed);
+        }
+        catch
+        {
+            packed.Dispose();
+            source.Dispose();
             throw;
         }
     }

@@ -1,5 +1,6 @@
 // The read-only weights of a DeepSeek-V2/V3 decoder, under llama.cpp's deepseek2 tensor names
-// (llama_model_deepseek2::load_arch_tensors; LLM_TENSOR_* names in llama-arch.cpp). Matrices stay in the
+// (llama_model_deepseek2::load_arch_tensors; LLM_TENSOR_* names in llama-arch.cpp) or transformers'
+// DeepseekV2ForCausalLM / DeepseekV3ForCausalLM state dict (LoadHf; the same matrices, experts one tensor each). Matrices stay in the
 // memory-mapped GGUF in their stored dtype (2-D ones repacked when a PackedWeights is given); 3-D stacks (experts,
 // MLA's per-head k_b / v_b) are viewed in place and sliced per expert / head. Only norms and biases become float[].
 // Shapes below are (rows, cols) = (out, in), ggml ne reversed.
@@ -77,7 +78,7 @@ public sealed class DeepSeekWeights
                 WqB = c.QLoraRank > 0 ? Mat(b, "attn_q_b.weight", h * c.QkHeadDim, c.QLoraRank, packed) : null,
                 WkvA = Mat(b, "attn_kv_a_mqa.weight", c.CacheRowDim, dim, packed),
                 KvANorm = b.Vector("attn_kv_a_norm.weight", c.KvLoraRank),
-                WkB = legacy ? LegacyKeyHeads(b, c, owned) : Stack(b, "attn_k_b.weight", h, c.KvLoraRank, c.QkNopeDim, packed),
+                WkB = legacy ? LegacyKeyHeads(b, "attn_kv_b.weight", c, owned) : Stack(b, "attn_k_b.weight", h, c.KvLoraRank, c.QkNopeDim, packed),
                 WvB = legacy
                     ? Heads(b.Matrix("attn_kv_b.weight", h * (c.QkNopeDim + c.VHeadDim), c.KvLoraRank), h, c.QkNopeDim, c.QkNopeDim + c.VHeadDim, c.VHeadDim)
                     : Stack(b, "attn_v_b.weight", h, c.VHeadDim, c.KvLoraRank, packed),
@@ -106,6 +107,64 @@ public sealed class DeepSeekWeights
         };
     }
 
+    /// <summary>The weights of a Hugging Face DeepseekV2/V3ForCausalLM checkpoint (safetensors), with the same shape checks.</summary>
+    public static DeepSeekWeights LoadHf(WeightLoader root, DeepSeekConfig c, PackedWeights? packed = null)
+    {
+        var vb = root.Prefix("model");
+        int dim = c.Dim, h = c.Heads, sh = c.ExpertFfnDim * c.SharedExperts;
+        var owned = new List<NativeBuffer>();
+        var layers = new DeepSeekLayerWeights[c.Layers];
+        for (int i = 0; i < c.Layers; i++)
+        {
+            var b = vb.Prefix($"layers.{i}");
+            var attn = b.Prefix("self_attn");
+            var mlp = b.Prefix("mlp");
+            bool moe = c.IsMoeLayer(i);
+            WeightMatrix[] Experts(string proj, int rows, int cols)
+            {
+                var m = new WeightMatrix[c.Experts];
+                for (int e = 0; e < c.Experts; e++) m[e] = Mat(mlp, $"experts.{e}.{proj}.weight", rows, cols, packed);
+                return m;
+            }
+            layers[i] = new DeepSeekLayerWeights
+            {
+                AttnNorm = b.Vector("input_layernorm.weight", dim),
+                Wq = c.QLoraRank == 0 ? Mat(attn, "q_proj.weight", h * c.QkHeadDim, dim, packed) : null,
+                WqA = c.QLoraRank > 0 ? Mat(attn, "q_a_proj.weight", c.QLoraRank, dim, packed) : null,
+                QANorm = c.QLoraRank > 0 ? attn.Vector("q_a_layernorm.weight", c.QLoraRank) : null,
+                WqB = c.QLoraRank > 0 ? Mat(attn, "q_b_proj.weight", h * c.QkHeadDim, c.QLoraRank, packed) : null,
+                WkvA = Mat(attn, "kv_a_proj_with_mqa.weight", c.CacheRowDim, dim, packed),
+                KvANorm = attn.Vector("kv_a_layernorm.weight", c.KvLoraRank),
+                WkB = LegacyKeyHeads(attn, "kv_b_proj.weight", c, owned),
+                WvB = Heads(attn.Matrix("kv_b_proj.weight", h * (c.QkNopeDim + c.VHeadDim), c.KvLoraRank), h, c.QkNopeDim, c.QkNopeDim + c.VHeadDim, c.VHeadDim),
+                Wo = Mat(attn, "o_proj.weight", dim, h * c.VHeadDim, packed),
+                FfnNorm = b.Vector("post_attention_layernorm.weight", dim),
+                WGate = moe ? null : Mat(mlp, "gate_proj.weight", c.FfnDim, dim, packed),
+                WUp = moe ? null : Mat(mlp, "up_proj.weight", c.FfnDim, dim, packed),
+                WDown = moe ? null : Mat(mlp, "down_proj.weight", dim, c.FfnDim, packed),
+                Router = moe ? mlp.Matrix("gate.weight", c.Experts, dim) : null,
+                ExpProbsBias = moe ? mlp.OptionalVector("gate.e_score_correction_bias", c.Experts) : null,
+                GateExps = moe ? Experts("gate_proj", c.ExpertFfnDim, dim) : null,
+                UpExps = moe ? Experts("up_proj", c.ExpertFfnDim, dim) : null,
+                DownExps = moe ? Experts("down_proj", dim, c.ExpertFfnDim) : null,
+                GateShexp = moe && sh > 0 ? Mat(mlp, "shared_experts.gate_proj.weight", sh, dim, packed) : null,
+                UpShexp = moe && sh > 0 ? Mat(mlp, "shared_experts.up_proj.weight", sh, dim, packed) : null,
+                DownShexp = moe && sh > 0 ? Mat(mlp, "shared_experts.down_proj.weight", dim, sh, packed) : null,
+            };
+        }
+        bool hasHead = root.Contains("lm_head.weight");
+        if (!hasHead && !c.TiedEmbeddings)
+            throw new FurnaceFormatException(root.SourcePath, "missing tensor 'lm_head.weight' (and tie_word_embeddings is false)");
+        return new DeepSeekWeights
+        {
+            TokenEmbedding = vb.Matrix("embed_tokens.weight", c.VocabSize, dim),
+            Layers = layers,
+            OutputNorm = vb.Vector("norm.weight", dim),
+            Output = hasHead ? Mat(root, "lm_head.weight", c.VocabSize, dim, packed) : Mat(vb, "embed_tokens.weight", c.VocabSize, dim, packed),
+            Owned = owned,
+        };
+    }
+
     // head h = rows [h·stride + offset, + rows) of a per-head stack
     private static WeightMatrix[] Heads(WeightMatrix stack, int heads, int offset, int stride, int rows)
     {
@@ -116,10 +175,11 @@ public sealed class DeepSeekWeights
 
     // Pre-MLA attn_kv_b (heads·(nope + vHead), kvLora) holds W_UK_h as (nope, kvLora) rows; the absorbed form needs
     // its transpose (kvLora, nope). Made once at load as f32 (the stored values, dequantized: no second rounding).
-    private static WeightMatrix[] LegacyKeyHeads(WeightLoader b, DeepSeekConfig c, List<NativeBuffer> owned)
+    // (HF's kv_b_proj has the same layout.)
+    private static WeightMatrix[] LegacyKeyHeads(WeightLoader b, string name, DeepSeekConfig c, List<NativeBuffer> owned)
     {
         int h = c.Heads, nope = c.QkNopeDim, kvLora = c.KvLoraRank, stride = nope + c.VHeadDim;
-        WeightMatrix kvB = b.Matrix("attn_kv_b.weight", h * stride, kvLora);
+        WeightMatrix kvB = b.Matrix(name, h * stride, kvLora);
         var t = new float[(long)h * kvLora * nope];
         var row = new float[kvLora];
         for (int hd = 0; hd < h; hd++)

@@ -80,6 +80,37 @@ public sealed class DeepSeekModelTests
         Assert.Contains("tensor 'blk.0.attn_kv_a_mqa.weight' has shape [48, 64], expected [32, 64]", e.Message);
     }
 
+    [Theory]
+    [InlineData("test-v2-lite")]
+    [InlineData("test-v3")]
+    public void FromHuggingFace_SameRandomModel_MatchesTheGgufWithin1e5(string preset)
+    {
+        // the same seeded values as a deepseek2 GGUF (checked against llama.cpp) and as a HF directory (kv_b_proj, experts.N)
+        using var dir = new TempDir();
+        var c = DeepSeekConfig.Preset(preset);
+        bool bias = preset == "test-v3";
+        string gguf = dir.File("m.gguf"), hf = dir.File("hf");
+        RandomDeepSeek.WriteGguf(gguf, c, DType.F32, seed: 8, selectionBias: bias);
+        RandomDeepSeek.WriteHuggingFace(hf, c, seed: 8, selectionBias: bias);
+        int[] tokens = Enumerable.Range(0, 20).Select(i => 3 + i * 53 % 317).ToArray();
+        using var ctx = new KernelContext(2);
+        float[] Logits(IDecoder m)
+        {
+            var s = m.NewDecoderState(32, maxBatch: 20);
+            m.Forward(tokens, s, ctx, allLogits: true);
+            return s.Logits.AsSpan(0, 20 * m.VocabSize).ToArray();
+        }
+        float[] a, b;
+        using (var m = ModelLoader.OpenDecoder(gguf)) a = Logits(m);
+        using (var m = ModelLoader.OpenDecoder(hf))
+        {
+            Assert.IsType<DeepSeekModel>(m);
+            Assert.Equal(c, ((DeepSeekModel)m).Config);
+            b = Logits(m);
+        }
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= 1e-5f, $"logit {i}: {a[i]} vs {b[i]}");
+    }
+
     [Fact]
     public void Config_Presets_KvCacheIsAFractionOfMha()
     {
