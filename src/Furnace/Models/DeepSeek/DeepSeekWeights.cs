@@ -57,11 +57,28 @@ public sealed class DeepSeekWeights
         packed != null ? vb.PackedStack(name, count, rows, cols, packed) : Heads(vb.StackedMatrix(name, count, rows, cols), count, 0, rows, rows);
 
     /// <summary>Fetches every tensor with the shape the config implies; a missing one or a wrong shape fails naming the tensor and both shapes.</summary>
-    public static DeepSeekWeights Load(WeightLoader vb, DeepSeekConfig c, PackedWeights? packed = null)
+    public static DeepSeekWeights Load(WeightLoader vb, DeepSeekConfig c, PackedWeights? packed = null) =>
+        WithOwned(owned => LoadGguf(vb, c, packed, owned));
+
+    // runs a loader that may make buffers of its own; they are disposed if it fails part-way
+    private static DeepSeekWeights WithOwned(Func<List<NativeBuffer>, DeepSeekWeights> load)
+    {
+        var owned = new List<NativeBuffer>();
+        try
+        {
+            return load(owned);
+        }
+        catch
+        {
+            foreach (NativeBuffer b in owned) b.Dispose();
+            throw;
+        }
+    }
+
+    private static DeepSeekWeights LoadGguf(WeightLoader vb, DeepSeekConfig c, PackedWeights? packed, List<NativeBuffer> owned)
     {
         // files converted before llama.cpp's MLA support (2025-04) hold one attn_kv_b per layer instead of attn_k_b / attn_v_b
         bool legacy = !vb.Contains("blk.0.attn_k_b.weight") && vb.Contains("blk.0.attn_kv_b.weight");
-        var owned = new List<NativeBuffer>();
         int dim = c.Dim, h = c.Heads;
         var layers = new DeepSeekLayerWeights[c.Layers];
         for (int i = 0; i < c.Layers; i++)
@@ -108,11 +125,13 @@ public sealed class DeepSeekWeights
     }
 
     /// <summary>The weights of a Hugging Face DeepseekV2/V3ForCausalLM checkpoint (safetensors), with the same shape checks.</summary>
-    public static DeepSeekWeights LoadHf(WeightLoader root, DeepSeekConfig c, PackedWeights? packed = null)
+    public static DeepSeekWeights LoadHf(WeightLoader root, DeepSeekConfig c, PackedWeights? packed = null) =>
+        WithOwned(owned => LoadHf(root, c, packed, owned));
+
+    private static DeepSeekWeights LoadHf(WeightLoader root, DeepSeekConfig c, PackedWeights? packed, List<NativeBuffer> owned)
     {
         var vb = root.Prefix("model");
         int dim = c.Dim, h = c.Heads, sh = c.ExpertFfnDim * c.SharedExperts;
-        var owned = new List<NativeBuffer>();
         var layers = new DeepSeekLayerWeights[c.Layers];
         for (int i = 0; i < c.Layers; i++)
         {
