@@ -78,6 +78,9 @@ public static class DTypes
     /// <summary>True for the types a stored weight may have (every known type but the activation types Q8_K and Q8_1).</summary>
     public static bool IsWeightType(DType t) => IsKnown((int)t) && t is not (DType.Q8_K or DType.Q8_1);
 
+    /// <summary>The names of every stored weight type, for error messages: "f32, f16, q4_0, …".</summary>
+    public static string WeightTypeNames => string.Join(", ", Enum.GetValues<DType>().Where(IsWeightType).Select(Name));
+
     /// <summary>
     /// The type llama-quantize stores a row in when its length is not a multiple of t's block size (llama-quant.cpp's
     /// fallback: Q2_K/Q3_K/IQ4_XS to IQ4_NL, Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0, and F16 when even that does not fit).

@@ -44,6 +44,17 @@ public readonly unsafe struct WeightMatrix
     // the interleaved layout pads the row count up to a multiple of 8
     public long ByteLength => RowBytes * (IsInterleaved8 ? (Rows + 7) / 8 * 8 : Rows);
 
+    /// <summary>
+    /// Rows [first, first + rows) of a RowMajor matrix as a matrix of their own, in place: one expert of a 3-D expert
+    /// stack (n_expert, rows, cols) viewed as (n_expert * rows, cols), or one head of a per-head stack.
+    /// </summary>
+    public WeightMatrix Slice(int first, int rows)
+    {
+        if (IsInterleaved8) throw new InvalidOperationException("an interleaved matrix cannot be sliced by rows");
+        if (first < 0 || rows <= 0 || first + rows > Rows) throw new ArgumentOutOfRangeException(nameof(first), $"rows [{first}, {first + rows}) outside [0, {Rows})");
+        return new WeightMatrix(Data + first * RowBytes, rows, Cols, Type);
+    }
+
     // row r of a RowMajor matrix
     public byte* Row(int r) => Data + r * RowBytes;
 

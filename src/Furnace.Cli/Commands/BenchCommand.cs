@@ -43,14 +43,14 @@ internal static class BenchCommand
         if (promptTokens < 1 || promptTokens > 1 << 20) throw new FurnaceException($"--prompt {promptTokens} must be between 1 and 1048576");
         if (genTokens < 1 || genTokens > 1 << 20) throw new FurnaceException($"--gen {genTokens} must be between 1 and 1048576");
         var sw = Stopwatch.StartNew();
-        using var m = ModelLoader.OpenLlama(path);
+        using var m = ModelLoader.OpenDecoder(path);
         double loadMs = sw.Elapsed.TotalMilliseconds;
         int ctxLen = promptTokens + genTokens;
-        if (ctxLen > m.Config.MaxPositions) throw new FurnaceException($"prompt + gen = {ctxLen} tokens exceed the model's context of {m.Config.MaxPositions}");
-        var state = m.NewState(ctxLen, maxBatch: Math.Min(promptTokens, 128));
+        if (ctxLen > m.MaxPositions) throw new FurnaceException($"prompt + gen = {ctxLen} tokens exceed the model's context of {m.MaxPositions}");
+        var state = m.NewDecoderState(ctxLen, maxBatch: Math.Min(promptTokens, 128));
         using var ctx = new KernelContext(threads);
         var rng = new Random(42);
-        int[] prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(3, m.Config.VocabSize)).ToArray();
+        int[] prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(3, m.VocabSize)).ToArray();
 
         // one rep: prefill the prompt in one batch, then decode greedily one token at a time; the first (untimed) rep
         // touches every weight page and JITs the kernels, as llama-bench's warm-up run does
@@ -61,13 +61,13 @@ internal static class BenchCommand
             var t = Stopwatch.StartNew();
             m.Forward(prompt, state, ctx);
             double prefillS = t.Elapsed.TotalSeconds;
-            int next = Sampler.ArgMax(state.Logits.AsSpan(0, m.Config.VocabSize));
+            int next = Sampler.ArgMax(state.Logits.AsSpan(0, m.VocabSize));
             t.Restart();
             for (int i = 0; i < genTokens; i++)
             {
                 one[0] = next;
                 m.Forward(one, state, ctx);
-                next = Sampler.ArgMax(state.Logits.AsSpan(0, m.Config.VocabSize));
+                next = Sampler.ArgMax(state.Logits.AsSpan(0, m.VocabSize));
             }
             return new Dictionary<string, double> { ["prefill_tok_s"] = promptTokens / prefillS, ["decode_tok_s"] = genTokens / t.Elapsed.TotalSeconds };
         }

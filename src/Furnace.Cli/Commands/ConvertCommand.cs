@@ -1,6 +1,7 @@
 // `furnace convert`: Hugging Face checkpoint -> GGUF that llama.cpp loads, or a seeded random-weight model of a
 // named shape (for benchmarks) with `--from random:PRESET`.
 using System.CommandLine;
+using Furnace.Models.DeepSeek;
 using Furnace.Models.Llama;
 using Furnace.Tensors;
 
@@ -10,7 +11,7 @@ internal static class ConvertCommand
 {
     public static Command Create()
     {
-        var from = new Option<string>("--from") { Description = "Source: a Hugging Face model directory, or random:PRESET (bench-768, tinyllama-1.1b, …)", Required = true };
+        var from = new Option<string>("--from") { Description = "Source: a Hugging Face model directory, or random:PRESET (bench-768, tinyllama-1.1b, …; deepseek2: test-v2-lite, test-v3, deepseek-v2-lite)", Required = true };
         var to = new Option<string>("--to") { Description = "Output .gguf file (written atomically)", Required = true };
         var type = new Option<string>("--type") { Description = "Weight type of 2-D tensors: f32, f16, bf16, q8_0, q4_0", DefaultValueFactory = _ => "f16" };
         var seed = new Option<int>("--seed") { Description = "Seed for random:PRESET weights", DefaultValueFactory = _ => 1 };
@@ -27,10 +28,18 @@ internal static class ConvertCommand
 
     private static int Run(string from, string to, string typeName, int seed)
     {
-        if (!DTypes.TryParse(typeName, out DType type)) throw new FurnaceException($"--type '{typeName}' is not one of f32, f16, bf16, q8_0, q4_0");
+        if (!DTypes.TryParse(typeName, out DType type)) throw new FurnaceException($"--type '{typeName}' is not one of {DTypes.WeightTypeNames}");
         if (from.StartsWith("random:", StringComparison.Ordinal))
         {
-            LlamaConfig c = LlamaConfig.Preset(from["random:".Length..]);
+            string preset = from["random:".Length..];
+            if (DeepSeekConfig.PresetNames.Contains(preset))
+            {
+                DeepSeekConfig d = DeepSeekConfig.Preset(preset);
+                Console.Error.WriteLine($"writing random {preset} ({d.ParameterCount / 1e6:F0}M parameters, {DTypes.Name(type)}) to {to}");
+                RandomDeepSeek.WriteGguf(to, d, type, seed, selectionBias: d.Gating == ExpertGating.Sigmoid);
+                return 0;
+            }
+            LlamaConfig c = LlamaConfig.Preset(preset);
             Console.Error.WriteLine($"writing random {from[7..]} ({c.ParameterCount / 1e6:F0}M parameters, {DTypes.Name(type)}) to {to}");
             RandomLlama.WriteGguf(to, c, type, seed);
             return 0;

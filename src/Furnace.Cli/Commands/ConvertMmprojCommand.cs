@@ -25,7 +25,7 @@ internal static class ConvertMmprojCommand
 
     private static int Run(string from, string to, string typeName)
     {
-        if (!DTypes.TryParse(typeName, out DType type)) throw new FurnaceException($"--type '{typeName}' is not one of f32, f16, bf16, q8_0, q4_0");
+        if (!DTypes.TryParse(typeName, out DType type)) throw new FurnaceException($"--type '{typeName}' is not one of {DTypes.WeightTypeNames}");
         ClipMmprojExport.FromHuggingFace(from, to, type);
         Console.Error.WriteLine($"wrote {to} ({DTypes.Name(type)}, {new FileInfo(to).Length / 1e6:F1} MB)");
         return 0;

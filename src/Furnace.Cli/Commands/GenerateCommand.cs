@@ -65,9 +65,9 @@ internal static class GenerateCommand
         if (ctxLen < 0) throw new FurnaceException($"--ctx {ctxLen} must be positive");
         using var lm = LanguageModel.Open(path, adapter, loraScale);
         int[] ids = lm.EncodePrompt(prompt, chat, system, template);
-        int context = ctxLen > 0 ? ctxLen : Math.Min(lm.Model.Config.MaxPositions, Math.Max(4096, ids.Length + options.MaxTokens));
+        int context = ctxLen > 0 ? ctxLen : Math.Min(lm.Decoder.MaxPositions, Math.Max(4096, ids.Length + options.MaxTokens));
         using var ctx = new KernelContext(threads);
-        var gen = new Generator(lm.Model, lm.Tokenizer, ctx, context);
+        var gen = new Generator(lm.Decoder, lm.Tokenizer, ctx, context);
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {

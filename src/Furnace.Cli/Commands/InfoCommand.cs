@@ -4,6 +4,7 @@ using Furnace.Formats.Gguf;
 using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
 using Furnace.Models.Clip;
+using Furnace.Models.DeepSeek;
 using Furnace.Models.Llama;
 using Furnace.Models.Vlm;
 using Furnace.Tensors;
@@ -60,6 +61,7 @@ internal static class InfoCommand
             var raw = HfConfigFile.Read(config);
             string arch = raw.Architectures?.FirstOrDefault() ?? raw.ModelType ?? "?";
             if (arch is "LlamaForCausalLM" or "Qwen2ForCausalLM") PrintDecoder(LlamaConfig.FromHuggingFace(config));
+            else if (DeepSeekConfig.IsHfDeepSeek(raw)) PrintDeepSeek(DeepSeekConfig.FromHf(raw, config));
             else if (arch is "LlavaForConditionalGeneration" || raw.ModelType == "llava")
             {
                 LlavaConfig l = LlavaConfig.FromHuggingFace(dir);
@@ -96,6 +98,18 @@ internal static class InfoCommand
         Console.WriteLine($"           rope theta {c.RopeTheta}, rms eps {c.RmsEps}, tied embeddings {c.TiedEmbeddings}, attention bias {c.AttentionBias}, ~{c.ParameterCount / 1e6:F0}M parameters");
     }
 
+    private static void PrintDeepSeek(DeepSeekConfig c)
+    {
+        var (mla, mha) = c.KvBytesPerToken;
+        Console.WriteLine($"model:     {DeepSeekConfig.Arch} (MLA + DeepSeekMoE), dim {c.Dim}, {c.Layers} layers, {c.Heads} heads, q_lora {c.QLoraRank}, kv_lora {c.KvLoraRank}, "
+            + $"head qk {c.QkNopeDim}+{c.QkRopeDim} v {c.VHeadDim}, vocab {c.VocabSize}, context {c.MaxPositions}");
+        Console.WriteLine($"           {c.LeadingDenseLayers} dense (ffn {c.FfnDim}), then {c.Experts} experts (top {c.ExpertsUsed}, {c.SharedExperts} shared, ffn {c.ExpertFfnDim}), "
+            + $"{c.Gating.ToString().ToLowerInvariant()} routing{(c.ExpertGroups > 1 ? $" in {c.ExpertGroupsUsed}/{c.ExpertGroups} groups" : "")}, "
+            + $"norm {c.ExpertWeightsNorm}, scale {c.ExpertWeightsScale}, ~{c.ParameterCount / 1e6:F0}M parameters");
+        Console.WriteLine($"           rope theta {c.RopeTheta}{(c.Yarn is { } y ? $", yarn x{y.Factor} from {y.OriginalContext}, mscale_all_dim {y.LogMultiplier}" : "")}; "
+            + $"KV cache {mla:N0} bytes/token f32 (plain MHA: {mha:N0})");
+    }
+
     private static void PrintVision(string label, ClipVisionConfig v) =>
         Console.WriteLine($"{label} CLIP ViT, {v.ImageSize}px, patch {v.PatchSize}, {v.HiddenSize}-d, {v.Layers} layers, {v.Heads} heads");
 
@@ -118,6 +132,7 @@ internal static class InfoCommand
     {
         Console.WriteLine($"file:      {f.Path}");
         Console.WriteLine($"format:    GGUF v{f.Version}, alignment {f.Alignment}, {f.Metadata.Count} metadata keys, {f.Tensors.Count} tensors");
+        if (f.Architecture == DeepSeekConfig.Arch) PrintDeepSeek(DeepSeekConfig.FromGguf(f));
         Console.WriteLine();
         foreach (string key in f.MetadataKeys)
         {

@@ -45,11 +45,11 @@ internal static class LogitsCommand
     private static int Run(string path, string tokenText, int threads, LoraAdapter? adapter, float loraScale)
     {
         int[] ids = ParseTokens(tokenText);
-        using var m = ModelLoader.OpenLlama(path, adapter, loraScale);
-        var state = m.NewState(Math.Min(m.Config.MaxPositions, Math.Max(ids.Length, 1)));
+        using var m = ModelLoader.OpenDecoder(path, adapter, loraScale);
+        var state = m.NewDecoderState(Math.Min(m.MaxPositions, Math.Max(ids.Length, 1)));
         using var ctx = new KernelContext(threads);
         m.Forward(ids, state, ctx);
-        ReadOnlySpan<float> logits = state.Logits.AsSpan(0, m.Config.VocabSize);
+        ReadOnlySpan<float> logits = state.Logits.AsSpan(0, m.VocabSize);
         var sb = new StringBuilder(logits.Length * 12);
         sb.Append("{\"logits\":[");
         for (int i = 0; i < logits.Length; i++)

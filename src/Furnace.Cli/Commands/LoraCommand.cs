@@ -88,7 +88,9 @@ internal static class LoraCommand
             DType? t = null;
             if (typeName != null)
             {
-                if (!DTypes.TryParse(typeName, out DType parsed)) throw new FurnaceException($"--type '{typeName}' is not one of f32, f16, bf16, q8_0, q4_0");
+                // merging requantizes into the base's layout, which the merge knows for these types only
+                if (!DTypes.TryParse(typeName, out DType parsed) || parsed is not (DType.F32 or DType.F16 or DType.BF16 or DType.Q8_0 or DType.Q4_0))
+                    throw new FurnaceException($"--type '{typeName}' is not one of f32, f16, bf16, q8_0, q4_0");
                 t = parsed;
             }
             float s = r.GetValue(scale);

@@ -163,6 +163,46 @@ public static unsafe class Ops
         for (int i = 0; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-1.702f * x[i]));
     }
 
+    // y (n,) += a * x: the weighted sum of attention values (ggml_vec_mad_f32)
+    public static void Axpy(Span<float> y, float a, ReadOnlySpan<float> x)
+    {
+        if (x.Length < y.Length) throw new ArgumentException($"axpy of {y.Length} values got {x.Length}");
+        fixed (float* py = y, px = x) Vec.Axpy(py, a, px, y.Length);
+    }
+
+    // a (n,) . b (n,), accumulated in eight (Vector256) or sixteen (Vector512) lanes, then summed
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (b.Length < a.Length) throw new ArgumentException($"dot of {a.Length} values got {b.Length}");
+        int n = a.Length, i = 0;
+        float sum = 0;
+        fixed (float* pa = a, pb = b)
+        {
+            if (Vector512.IsHardwareAccelerated && n >= 16)
+            {
+                var acc = Vector512<float>.Zero;
+                for (; i <= n - 16; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(pa + i), Vector512.Load(pb + i), acc);
+                sum = Vector512.Sum(acc);
+            }
+            else if (Vector256.IsHardwareAccelerated && n >= 8)
+            {
+                var acc = Vector256<float>.Zero;
+                for (; i <= n - 8; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(pa + i), Vector256.Load(pb + i), acc);
+                sum = Vector256.Sum(acc);
+            }
+            for (; i < n; i++) sum = MathF.FusedMultiplyAdd(pa[i], pb[i], sum);
+        }
+        return sum;
+    }
+
+    // the scalar twin of Dot
+    public static float DotScalar(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++) sum += (double)a[i] * b[i];
+        return (float)sum;
+    }
+
     // y += x
     public static void Add(Span<float> y, ReadOnlySpan<float> x)
     {

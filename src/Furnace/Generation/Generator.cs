@@ -5,25 +5,25 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Furnace.Formats.Tokenizers;
-using Furnace.Models.Llama;
+using Furnace.Models;
 using Furnace.Tensors;
 
 namespace Furnace.Generation;
 
 public sealed class Generator
 {
-    private readonly LlamaModel _model;
+    private readonly IDecoder _model;
     private readonly Tokenizer _tokenizer;
     private readonly KernelContext _ctx;
     private readonly int _contextLength;
 
-    public Generator(LlamaModel model, Tokenizer tokenizer, KernelContext ctx, int contextLength)
+    public Generator(IDecoder model, Tokenizer tokenizer, KernelContext ctx, int contextLength)
     {
         if (contextLength < 2) throw new FurnaceException($"context length {contextLength} is too small");
         _model = model;
         _tokenizer = tokenizer;
         _ctx = ctx;
-        _contextLength = Math.Min(contextLength, model.Config.MaxPositions);
+        _contextLength = Math.Min(contextLength, model.MaxPositions);
     }
 
     public int ContextLength => _contextLength;
@@ -63,7 +63,7 @@ public sealed class Generator
     /// </summary>
     public IEnumerable<string> StreamEmbeddings(float[] embeddings, IReadOnlyList<int> history, GenerationOptions options, CancellationToken cancellation = default)
     {
-        int dim = _model.Config.Dim;
+        int dim = _model.Dim;
         if (embeddings.Length == 0) throw new FurnaceException("the prompt is empty");
         if (embeddings.Length % dim != 0) throw new ArgumentException($"embeddings hold {embeddings.Length} floats, not a multiple of dim {dim}");
         return Run(embeddings.Length / dim, history is int[] arr ? arr : history.ToArray(), (state, ctx) => _model.ForwardEmbeddings(embeddings, state, ctx), options, cancellation);
@@ -76,7 +76,7 @@ public sealed class Generator
         return LastResult! with { Text = text.ToString() };
     }
 
-    private IEnumerable<string> Run(int promptLength, int[] promptHistory, Action<LlamaState, KernelContext> prefill, GenerationOptions options, CancellationToken cancellation)
+    private IEnumerable<string> Run(int promptLength, int[] promptHistory, Action<IDecoderState, KernelContext> prefill, GenerationOptions options, CancellationToken cancellation)
     {
         options.Validated();
         if (promptLength >= _contextLength)
@@ -84,10 +84,10 @@ public sealed class Generator
         return RunValidated(promptLength, promptHistory, prefill, options, cancellation);
     }
 
-    private IEnumerable<string> RunValidated(int promptLength, int[] promptHistory, Action<LlamaState, KernelContext> prefill, GenerationOptions options, CancellationToken cancellation)
+    private IEnumerable<string> RunValidated(int promptLength, int[] promptHistory, Action<IDecoderState, KernelContext> prefill, GenerationOptions options, CancellationToken cancellation)
     {
-        int vocab = _model.Config.VocabSize;
-        var state = _model.NewState(Math.Min(_contextLength, promptLength + options.MaxTokens), maxBatch: Math.Min(64, promptLength));
+        int vocab = _model.VocabSize;
+        var state = _model.NewDecoderState(Math.Min(_contextLength, promptLength + options.MaxTokens), maxBatch: Math.Min(64, promptLength));
         var seq = new GenerationSequence(_tokenizer, vocab, options, promptHistory, promptLength, state.ContextLength);
 
         var sw = Stopwatch.StartNew();

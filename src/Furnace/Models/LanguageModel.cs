@@ -10,15 +10,20 @@ namespace Furnace.Models;
 
 public sealed class LanguageModel : IDisposable
 {
-    private LanguageModel(LlamaModel model, Tokenizer tokenizer, ChatTemplate? template, string path)
+    private LanguageModel(IDecoder decoder, Tokenizer tokenizer, ChatTemplate? template, string path)
     {
-        Model = model;
+        Decoder = decoder;
         Tokenizer = tokenizer;
         Template = template;
         Path = path;
     }
 
-    public LlamaModel Model { get; }
+    /// <summary>The decoder, whatever its architecture (generation and logits go through this).</summary>
+    public IDecoder Decoder { get; }
+
+    /// <summary>The decoder as a Llama-family model, for what only those support (VLM splicing, batched serving, LoRA training).</summary>
+    public LlamaModel Model => Decoder as LlamaModel
+        ?? throw new FurnaceException($"{Path}: this needs a Llama-family decoder, but the model is '{Decoder.Architecture}' (supported there: generate, logits, tokenize, info, bench llm, serve with --max-batch 1)");
 
     public Tokenizer Tokenizer { get; }
 
@@ -32,12 +37,12 @@ public sealed class LanguageModel : IDisposable
     /// <summary>As Open, with a LoRA adapter merged into the decoder at load when given.</summary>
     public static LanguageModel Open(string path, LoraAdapter? lora, float loraScale = 1f)
     {
-        LlamaModel model = ModelLoader.OpenLlama(path, lora, loraScale);
+        IDecoder model = ModelLoader.OpenDecoder(path, lora, loraScale);
         try
         {
             Tokenizer tok = Tokenizer.Open(path);
-            if (tok.VocabSize > model.Config.VocabSize)
-                throw new FurnaceException($"{path}: the tokenizer has {tok.VocabSize} tokens but the model only {model.Config.VocabSize}");
+            if (tok.VocabSize > model.VocabSize)
+                throw new FurnaceException($"{path}: the tokenizer has {tok.VocabSize} tokens but the model only {model.VocabSize}");
             return new LanguageModel(model, tok, ChatTemplate.Detect(tok.ChatTemplateSource), path);
         }
         catch
@@ -61,5 +66,5 @@ public sealed class LanguageModel : IDisposable
         return ids;
     }
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose() => Decoder.Dispose();
 }

@@ -5,6 +5,7 @@ using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Weights;
 using Furnace.Tensors;
+using Furnace.Models.DeepSeek;
 using Furnace.Models.Llama;
 using Furnace.Models.Lora;
 
@@ -12,6 +13,39 @@ namespace Furnace.Models;
 
 public static class ModelLoader
 {
+    /// <summary>
+    /// Any decoder Furnace runs: a deepseek2 GGUF file or a DeepseekV2/V3ForCausalLM directory opens as a DeepSeekModel
+    /// (MLA + DeepSeekMoE), everything else as OpenLlama does. LoRA adapters apply to Llama-family decoders only.
+    /// </summary>
+    public static IDecoder OpenDecoder(string path, LoraAdapter? lora = null, float loraScale = 1f)
+    {
+        string config = Path.Combine(path, "config.json");
+        if (Directory.Exists(path) && File.Exists(config) && DeepSeekConfig.IsHfDeepSeek(HfConfigFile.Read(config)))
+        {
+            if (lora != null) throw new FurnaceException($"{path}: LoRA adapters are not supported on DeepSeek (MLA) decoders yet");
+            return DeepSeekModel.FromHuggingFace(path);
+        }
+        if (File.Exists(path) && GgufFile.HasMagic(path))
+        {
+            var f = GgufFile.Open(path);
+            if (f.Architecture == DeepSeekConfig.Arch)
+            {
+                try
+                {
+                    if (lora != null) throw new FurnaceException($"{path}: LoRA adapters are not supported on {DeepSeekConfig.Arch} (MLA) decoders yet");
+                    return DeepSeekModel.FromGguf(f);
+                }
+                catch
+                {
+                    f.Dispose();
+                    throw;
+                }
+            }
+            f.Dispose();
+        }
+        return OpenLlama(path, lora, loraScale);
+    }
+
     public static LlamaModel OpenLlama(string path) => OpenLlama(path, null);
 
     /// <summary>As OpenLlama, with a LoRA adapter merged into the decoder at load when given (see LoraMerge).</summary>

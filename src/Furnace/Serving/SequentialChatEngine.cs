@@ -75,7 +75,7 @@ public sealed class SequentialChatEngine : QueuedChatEngine
         else
         {
             int[] ids = ChatPromptBuilder.Build(Text!, job.Request);
-            generator = new Generator(Text!.Model, Text.Tokenizer, Ctx, ContextFor(Text.Model.Config.MaxPositions, ids.Length, options));
+            generator = new Generator(Text!.Decoder, Text.Tokenizer, Ctx, ContextFor(Text.Decoder.MaxPositions, ids.Length, options));
             pieces = generator.Stream(ids, options, token);
         }
         var text = new System.Text.StringBuilder();

@@ -17,7 +17,7 @@ public sealed partial class LayeringTests
         ["Generation"] = 3,
         ["Data"] = 3,
         ["Training"] = 4,
-        ["Evaluation"] = 4,
+        ["Evaluation"] = 5, // scores models, training's objective included (caption perplexity = the training loss)
         ["Serving"] = 5,
     };
 

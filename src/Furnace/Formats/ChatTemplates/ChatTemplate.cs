@@ -20,12 +20,13 @@ public abstract class ChatTemplate
 
     public abstract string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt);
 
-    public static IReadOnlyList<string> Names { get; } = ["deepseek-llm", "deepseek-r1", "llama3", "chatml", "qwen2", "llama2", "plain"];
+    public static IReadOnlyList<string> Names { get; } = ["deepseek-llm", "deepseek-r1", "deepseek-v3", "llama3", "chatml", "qwen2", "llama2", "plain"];
 
     public static ChatTemplate ByName(string name) => name.Trim().ToLowerInvariant() switch
     {
         "deepseek-llm" or "deepseek" or "deepseek2" => new DeepSeekLlmTemplate(),
-        "deepseek-r1" or "deepseek3" or "deepseek-r1-distill" => new DeepSeekR1Template(),
+        "deepseek-r1" or "deepseek-r1-distill" => new DeepSeekR1Template(),
+        "deepseek-v3" or "deepseek3" => new DeepSeekR1Template(reasoning: false),
         "llama3" or "llama-3" => new Llama3Template(),
         "chatml" => new ChatMlTemplate(defaultSystemPrompt: null),
         "qwen2" or "qwen" => new ChatMlTemplate(defaultSystemPrompt: ChatMlTemplate.QwenDefaultSystem, name: "qwen2"),
@@ -41,7 +42,8 @@ public abstract class ChatTemplate
         bool Has(string s) => jinjaTemplate.Contains(s, StringComparison.Ordinal);
         if (Has("<|im_start|>")) return Has("You are a helpful assistant") ? ByName("qwen2") : ByName("chatml");
         if (Has("<|start_header_id|>") && Has("<|end_header_id|>")) return ByName("llama3");
-        if (Has("<｜Assistant｜>") && Has("<｜User｜>")) return ByName("deepseek-r1");
+        // R1 and its distills split "</think>" off past turns (and open "<think>"); V3's template has no reasoning at all
+        if (Has("<｜Assistant｜>") && Has("<｜User｜>")) return ByName(Has("think>") ? "deepseek-r1" : "deepseek-v3");
         if (Has("'Assistant: ' + message['content'] + eos_token") || (Has("'User: '") && Has("'Assistant:'"))) return ByName("deepseek-llm");
         if (Has("[INST]")) return ByName("llama2");
         return null;

@@ -2,6 +2,8 @@
 // BOS, then the (last) system prompt, then "<｜User｜>..." and "<｜Assistant｜>...<｜end▁of▁sentence｜>" turns; an
 // assistant turn keeps only what follows its "</think>" (the reasoning is not fed back), and the generation prompt
 // opens the reasoning block: "<｜Assistant｜><think>\n". Tool-call turns are not supported.
+// With reasoning off it is DeepSeek-V3's template (deepseek-ai/DeepSeek-V3 tokenizer_config.json; llama.cpp
+// LLM_CHAT_TEMPLATE_DEEPSEEK_3): the same turns, assistant text kept whole, generation prompt "<｜Assistant｜>".
 using System.Text;
 
 namespace Furnace.Formats.ChatTemplates;
@@ -13,9 +15,13 @@ public sealed class DeepSeekR1Template : ChatTemplate
     public const string User = "<｜User｜>";
     public const string Assistant = "<｜Assistant｜>";
 
-    public DeepSeekR1Template()
-        : base("deepseek-r1")
+    private readonly bool _reasoning;
+
+    /// <param name="reasoning">R1 (strip reasoning from past turns, open "<think>") rather than V3.</param>
+    public DeepSeekR1Template(bool reasoning = true)
+        : base(reasoning ? "deepseek-r1" : "deepseek-v3")
     {
+        _reasoning = reasoning;
     }
 
     public override bool RendersBos => true;
@@ -35,12 +41,12 @@ public sealed class DeepSeekR1Template : ChatTemplate
             else if (m.Role == "assistant")
             {
                 string content = m.Content;
-                int think = content.LastIndexOf("</think>", StringComparison.Ordinal);
+                int think = _reasoning ? content.LastIndexOf("</think>", StringComparison.Ordinal) : -1;
                 if (think >= 0) content = content[(think + "</think>".Length)..];
                 sb.Append(Assistant).Append(content).Append(Eos);
             }
         }
-        if (addGenerationPrompt) sb.Append(Assistant).Append("<think>\n");
+        if (addGenerationPrompt) sb.Append(Assistant).Append(_reasoning ? "<think>\n" : "");
         return sb.ToString();
     }
 }

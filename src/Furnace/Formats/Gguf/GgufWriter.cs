@@ -26,6 +26,13 @@ public sealed class GgufWriter
         return this;
     }
 
+    /// <summary>Drops a metadata key added before (no-op when absent).</summary>
+    public GgufWriter Remove(string key)
+    {
+        _metadata.RemoveAll(m => m.Key == key);
+        return this;
+    }
+
     public GgufWriter Add(string key, string value) => Add(key, GgufValue.Of(value));
 
     public GgufWriter Add(string key, uint value) => Add(key, GgufValue.Of(value));

@@ -1,6 +1,7 @@
 // The raw fields of a Hugging Face config.json that Furnace reads for Llama-family decoders, exactly as written
 // (snake_case keys, everything nullable, unknown keys ignored). Mirrors transformers' LlamaConfig / Qwen2Config
-// attribute names; HfConfig turns it into a validated LlamaConfig with transformers' defaults.
+// attribute names; HfConfig turns it into a validated LlamaConfig with transformers' defaults. The MLA / MoE fields
+// are DeepseekV2Config / DeepseekV3Config's, turned into a DeepSeekConfig by DeepSeekConfig.FromHf.
 using System.Text.Json.Serialization;
 
 namespace Furnace.Formats.HfConfig;
@@ -88,6 +89,59 @@ public sealed record HfModelConfig
 
     [JsonPropertyName("max_window_layers")]
     public int? MaxWindowLayers { get; init; }
+
+    [JsonPropertyName("q_lora_rank")]
+    public int? QLoraRank { get; init; }
+
+    [JsonPropertyName("kv_lora_rank")]
+    public int? KvLoraRank { get; init; }
+
+    [JsonPropertyName("qk_nope_head_dim")]
+    public int? QkNopeHeadDim { get; init; }
+
+    [JsonPropertyName("qk_rope_head_dim")]
+    public int? QkRopeHeadDim { get; init; }
+
+    [JsonPropertyName("v_head_dim")]
+    public int? VHeadDim { get; init; }
+
+    [JsonPropertyName("moe_intermediate_size")]
+    public int? MoeIntermediateSize { get; init; }
+
+    [JsonPropertyName("n_routed_experts")]
+    public int? NRoutedExperts { get; init; }
+
+    [JsonPropertyName("num_experts_per_tok")]
+    public int? NumExpertsPerTok { get; init; }
+
+    [JsonPropertyName("n_shared_experts")]
+    public int? NSharedExperts { get; init; }
+
+    [JsonPropertyName("first_k_dense_replace")]
+    public int? FirstKDenseReplace { get; init; }
+
+    [JsonPropertyName("moe_layer_freq")]
+    public int? MoeLayerFreq { get; init; }
+
+    [JsonPropertyName("routed_scaling_factor")]
+    public double? RoutedScalingFactor { get; init; }
+
+    [JsonPropertyName("norm_topk_prob")]
+    public bool? NormTopkProb { get; init; }
+
+    /// <summary>"softmax" (V2) or "sigmoid" (V3).</summary>
+    [JsonPropertyName("scoring_func")]
+    public string? ScoringFunc { get; init; }
+
+    /// <summary>"greedy", "group_limited_greedy" (V2) or "noaux_tc" (V3).</summary>
+    [JsonPropertyName("topk_method")]
+    public string? TopkMethod { get; init; }
+
+    [JsonPropertyName("n_group")]
+    public int? NGroup { get; init; }
+
+    [JsonPropertyName("topk_group")]
+    public int? TopkGroup { get; init; }
 }
 
 /// <summary>rope_scaling (or transformers 5 rope_parameters); "type" is the pre-4.43 spelling of "rope_type".</summary>
@@ -113,6 +167,20 @@ public sealed record HfRopeScaling
 
     [JsonPropertyName("rope_theta")]
     public double? RopeTheta { get; init; }
+
+    /// <summary>YaRN (DeepSeek): the rope magnitude is get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim).</summary>
+    [JsonPropertyName("mscale")]
+    public double? Mscale { get; init; }
+
+    /// <summary>YaRN (DeepSeek): the softmax scale is multiplied by get_mscale(factor, mscale_all_dim)².</summary>
+    [JsonPropertyName("mscale_all_dim")]
+    public double? MscaleAllDim { get; init; }
+
+    [JsonPropertyName("beta_fast")]
+    public double? BetaFast { get; init; }
+
+    [JsonPropertyName("beta_slow")]
+    public double? BetaSlow { get; init; }
 
     public string? Kind => RopeType ?? Type;
 }

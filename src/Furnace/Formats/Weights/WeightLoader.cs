@@ -58,6 +58,37 @@ public sealed class WeightLoader
         return p;
     }
 
+    /// <summary>
+    /// A 3-D stack of count matrices (count, rows, cols) — ggml ne [cols, rows, count], as llama.cpp's expert stacks
+    /// ffn_*_exps and MLA's per-head attn_k_b / attn_v_b — used in place as one (count·rows, cols) matrix whose
+    /// WeightMatrix.Slice(i·rows, rows) is matrix i.
+    /// </summary>
+    public WeightMatrix StackedMatrix(string name, int count, int rows, int cols)
+    {
+        TensorEntry e = Get(name, count, rows, cols);
+        if (cols % DTypes.BlockSize(e.Type) != 0)
+            throw new FurnaceFormatException(_source.Path, $"tensor '{Key(name)}' row length {cols} is not a multiple of the {DTypes.Name(e.Type)} block size");
+        return e.File.Matrix(e.Offset, checked(count * rows), cols, e.Type);
+    }
+
+    /// <summary>
+    /// The count matrices of a StackedMatrix, each repacked into <paramref name="packed"/> (Interleaved8) when its dtype
+    /// has a packed kernel (the stack's mapped pages are then released), else each a slice of the stack in place.
+    /// </summary>
+    public WeightMatrix[] PackedStack(string name, int count, int rows, int cols, PackedWeights packed)
+    {
+        WeightMatrix stack = StackedMatrix(name, count, rows, cols);
+        var m = new WeightMatrix[count];
+        bool pack = Repack.Supports(stack.Type);
+        for (int i = 0; i < count; i++) m[i] = pack ? packed.Add(stack.Slice(i * rows, rows)) : stack.Slice(i * rows, rows);
+        if (pack)
+        {
+            TensorEntry e = Get(name, count, rows, cols);
+            e.File.Evict(e.Offset, stack.ByteLength);
+        }
+        return m;
+    }
+
     /// <summary>A 1-D tensor (n,) decoded to float (norm weights, biases).</summary>
     public float[] Vector(string name, int n)
     {

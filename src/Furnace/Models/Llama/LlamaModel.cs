@@ -11,7 +11,7 @@ using Furnace.Tensors;
 
 namespace Furnace.Models.Llama;
 
-public sealed class LlamaModel : IDisposable
+public sealed class LlamaModel : IDecoder
 {
     private readonly ITensorSource? _owned;
     private readonly PackedWeights? _packed;
@@ -77,6 +77,21 @@ public sealed class LlamaModel : IDisposable
     /// <summary>A rotary table for positions [0, positions) with this model's theta, scaling and frequency factors.</summary>
     public RopeTable NewRopeTable(int positions) =>
         new(Config.HeadDim, positions, Config.RopeTheta, _ropeFreqFactors, 1f / Config.RopeLinearFactor);
+
+    string IDecoder.Architecture => Config.Architecture;
+    int IDecoder.Dim => Config.Dim;
+    int IDecoder.Layers => Config.Layers;
+    int IDecoder.VocabSize => Config.VocabSize;
+    int IDecoder.MaxPositions => Config.MaxPositions;
+    long IDecoder.ParameterCount => Config.ParameterCount;
+
+    IDecoderState IDecoder.NewDecoderState(int contextLength, int maxBatch) => NewState(contextLength, maxBatch);
+
+    void IDecoder.Forward(ReadOnlySpan<int> tokens, IDecoderState state, KernelContext ctx, bool allLogits) =>
+        Forward(tokens, (LlamaState)state, ctx, allLogits);
+
+    void IDecoder.ForwardEmbeddings(ReadOnlySpan<float> x, IDecoderState state, KernelContext ctx, bool allLogits) =>
+        ForwardEmbeddings(x, (LlamaState)state, ctx, allLogits);
 
     public LlamaState NewState(int contextLength, int maxBatch = 64)
     {

@@ -2,7 +2,7 @@
 // and a prefill chunk (the rows of its LlamaWorkspace), so that decoding allocates nothing.
 namespace Furnace.Models.Llama;
 
-public sealed class LlamaState : LlamaWorkspace
+public sealed class LlamaState : LlamaWorkspace, IDecoderState
 {
     public LlamaState(LlamaConfig c, int contextLength, int maxBatch = 64)
         : base(c, contextLength > 0 ? maxBatch : throw new FurnaceException($"context length {contextLength} must be positive"))

@@ -1,0 +1,56 @@
+// What generation, `furnace logits` and the chat engines need of a decoder LLM, whatever its architecture: the
+// Llama family (LlamaModel) or DeepSeek-V2/V3 with MLA and DeepSeekMoE (DeepSeekModel). Each architecture keeps its
+// own Config/Weights/State; this is only the seam between them and the code that drives a forward pass.
+using Furnace.Tensors;
+
+namespace Furnace.Models;
+
+/// <summary>The per-sequence buffers of a decoder (activations and KV cache), sized once.</summary>
+public interface IDecoderState
+{
+    int ContextLength { get; }
+
+    int MaxBatch { get; }
+
+    /// <summary>Positions already held in the KV cache.</summary>
+    int Position { get; set; }
+
+    /// <summary>(MaxBatch, vocab) logits written by the last Forward.</summary>
+    float[] Logits { get; }
+
+    long KvCacheBytes { get; }
+
+    void Reset();
+}
+
+public interface IDecoder : IDisposable
+{
+    /// <summary>The GGUF general.architecture name (llama, qwen2, deepseek2).</summary>
+    string Architecture { get; }
+
+    int Dim { get; }
+
+    int Layers { get; }
+
+    int VocabSize { get; }
+
+    /// <summary>Context length the model was trained for.</summary>
+    int MaxPositions { get; }
+
+    long ParameterCount { get; }
+
+    IDecoderState NewDecoderState(int contextLength, int maxBatch = 64);
+
+    /// <summary>
+    /// Evaluates tokens at positions state.Position.. and appends them to the KV cache. Writes logits of the last
+    /// token to state.Logits[0..vocab), or of every token (row i for tokens[i]) when allLogits is set, in which case
+    /// tokens.Length must not exceed state.MaxBatch.
+    /// </summary>
+    void Forward(ReadOnlySpan<int> tokens, IDecoderState state, KernelContext ctx, bool allLogits = false);
+
+    /// <summary>As Forward, from input embeddings x (n, dim) instead of token ids.</summary>
+    void ForwardEmbeddings(ReadOnlySpan<float> x, IDecoderState state, KernelContext ctx, bool allLogits = false);
+
+    /// <summary>dst (tokens.Length, dim) = rows of the token embedding.</summary>
+    void Embed(ReadOnlySpan<int> tokens, Span<float> dst);
+}
