@@ -1,0 +1,220 @@
+// K-quant and IQ4_XS weight rows against Q8_K activation rows (ActivationQ8K), mirroring ggml-cpu's
+// ggml_vec_dot_q2_K_q8_K, _q3_K_q8_K, _q4_K_q8_K, _q5_K_q8_K, _q6_K_q8_K and _iq4_xs_q8_K (quants.c generic versions
+// and arch/x86/quants.c): per 256-value super-block an exact integer sum of sub-block scale x sub-block dot, then
+//   sum += (d_w * d_y) * isum  [- (dmin_w * d_y) * sum(min_s * bsum_s)  for Q2_K, Q4_K, Q5_K].
+// The optimized path unpacks a super-block once into unsigned codes u (256 bytes, value = u - Offset) and int16 scales
+// per 16 values, then one ScaledDot per activation row: the zero point leaves exactly through the Q8_K block sums,
+//   sum_s sc_s * (u_s . q_s - Offset * bsum_s).
+// ScaledDot: AVX-VNNI vpdpbusd (u8 x s8) per 32 bytes, sub-block sums by two hadds, scales by vpmulld; AVX2 without VNNI
+// widens to int16, folds the scale into the codes (|u * sc| < 2^13) and uses vpmaddwd. DotScalar<T> is each type's
+// scalar twin, the ggml generic function written out from the block bytes.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Furnace.Tensors;
+
+internal unsafe interface IKQuantBlock
+{
+    static abstract int BlockBytes { get; }
+
+    static abstract int Offset { get; } // value = unsigned code - Offset
+
+    static abstract bool HasMin { get; } // dmin * min_s is subtracted per sub-block (Q2_K, Q4_K, Q5_K)
+
+    // super-block at blk -> u (256,) unsigned codes in element order, sc (16,) signed scale of each 16 values,
+    // mn (16,) mins (HasMin only); returns d, with dmin (0 without mins)
+    static abstract float Unpack(byte* blk, byte* u, short* sc, short* mn, out float dmin);
+
+    // w row (nb super-blocks) . y (nb block_q8_K) -> scalar, ggml_vec_dot_<type>_q8_K_generic
+    static abstract float DotScalar(byte* w, byte* y, int nb);
+}
+
+internal static unsafe class KQuant
+{
+    public static readonly Vector256<byte> Low4 = Vector256.Create((byte)0x0F);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float F16(byte* p) => HalfTable.Pointer[*(ushort*)p];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static sbyte* Qs(byte* y) => (sbyte*)(y + ActivationQ8K.QsOffset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static short* Sums(byte* y) => (short*)(y + ActivationQ8K.SumsOffset);
+
+    // ggml get_scale_min_k4: the j-th (0..7) 6-bit scale and min of Q4_K/Q5_K's 12 packed bytes
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ScaleMinK4(int j, byte* q, out int d, out int m)
+    {
+        if (j < 4)
+        {
+            d = q[j] & 63;
+            m = q[j + 4] & 63;
+        }
+        else
+        {
+            d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+            m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+        }
+    }
+
+    // sum_s a[s] * b[s] over 16 int16 pairs
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Dot16(short* a, short* b)
+    {
+        if (Avx2.IsSupported) return Vector256.Sum(Avx2.MultiplyAddAdjacent(Vector256.Load(a), Vector256.Load(b)));
+        int s = 0;
+        for (int i = 0; i < 16; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    // u (256,) unsigned codes, sc (16,) scales, y one block_q8_K -> sum_s sc_s * (u_s . q_s - offset * bsum_s)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ScaledDot(byte* u, short* sc, byte* y, int offset)
+    {
+        sbyte* q = Qs(y);
+        int corr = offset == 0 ? 0 : offset * Dot16(sc, Sums(y));
+        if (AvxVnni.IsSupported)
+        {
+            Vector256<int> total = default;
+            Vector256<int> order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+            for (int g = 0; g < 2; g++)
+            {
+                byte* ug = u + 128 * g;
+                sbyte* qg = q + 128 * g;
+                Vector256<int> a0 = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, Vector256.Load(ug), Vector256.Load(qg));
+                Vector256<int> a1 = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, Vector256.Load(ug + 32), Vector256.Load(qg + 32));
+                Vector256<int> a2 = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, Vector256.Load(ug + 64), Vector256.Load(qg + 64));
+                Vector256<int> a3 = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, Vector256.Load(ug + 96), Vector256.Load(qg + 96));
+                // lanes: sub-blocks [0, 2, 4, 6 | 1, 3, 5, 7] of this group of eight
+                Vector256<int> s = Avx2.HorizontalAdd(Avx2.HorizontalAdd(a0, a1), Avx2.HorizontalAdd(a2, a3));
+                Vector256<int> scv = Avx2.PermuteVar8x32(Avx2.ConvertToVector256Int32(Vector128.Load(sc + 8 * g)), order);
+                total += Avx2.MultiplyLow(s, scv);
+            }
+            return Vector256.Sum(total) - corr;
+        }
+        if (Avx2.IsSupported)
+        {
+            Vector256<int> total = default;
+            for (int s = 0; s < 16; s++)
+            {
+                Vector256<short> w = Avx2.ConvertToVector256Int16(Vector128.Load(u + 16 * s)) * Vector256.Create(sc[s]);
+                total += Avx2.MultiplyAddAdjacent(w, Avx2.ConvertToVector256Int16(Vector128.Load(q + 16 * s)));
+            }
+            return Vector256.Sum(total) - corr;
+        }
+        int isum = 0;
+        for (int s = 0; s < 16; s++)
+        {
+            int d = 0;
+            for (int i = 0; i < 16; i++) d += u[16 * s + i] * q[16 * s + i];
+            isum += sc[s] * d;
+        }
+        return isum - corr;
+    }
+
+    // scratch bytes one thread needs for Dot / Tile1x4
+    public const int ScratchBytes = 256 + 32 + 32;
+
+    // w row (nb super-blocks) . y (nb block_q8_K) -> scalar; scratch holds ScratchBytes
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static float Dot<TK>(byte* w, byte* y, int nb, byte* scratch) where TK : struct, IKQuantBlock
+    {
+        byte* u = scratch;
+        short* sc = (short*)(scratch + 256), mn = sc + 16;
+        int bb = TK.BlockBytes;
+        float sum = 0;
+        for (int b = 0; b < nb; b++)
+        {
+            byte* yb = y + b * ActivationQ8K.BlockBytes;
+            float dw = TK.Unpack(w + b * bb, u, sc, mn, out float dmin);
+            float dy = *(float*)yb;
+            sum += dw * dy * ScaledDot(u, sc, yb, TK.Offset);
+            if (TK.HasMin) sum -= dmin * dy * Dot16(mn, Sums(yb));
+        }
+        return sum;
+    }
+
+    // one weight row against four activation token rows (duplicates allowed for padding) -> o[0..3]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static void Tile1x4<TK>(byte* w, in ActivationQ8K x, int t0, int t1, int t2, int t3, float* o, byte* scratch)
+        where TK : struct, IKQuantBlock
+    {
+        byte* u = scratch;
+        short* sc = (short*)(scratch + 256), mn = sc + 16;
+        int nb = x.Blocks, bb = TK.BlockBytes;
+        byte* y0 = x.Row(t0), y1 = x.Row(t1), y2 = x.Row(t2), y3 = x.Row(t3);
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int b = 0; b < nb; b++)
+        {
+            long yo = (long)b * ActivationQ8K.BlockBytes;
+            float dw = TK.Unpack(w + b * bb, u, sc, mn, out float dmin);
+            s0 += Block<TK>(u, sc, mn, y0 + yo, dw, dmin);
+            s1 += Block<TK>(u, sc, mn, y1 + yo, dw, dmin);
+            s2 += Block<TK>(u, sc, mn, y2 + yo, dw, dmin);
+            s3 += Block<TK>(u, sc, mn, y3 + yo, dw, dmin);
+        }
+        o[0] = s0; o[1] = s1; o[2] = s2; o[3] = s3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Block<TK>(byte* u, short* sc, short* mn, byte* yb, float dw, float dmin) where TK : struct, IKQuantBlock
+    {
+        float dy = *(float*)yb;
+        float r = dw * dy * ScaledDot(u, sc, yb, TK.Offset);
+        if (TK.HasMin) r -= dmin * dy * Dot16(mn, Sums(yb));
+        return r;
+    }
+
+    // y (t, rows) = x (t, cols) @ W^T over rows [start, end), x given as Q8_K activation rows
+    public struct Job<TK> : IParallelJob where TK : struct, IKQuantBlock
+    {
+        public float* Y;
+        public ActivationQ8K X;
+        public int T;
+        public WeightMatrix W;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+        public void Execute(int start, int end, int thread)
+        {
+            int rows = W.Rows, nb = X.Blocks;
+            byte* scratch = stackalloc byte[ScratchBytes];
+            if (T == 1)
+            {
+                for (int r = start; r < end; r++) Y[r] = Dot<TK>(W.Row(r), X.Data, nb, scratch);
+                return;
+            }
+            float* o = stackalloc float[4];
+            int rowBlock = Math.Max(1, (256 * 1024) / (int)Math.Min(W.RowBytes, 256 * 1024));
+            for (int rb = start; rb < end; rb += rowBlock)
+            {
+                int re = Math.Min(end, rb + rowBlock);
+                for (int tt = 0; tt < T; tt += 4)
+                {
+                    int nt = Math.Min(4, T - tt);
+                    int t1 = tt + Math.Min(1, nt - 1), t2 = tt + Math.Min(2, nt - 1), t3 = tt + Math.Min(3, nt - 1);
+                    for (int r = rb; r < re; r++)
+                    {
+                        Tile1x4<TK>(W.Row(r), X, tt, t1, t2, t3, o, scratch);
+                        for (int k = 0; k < nt; k++) Y[(long)(tt + k) * rows + r] = o[k];
+                    }
+                }
+            }
+        }
+    }
+
+    // activation rows [start, end) of x (t, cols) -> Q8_K blocks
+    public struct QuantizeJob : IParallelJob
+    {
+        public ActivationQ8K Out;
+        public float* X;
+        public int Cols;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+        public void Execute(int start, int end, int thread)
+        {
+            for (int i = start; i < end; i++) Out.QuantizeRow(i, X + (long)i * Cols);
+        }
+    }
+}
