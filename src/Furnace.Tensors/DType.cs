@@ -47,7 +47,7 @@ public static class DTypes
         DType.F16 or DType.BF16 => 2,
         DType.Q8_0 => BlockQ8_0.Size,
         DType.Q4_0 => BlockQ4_0.Size,
-        DType.Q8_1 => 36,   // d, s = d * sum(q) (f16) + 32 int8
+        DType.Q8_1 => BlockQ8_1.Size, // d, s = d * sum(q) (f16) + 32 int8
         DType.Q4_1 => 20,   // d, m (f16) + 16 bytes of nibbles
         DType.Q5_0 => 22,   // d (f16) + 4 bytes of fifth bits + 16 bytes of nibbles
         DType.Q5_1 => 24,   // d, m (f16) + 4 bytes of fifth bits + 16 bytes of nibbles

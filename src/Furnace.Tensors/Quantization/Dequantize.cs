@@ -1,8 +1,8 @@
 // Stored rows to float: F16/BF16 widening and Q8_0/Q4_0 block decoding (ggml dequantize_row_*), also of
-// Interleaved8 (repacked) matrices.
+// Interleaved8 (repacked) matrices. The other block types are in Dequantize.Blocks.cs.
 namespace Furnace.Tensors;
 
-public static unsafe class Dequantize
+public static unsafe partial class Dequantize
 {
     // dst (w.Cols,) = row r of w as float
     public static void Row(Span<float> dst, WeightMatrix w, int r)
@@ -46,6 +46,10 @@ public static unsafe class Dequantize
                         dst[b * 32 + j + 16] = ((blk->Qs[j] >> 4) - 8) * d;
                     }
                 }
+                break;
+            case DType.Q4_1 or DType.Q5_0 or DType.Q5_1 or DType.Q8_1 or DType.IQ4_NL
+                or DType.Q2_K or DType.Q3_K or DType.Q4_K or DType.Q5_K or DType.Q6_K or DType.Q8_K or DType.IQ4_XS:
+                fixed (float* y = dst) Blocks(y, src, n, t);
                 break;
             default:
                 throw new NotSupportedException($"dtype {t} cannot be dequantized");

@@ -1,0 +1,114 @@
+// ggml's own block formats (libggml-base / libggml-cpu from LLamaSharp.Backend.Cpu, through Support/Ggml) as the
+// oracle for Furnace's Q4_1, Q5_0, Q5_1, Q2_K … Q6_K, IQ4_NL, IQ4_XS and the Q8_K / Q8_1 activation types:
+//   dequantize_row_<type>       vs Dequantize.Bytes     every float bit-identical
+//   ggml_quantize_chunk         vs Quantize.Row         (with and without an importance vector) identical blocks
+//   quantize_row_<type>_ref     vs Quantize.RowRef      identical blocks
+//   quantize_row_q8_K / q8_1    vs ActivationQuant      identical blocks
+// on seeded data of several distributions (uniform, gaussian, gaussian with outliers, zero rows, tiny values).
+using Furnace.Oracle.Tests.Support;
+using Furnace.Tensors;
+
+namespace Furnace.Oracle.Tests;
+
+public sealed class BlockFormatOracleTests
+{
+    public static TheoryData<DType> StoredTypes => new()
+    {
+        DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.IQ4_NL, DType.IQ4_XS,
+    };
+
+    public static TheoryData<DType> AllBlockTypes => new()
+    {
+        DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.IQ4_NL, DType.IQ4_XS, DType.Q8_K,
+    };
+
+    private const int Cols = 1024;   // 4 super-blocks or 32 small blocks per row
+    private const int RowsPerKind = 200; // x 5 distributions = 1000 rows = 4000 super-blocks / 32000 small blocks
+
+    // rows (5 * RowsPerKind, Cols): uniform [-1, 1), gaussian (sigma 0.02, like trained weights), gaussian with 1 % of
+    // values x 30, all-zero rows, tiny values (~1e-6)
+    private static float[] Samples(int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[5 * RowsPerKind * Cols];
+        for (int r = 0; r < 5 * RowsPerKind; r++)
+        {
+            int kind = r / RowsPerKind;
+            for (int c = 0; c < Cols; c++)
+            {
+                float g = Gauss(rng);
+                x[r * Cols + c] = kind switch
+                {
+                    0 => (float)(rng.NextDouble() * 2 - 1),
+                    1 => 0.02f * g,
+                    2 => 0.02f * g * (rng.NextDouble() < 0.01 ? 30f : 1f),
+                    3 => 0f,
+                    _ => 1e-6f * g,
+                };
+            }
+        }
+        return x;
+    }
+
+    private static float Gauss(Random rng) =>
+        (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+
+    // importance vector (Cols,): positive, spread over two orders of magnitude like llama-imatrix's mean squares
+    private static float[] Importance(int seed)
+    {
+        var rng = new Random(seed);
+        var w = new float[Cols];
+        for (int i = 0; i < Cols; i++) w[i] = (float)Math.Exp(4 * rng.NextDouble() - 2);
+        return w;
+    }
+
+    // byte offsets of the scale fields of a block, and whether they are f32 (Q8_K) rather than f16
+    private static int[] ScaleOffsets(DType t) => t switch
+    {
+        DType.Q4_1 or DType.Q5_1 or DType.Q4_K or DType.Q5_K => [0, 2],
+        DType.Q5_0 or DType.IQ4_NL or DType.IQ4_XS or DType.Q8_K => [0],
+        DType.Q2_K => [80, 82],
+        DType.Q3_K => [108],
+        DType.Q6_K => [208],
+        _ => throw new ArgumentOutOfRangeException(nameof(t)),
+    };
+
+    private static int[] Bits(float[] f) => f.Select(BitConverter.SingleToInt32Bits).ToArray();
+
+    private static unsafe float[] Ours(DType t, byte[] bytes, int n)
+    {
+        var y = new float[n];
+        fixed (byte* p = bytes) Dequantize.Bytes(y, p, t);
+        return y;
+    }
+
+    [Theory]
+    [MemberData(nameof(AllBlockTypes))]
+    public void Dequantize_RandomBlockBytes_BitIdenticalToGgml(DType t)
+    {
+        // every bit pattern of codes and packed scales; the scale fields made finite so NaN payloads don't matter
+        var rng = new Random(17 + (int)t);
+        int bs = DTypes.BlockSize(t), bb = DTypes.BlockBytes(t), blocks = 4096;
+        var bytes = new byte[blocks * bb];
+        rng.NextBytes(bytes);
+        for (int b = 0; b < blocks; b++)
+        {
+            foreach (int o in ScaleOffsets(t))
+            {
+                if (t == DType.Q8_K) BitConverter.TryWriteBytes(bytes.AsSpan(b * bb + o), Gauss(rng) * 1e-3f);
+                else BitConverter.TryWriteBytes(bytes.AsSpan(b * bb + o), (Half)(Gauss(rng) * 1e-2f));
+            }
+        }
+        Assert.Equal(Bits(Ggml.Dequantize(t, bytes, blocks * bs)), Bits(Ours(t, bytes, blocks * bs)));
+    }
+
+    [Theory]
+    [MemberData(nameof(StoredTypes))]
+    public void Dequantize_GgmlQuantizedRows_BitIdenticalToGgml(DType t)
+    {
+        float[] x = Samples(3);
+        int rows = x.Length / Cols;
+        byte[] q = Ggml.QuantizeChunk(t, x, rows, Cols);
+        Assert.Equal(Bits(Ggml.Dequantize(t, q, x.Length)), Bits(Ours(t, q, x.Length)));
+    }
+}
