@@ -312,10 +312,10 @@ internal readonly unsafe struct Q6_KBlock : IKQuantBlock
     }
 }
 
-// The fixed non-linear IQ4 table (ggml-common.h kvalues_iq4nl) and its shift by +128 to unsigned codes.
+// The fixed non-linear IQ4 table (Iq4Nl, ggml-common.h kvalues_iq4nl) shifted by +128 to unsigned codes.
 internal static class Iq4Table
 {
-    public static ReadOnlySpan<sbyte> Values => [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
+    public static ReadOnlySpan<sbyte> Values => Iq4Nl.Values;
 
     public static readonly Vector128<byte> Unsigned = Vector128.Create(
         (byte)1, 24, 45, 63, 79, 93, 106, 118, 129, 141, 153, 166, 181, 197, 217, 241);
