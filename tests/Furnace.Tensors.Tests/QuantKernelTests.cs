@@ -19,7 +19,7 @@ public sealed class QuantKernelTests
         DType.Q3_K => [108],
         DType.Q4_K or DType.Q5_K => [0, 2],
         DType.Q6_K => [208],
-        DType.IQ4_XS or DType.Q5_0 or DType.IQ4_NL => [0],
+        DType.IQ4_XS or DType.Q5_0 or DType.IQ4_NL or DType.Q4_0 or DType.Q8_0 => [0],
         DType.Q4_1 or DType.Q5_1 => [0, 2],
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };

@@ -121,6 +121,13 @@ internal static unsafe class KQuant
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public static float Dot<TK>(byte* w, byte* y, int nb, byte* scratch) where TK : struct, IKQuantBlock
     {
+        if (Avx2.IsSupported)
+        {
+            // the decode types of Q4_K_M files get fused kernels (no unpack buffer, one reduction per row)
+            if (typeof(TK) == typeof(Q4_KBlock)) return KQuantFused.DotQ4K(w, y, nb, fifth: false);
+            if (typeof(TK) == typeof(Q5_KBlock)) return KQuantFused.DotQ4K(w, y, nb, fifth: true);
+            if (typeof(TK) == typeof(Q6_KBlock)) return KQuantFused.DotQ6K(w, y, nb);
+        }
         byte* u = scratch;
         short* sc = (short*)(scratch + 256), mn = sc + 16;
         int bb = TK.BlockBytes;

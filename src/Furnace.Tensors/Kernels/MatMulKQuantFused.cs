@@ -1,0 +1,114 @@
+// Fused GEMV dot products for Q4_K, Q5_K and Q6_K against Q8_K (the bulk of a Q4_K_M / Q5_K_M file), following the
+// structure of ggml-cpu arch/x86/quants.c ggml_vec_dot_q4_K_q8_K / _q5_K_q8_K / _q6_K_q8_K (AVX2): codes are split in
+// registers, vpmaddubsw (u8 x s8 -> i16 pairs, no saturation: codes < 64) per 32 values, then the sub-block scale enters
+// through vpdpwssd (AVX-VNNI) or vpmaddwd into one int32 vector per super-block; floats are reduced once per row.
+// The 6-bit scales and mins of Q4_K/Q5_K are decoded with ggml's 32-bit mask shuffle (kmask1..3).
+// Scalar twins: Q4_KBlock / Q5_KBlock / Q6_KBlock.DotScalar; the unpacking path in MatMulKQuant serves the GEMM tiles.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Furnace.Tensors;
+
+internal static unsafe class KQuantFused
+{
+    // acc + p (16 i16) * s (16 i16), pairwise into 8 i32
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> MulAdd(Vector256<int> acc, Vector256<short> p, Vector256<short> s)
+        => AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, p, s) : acc + Avx2.MultiplyAddAdjacent(p, s);
+
+    // Q4_K (fifth: Q5_K) row w (nb super-blocks) . y (nb block_q8_K) -> scalar; needs AVX2
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static float DotQ4K(byte* w, byte* y, int nb, bool fifth)
+    {
+        int bb = fifth ? 176 : 144, qo = fifth ? 48 : 16;
+        Vector256<float> acc = default;
+        Vector128<float> accm = default;
+        Vector256<byte> low4 = Vector256.Create((byte)0x0F);
+        Vector256<byte> bit4 = Vector256.Create((byte)0x10);
+        for (int b = 0; b < nb; b++)
+        {
+            byte* x = w + b * bb, yb = y + b * ActivationQ8K.BlockBytes;
+            sbyte* q8 = (sbyte*)(yb + ActivationQ8K.QsOffset);
+            float dy = *(float*)yb;
+            // ggml's kmask shuffle: 8 scales (bytes of s0, s1) and 8 mins (bytes of m0, m1), 6 bits each
+            uint u0 = *(uint*)(x + 4), u1 = *(uint*)(x + 8), u2 = *(uint*)(x + 12);
+            uint s0 = u0 & 0x3f3f3f3f, s1 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
+            uint m0 = u1 & 0x3f3f3f3f, m1 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
+            ulong sc = ((ulong)s1 << 32) | s0;
+
+            // minimum term: sum_j m_j * (bsum_2j + bsum_2j+1)
+            Vector256<short> bs = Vector256.Load((short*)(yb + ActivationQ8K.SumsOffset));
+            Vector128<short> pairs = Ssse3.HorizontalAdd(bs.GetLower(), bs.GetUpper());
+            Vector128<short> mins = Sse41.ConvertToVector128Int16(Vector128.CreateScalar(((ulong)m1 << 32) | m0).AsByte());
+            accm = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(Sse2.MultiplyAddAdjacent(mins, pairs)),
+                Vector128.Create(KQuant.F16(x + 2) * dy), accm);
+
+            Vector256<int> isum = default;
+            Vector256<byte> qh = fifth ? Vector256.Load(x + 16) : default;
+            for (int j = 0; j < 4; j++)
+            {
+                Vector256<byte> q = Vector256.Load(x + qo + 32 * j);
+                Vector256<byte> lo = q & low4;
+                Vector256<byte> hi = Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & low4;
+                if (fifth)
+                {
+                    // bits 0 and 1 of each byte of qh (shifted down by 2 per step) are the fifth bits of lo and hi
+                    lo |= Avx2.ShiftLeftLogical(qh.AsUInt16(), 4).AsByte() & bit4;
+                    hi |= Avx2.ShiftLeftLogical(qh.AsUInt16(), 3).AsByte() & bit4;
+                    qh = Avx2.ShiftRightLogical(qh.AsUInt16(), 2).AsByte();
+                }
+                Vector256<short> plo = Avx2.MultiplyAddAdjacent(lo, Vector256.Load(q8 + 64 * j));
+                Vector256<short> phi = Avx2.MultiplyAddAdjacent(hi, Vector256.Load(q8 + 64 * j + 32));
+                isum = MulAdd(isum, plo, Vector256.Create((short)(byte)(sc >> (16 * j))));
+                isum = MulAdd(isum, phi, Vector256.Create((short)(byte)(sc >> (16 * j + 8))));
+            }
+            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(KQuant.F16(x) * dy), acc);
+        }
+        return Vector256.Sum(acc) - Vector128.Sum(accm);
+    }
+
+    // Q6_K row w (nb super-blocks) . y (nb block_q8_K) -> scalar; needs AVX2
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static float DotQ6K(byte* w, byte* y, int nb)
+    {
+        Vector256<float> acc = default;
+        Vector256<byte> low4 = Vector256.Create((byte)0x0F);
+        Vector256<byte> m30 = Vector256.Create((byte)0x30);
+        for (int b = 0; b < nb; b++)
+        {
+            byte* x = w + b * 210, yb = y + b * ActivationQ8K.BlockBytes;
+            sbyte* q8 = (sbyte*)(yb + ActivationQ8K.QsOffset);
+            float dy = *(float*)yb;
+            Vector128<byte> sc8 = Vector128.Load(x + 192);
+            // zero point 32 leaves through the sums: isum starts at -32 * sum_s sc_s * bsum_s
+            Vector256<int> corr = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(sc8.AsSByte()), Vector256.Load((short*)(yb + ActivationQ8K.SumsOffset)));
+            Vector256<int> isum = Vector256<int>.Zero - Avx2.ShiftLeftLogical(corr, 5);
+            for (int h = 0; h < 2; h++)
+            {
+                byte* ql = x + 64 * h;
+                Vector256<byte> a = Vector256.Load(ql), c = Vector256.Load(ql + 32), hh = Vector256.Load(x + 128 + 32 * h);
+                Vector256<ushort> h16 = hh.AsUInt16();
+                Vector256<byte> u0 = (a & low4) | (Avx2.ShiftLeftLogical(h16, 4).AsByte() & m30);
+                Vector256<byte> u1 = (c & low4) | (Avx2.ShiftLeftLogical(h16, 2).AsByte() & m30);
+                Vector256<byte> u2 = (Avx2.ShiftRightLogical(a.AsUInt16(), 4).AsByte() & low4) | (hh & m30);
+                Vector256<byte> u3 = (Avx2.ShiftRightLogical(c.AsUInt16(), 4).AsByte() & low4) | (Avx2.ShiftRightLogical(h16, 2).AsByte() & m30);
+                int c0 = 4 * h;
+                isum = MulAdd(isum, Avx2.MultiplyAddAdjacent(u0, Vector256.Load(q8 + 32 * c0)), Scales(sc8, c0));
+                isum = MulAdd(isum, Avx2.MultiplyAddAdjacent(u1, Vector256.Load(q8 + 32 * (c0 + 1))), Scales(sc8, c0 + 1));
+                isum = MulAdd(isum, Avx2.MultiplyAddAdjacent(u2, Vector256.Load(q8 + 32 * (c0 + 2))), Scales(sc8, c0 + 2));
+                isum = MulAdd(isum, Avx2.MultiplyAddAdjacent(u3, Vector256.Load(q8 + 32 * (c0 + 3))), Scales(sc8, c0 + 3));
+            }
+            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(KQuant.F16(x + 208) * dy), acc);
+        }
+        return Vector256.Sum(acc);
+    }
+
+    // the int8 scales of 32-value chunk c (sub-blocks 2c, 2c+1) as 16 int16: [sc_2c x 8 | sc_2c+1 x 8]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Scales(Vector128<byte> sc8, int c)
+    {
+        Vector128<byte> idx = Vector128.Create(0x0101010101010101UL * (ulong)(2 * c), 0x0101010101010101UL * (ulong)(2 * c + 1)).AsByte();
+        return Avx2.ConvertToVector256Int16(Ssse3.Shuffle(sc8, idx).AsSByte());
+    }
+}
