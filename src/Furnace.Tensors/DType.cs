@@ -75,6 +75,27 @@ public static class DTypes
     /// <summary>True for the block-quantized types (everything but F32, F16, BF16).</summary>
     public static bool IsQuantized(DType t) => t is not (DType.F32 or DType.F16 or DType.BF16);
 
+    /// <summary>True for the types a stored weight may have (every known type but the activation types Q8_K and Q8_1).</summary>
+    public static bool IsWeightType(DType t) => IsKnown((int)t) && t is not (DType.Q8_K or DType.Q8_1);
+
+    /// <summary>
+    /// The type llama-quantize stores a row in when its length is not a multiple of t's block size (llama-quant.cpp's
+    /// fallback: Q2_K/Q3_K/IQ4_XS to IQ4_NL, Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0, and F16 when even that does not fit).
+    /// </summary>
+    public static DType ForRowLength(DType t, long n)
+    {
+        if (n % BlockSize(t) == 0) return t;
+        DType f = t switch
+        {
+            DType.Q2_K or DType.Q3_K or DType.IQ4_XS => DType.IQ4_NL,
+            DType.Q4_K => DType.Q5_0,
+            DType.Q5_K => DType.Q5_1,
+            DType.Q6_K => DType.Q8_0,
+            _ => DType.F16,
+        };
+        return n % BlockSize(f) == 0 ? f : DType.F16;
+    }
+
     /// <summary>ggml's lower-case type name (ggml_type_name): "f32", "q4_K", "iq4_nl", …</summary>
     public static string Name(DType t) => t switch
     {

@@ -17,6 +17,12 @@ public sealed class BlockFormatOracleTests
         DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.IQ4_NL, DType.IQ4_XS,
     };
 
+    // Q4_0's importance path (quantize_row_q4_0_impl) is new here too
+    public static TheoryData<DType> ImportanceTypes => new()
+    {
+        DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.IQ4_NL, DType.IQ4_XS,
+    };
+
     public static TheoryData<DType> AllBlockTypes => new()
     {
         DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.IQ4_NL, DType.IQ4_XS, DType.Q8_K,
@@ -110,5 +116,92 @@ public sealed class BlockFormatOracleTests
         int rows = x.Length / Cols;
         byte[] q = Ggml.QuantizeChunk(t, x, rows, Cols);
         Assert.Equal(Bits(Ggml.Dequantize(t, q, x.Length)), Bits(Ours(t, q, x.Length)));
+    }
+
+    // fraction of identical blocks between ggml's bytes and ours, with the first differing block for the message
+    private static (double Fraction, string Detail) Compare(DType t, byte[] ggml, byte[] ours, float[] x, Func<int, bool>? skip = null)
+    {
+        int bb = DTypes.BlockBytes(t), bs = DTypes.BlockSize(t), blocks = ggml.Length / bb, same = 0, counted = 0;
+        string detail = "all identical";
+        for (int b = 0; b < blocks; b++)
+        {
+            if (skip?.Invoke(b) == true) continue;
+            counted++;
+            if (ggml.AsSpan(b * bb, bb).SequenceEqual(ours.AsSpan(b * bb, bb))) same++;
+            else if (detail == "all identical")
+                detail = $"first differing block {b} (x[{b * bs}] = {x[b * bs]}): ggml {Convert.ToHexString(ggml, b * bb, bb)} ours {Convert.ToHexString(ours, b * bb, bb)}";
+        }
+        return ((double)same / counted, $"{same}/{counted} blocks identical ({DTypes.Name(t)}); {detail}");
+    }
+
+    private static byte[] QuantizeOurs(DType t, float[] x, float[]? importance, bool reference)
+    {
+        int rows = x.Length / Cols, rb = (int)DTypes.RowBytes(t, Cols);
+        var y = new byte[rows * rb];
+        for (int r = 0; r < rows; r++)
+        {
+            var dst = y.AsSpan(r * rb, rb);
+            var src = x.AsSpan(r * Cols, Cols);
+            if (reference) Quantize.RowRef(dst, src, t);
+            else if (importance is null) Quantize.Row(dst, src, t);
+            else Quantize.Row(dst, src, t, importance);
+        }
+        return y;
+    }
+
+    [Theory]
+    [MemberData(nameof(StoredTypes))]
+    public void QuantizeRow_NoImportance_BytesEqualGgmlQuantizeChunk(DType t)
+    {
+        float[] x = Samples(5);
+        byte[] ggml = Ggml.QuantizeChunk(t, x, x.Length / Cols, Cols);
+        var (fraction, detail) = Compare(t, ggml, QuantizeOurs(t, x, null, reference: false), x);
+        Assert.True(fraction == 1.0, detail);
+    }
+
+    [Theory]
+    [MemberData(nameof(ImportanceTypes))]
+    public void QuantizeRow_WithImportance_BytesEqualGgmlQuantizeChunk(DType t)
+    {
+        float[] x = Samples(7), w = Importance(8);
+        byte[] ggml = Ggml.QuantizeChunk(t, x, x.Length / Cols, Cols, w);
+        var (fraction, detail) = Compare(t, ggml, QuantizeOurs(t, x, w, reference: false), x);
+        Assert.True(fraction == 1.0, detail);
+        // the importance path is a different search, not the plain one: most blocks come out different
+        var (plain, _) = Compare(t, ggml, Ggml.QuantizeChunk(t, x, x.Length / Cols, Cols), x);
+        Assert.True(plain < 0.9, $"{plain:P1} of {DTypes.Name(t)} blocks identical with and without importance");
+    }
+
+    [Theory]
+    [MemberData(nameof(StoredTypes))]
+    public void QuantizeRowRef_RandomRows_BytesEqualGgmlRef(DType t)
+    {
+        float[] x = Samples(9);
+        byte[] ggml = Ggml.QuantizeRowRef(t, x);
+        int bs = DTypes.BlockSize(t);
+        // quantize_row_iq4_nl_ref leaves an all-zero block's codes as its stack held them (stale or uninitialized)
+        Func<int, bool>? skip = t == DType.IQ4_NL ? b => x.AsSpan(b * bs, bs).ToArray().All(v => MathF.Abs(v) < 1e-15f) : null;
+        var (fraction, detail) = Compare(t, ggml, QuantizeOurs(t, x, null, reference: true), x, skip);
+        Assert.True(fraction == 1.0, detail);
+        if (t == DType.IQ4_NL)
+        {
+            // ggml_quantize_chunk's IQ4_NL searches scales, its _ref does not: they differ, and we follow each
+            var (same, _) = Compare(t, ggml, Ggml.QuantizeChunk(t, x, x.Length / Cols, Cols), x, skip);
+            Assert.True(same < 0.9, $"{same:P1} of iq4_nl blocks identical between _ref and quantize_chunk");
+        }
+    }
+
+    [Theory]
+    [InlineData(DType.Q8_K)]
+    [InlineData(DType.Q8_1)]
+    public void ActivationQuant_RandomRows_BytesEqualGgmlCpu(DType t)
+    {
+        float[] x = Samples(11);
+        byte[] ggml = Ggml.QuantizeActivations(t, x);
+        var ours = new byte[ggml.Length];
+        if (t == DType.Q8_K) ActivationQuant.Q8_K(ours, x);
+        else ActivationQuant.Q8_1(ours, x);
+        var (fraction, detail) = Compare(t, ggml, ours, x);
+        Assert.True(fraction == 1.0, detail);
     }
 }

@@ -74,8 +74,8 @@ public static class ClipMmprojExport
     public static void Write(string path, MmprojHeader header, MmprojProjectorShape? projector, int? visualProjectionDim,
         Func<string, float[]> hfTensor, DType type)
     {
-        if (type is not (DType.F32 or DType.F16 or DType.BF16 or DType.Q8_0 or DType.Q4_0))
-            throw new FurnaceException($"mmproj weight type {DTypes.Name(type)} is not supported (f32, f16, bf16, q8_0, q4_0)");
+        if (!DTypes.IsWeightType(type))
+            throw new FurnaceException($"mmproj weight type {DTypes.Name(type)} is not supported (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K … q6_K, iq4_nl, iq4_xs)");
         if ((projector != null) != (header.ProjectorType != null))
             throw new ArgumentException("the header's projector_type and the projector shape must agree");
         var w = new GgufWriter();
@@ -171,7 +171,17 @@ public static class ClipMmprojExport
     {
         DType.F16 => 1,
         DType.Q4_0 => 2,
+        DType.Q4_1 => 3,
         DType.Q8_0 => 7,
+        DType.Q5_0 => 8,
+        DType.Q5_1 => 9,
+        DType.Q2_K => 10,
+        DType.Q3_K => 11, // LLAMA_FTYPE_MOSTLY_Q3_K_S: the _S variants are the ones with every weight of the one type
+        DType.Q4_K => 14,
+        DType.Q5_K => 16,
+        DType.Q6_K => 18,
+        DType.IQ4_NL => 25,
+        DType.IQ4_XS => 30,
         DType.BF16 => 32,
         _ => 0,
     };

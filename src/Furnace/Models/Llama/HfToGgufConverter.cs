@@ -17,8 +17,8 @@ public static class HfToGgufConverter
     /// <param name="progress">Called before each tensor is encoded with (index from 1, count, GGUF name).</param>
     public static void Convert(string hfDir, string ggufPath, DType type, Action<int, int, string>? progress = null)
     {
-        if (type is not (DType.F32 or DType.F16 or DType.BF16 or DType.Q8_0 or DType.Q4_0))
-            throw new FurnaceException($"cannot convert to {DTypes.Name(type)} (f32, f16, bf16, q8_0 and q4_0 are supported)");
+        if (!DTypes.IsWeightType(type))
+            throw new FurnaceException($"cannot convert to {DTypes.Name(type)} (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K … q6_K, iq4_nl, iq4_xs are supported)");
         if (!Directory.Exists(hfDir)) throw new FurnaceException($"{hfDir}: no such directory (give a Hugging Face model directory)");
         string configPath = Path.Combine(hfDir, "config.json");
         if (!File.Exists(configPath)) throw new FurnaceException($"{hfDir}: no config.json (not a Hugging Face model directory)");

@@ -19,7 +19,9 @@ public static class LlamaGgufExport
         foreach (var (k, v) in tokenizerMetadata) w.Add(k, v);
         foreach (var t in LlamaTensorNames.All(c))
         {
-            DType tt = t.Shape.Length == 2 ? type : DType.F32;
+            // 2-D weights in the requested type; rows that don't fill its blocks (a 256-block K-quant with 64-wide rows)
+            // take llama-quantize's fallback type
+            DType tt = t.Shape.Length == 2 ? DTypes.ForRowLength(type, t.Shape[^1]) : DType.F32;
             long[] ggmlShape = t.Shape.Reverse().ToArray();
             var entry = t;
             w.AddTensor(t.Gguf, tt, ggmlShape, DTypes.RowBytes(tt, ggmlShape[0]) * (ggmlShape.Length == 2 ? ggmlShape[1] : 1), s =>
@@ -55,7 +57,17 @@ public static class LlamaGgufExport
         DType.F32 => 0,
         DType.F16 => 1,
         DType.Q4_0 => 2,
+        DType.Q4_1 => 3,
         DType.Q8_0 => 7,
+        DType.Q5_0 => 8,
+        DType.Q5_1 => 9,
+        DType.Q2_K => 10,
+        DType.Q3_K => 11, // LLAMA_FTYPE_MOSTLY_Q3_K_S: the _S variants are the ones with every weight of the one type
+        DType.Q4_K => 14,
+        DType.Q5_K => 16,
+        DType.Q6_K => 18,
+        DType.IQ4_NL => 25,
+        DType.IQ4_XS => 30,
         DType.BF16 => 32,
         _ => 0,
     };
