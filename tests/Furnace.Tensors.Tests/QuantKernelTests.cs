@@ -66,6 +66,23 @@ public sealed class QuantKernelTests
         Assert.All(simd.Skip(292).Take(292), b => Assert.Equal(0, b));
     }
 
+    [Theory]
+    [InlineData(DType.Q8_K)]
+    [InlineData(DType.Q8_1)]
+    public void QuantizeActivations_RandomRows_BytesEqualActivationQuantReference(DType type)
+    {
+        foreach (float scale in new[] { 1e-4f, 1f, 50f })
+        {
+            float[] x = Reference.Random(256 * 4, 45, scale);
+            for (int j = 256; j < 512; j++) x[j] = 0;
+            x[900] = -2 * scale;
+            var want = new byte[DTypes.RowBytes(type, x.Length)];
+            if (type == DType.Q8_K) ActivationQuant.Q8_K(want, x);
+            else ActivationQuant.Q8_1(want, x);
+            Assert.Equal(want, QuantDot.QuantizeActivations(type, x));
+        }
+    }
+
     [Fact]
     public void QuantizeQ8_1_RandomBlocks_SumMatchesFormula()
     {
