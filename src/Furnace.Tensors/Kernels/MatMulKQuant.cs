@@ -59,25 +59,26 @@ internal static unsafe class KQuant
         }
     }
 
-    // sum_s a[s] * b[s] over 16 int16 pairs
+    // sum_s a[s] * b[s] over 16 int16 pairs, as 8 int32 lanes to be summed
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Dot16(short* a, short* b)
+    public static Vector256<int> Dot16(short* a, short* b)
     {
-        if (Avx2.IsSupported) return Vector256.Sum(Avx2.MultiplyAddAdjacent(Vector256.Load(a), Vector256.Load(b)));
+        if (Avx2.IsSupported) return Avx2.MultiplyAddAdjacent(Vector256.Load(a), Vector256.Load(b));
         int s = 0;
         for (int i = 0; i < 16; i++) s += a[i] * b[i];
-        return s;
+        return Vector256.CreateScalar(s);
     }
 
-    // u (256,) unsigned codes, sc (16,) scales, y one block_q8_K -> sum_s sc_s * (u_s . q_s - offset * bsum_s)
+    // u (256,) unsigned codes, sc (16,) scales, y one block_q8_K -> sum_s sc_s * (u_s . q_s - offset * bsum_s),
+    // as 8 int32 lanes to be summed (the caller reduces once per row)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int ScaledDot(byte* u, short* sc, byte* y, int offset)
+    public static Vector256<int> ScaledDot(byte* u, short* sc, byte* y, int offset)
     {
         sbyte* q = Qs(y);
-        int corr = offset == 0 ? 0 : offset * Dot16(sc, Sums(y));
+        Vector256<int> corr = offset == 0 ? default : Dot16(sc, Sums(y)) * offset;
         if (AvxVnni.IsSupported)
         {
-            Vector256<int> total = default;
+            Vector256<int> total = Vector256<int>.Zero - corr;
             Vector256<int> order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
             for (int g = 0; g < 2; g++)
             {
@@ -92,17 +93,17 @@ internal static unsafe class KQuant
                 Vector256<int> scv = Avx2.PermuteVar8x32(Avx2.ConvertToVector256Int32(Vector128.Load(sc + 8 * g)), order);
                 total += Avx2.MultiplyLow(s, scv);
             }
-            return Vector256.Sum(total) - corr;
+            return total;
         }
         if (Avx2.IsSupported)
         {
-            Vector256<int> total = default;
+            Vector256<int> total = Vector256<int>.Zero - corr;
             for (int s = 0; s < 16; s++)
             {
                 Vector256<short> w = Avx2.ConvertToVector256Int16(Vector128.Load(u + 16 * s)) * Vector256.Create(sc[s]);
                 total += Avx2.MultiplyAddAdjacent(w, Avx2.ConvertToVector256Int16(Vector128.Load(q + 16 * s)));
             }
-            return Vector256.Sum(total) - corr;
+            return total;
         }
         int isum = 0;
         for (int s = 0; s < 16; s++)
@@ -111,7 +112,7 @@ internal static unsafe class KQuant
             for (int i = 0; i < 16; i++) d += u[16 * s + i] * q[16 * s + i];
             isum += sc[s] * d;
         }
-        return isum - corr;
+        return Vector256.CreateScalar(isum) - corr;
     }
 
     // scratch bytes one thread needs for Dot / Tile1x4
@@ -123,7 +124,7 @@ internal static unsafe class KQuant
     {
         if (Avx2.IsSupported)
         {
-            // the decode types of Q4_K_M files get fused kernels (no unpack buffer, one reduction per row)
+            // the decode types of Q4_K_M files get fused kernels (no unpack buffer)
             if (typeof(TK) == typeof(Q4_KBlock)) return KQuantFused.DotQ4K(w, y, nb, fifth: false);
             if (typeof(TK) == typeof(Q5_KBlock)) return KQuantFused.DotQ4K(w, y, nb, fifth: true);
             if (typeof(TK) == typeof(Q6_KBlock)) return KQuantFused.DotQ6K(w, y, nb);
@@ -134,11 +135,8 @@ internal static unsafe class KQuant
         float sum = 0;
         for (int b = 0; b < nb; b++)
         {
-            byte* yb = y + b * ActivationQ8K.BlockBytes;
             float dw = TK.Unpack(w + b * bb, u, sc, mn, out float dmin);
-            float dy = *(float*)yb;
-            sum += dw * dy * ScaledDot(u, sc, yb, TK.Offset);
-            if (TK.HasMin) sum -= dmin * dy * Dot16(mn, Sums(yb));
+            sum += Block<TK>(u, sc, mn, y + b * ActivationQ8K.BlockBytes, dw, dmin);
         }
         return sum;
     }
@@ -165,12 +163,14 @@ internal static unsafe class KQuant
         o[0] = s0; o[1] = s1; o[2] = s2; o[3] = s3;
     }
 
+    // one super-block's contribution d_w d_y isum - dmin_w d_y msum, the integer sums reduced exactly first (summing
+    // lanes in float would lose digits to the cancelling zero-point lanes)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Block<TK>(byte* u, short* sc, short* mn, byte* yb, float dw, float dmin) where TK : struct, IKQuantBlock
     {
         float dy = *(float*)yb;
-        float r = dw * dy * ScaledDot(u, sc, yb, TK.Offset);
-        if (TK.HasMin) r -= dmin * dy * Dot16(mn, Sums(yb));
+        float r = dw * dy * Vector256.Sum(ScaledDot(u, sc, yb, TK.Offset));
+        if (TK.HasMin) r -= dmin * dy * Vector256.Sum(Dot16(mn, Sums(yb)));
         return r;
     }
 

@@ -1,7 +1,7 @@
 // Fused GEMV dot products for Q4_K, Q5_K and Q6_K against Q8_K (the bulk of a Q4_K_M / Q5_K_M file), following the
 // structure of ggml-cpu arch/x86/quants.c ggml_vec_dot_q4_K_q8_K / _q5_K_q8_K / _q6_K_q8_K (AVX2): codes are split in
 // registers, vpmaddubsw (u8 x s8 -> i16 pairs, no saturation: codes < 64) per 32 values, then the sub-block scale enters
-// through vpdpwssd (AVX-VNNI) or vpmaddwd into one int32 vector per super-block; floats are reduced once per row.
+// through vpdpwssd (AVX-VNNI) or vpmaddwd into one int32 vector per super-block, reduced exactly before its float scale.
 // The 6-bit scales and mins of Q4_K/Q5_K are decoded with ggml's 32-bit mask shuffle (kmask1..3).
 // Scalar twins: Q4_KBlock / Q5_KBlock / Q6_KBlock.DotScalar; the unpacking path in MatMulKQuant serves the GEMM tiles.
 using System.Runtime.CompilerServices;
@@ -22,8 +22,7 @@ internal static unsafe class KQuantFused
     public static float DotQ4K(byte* w, byte* y, int nb, bool fifth)
     {
         int bb = fifth ? 176 : 144, qo = fifth ? 48 : 16;
-        Vector256<float> acc = default;
-        Vector128<float> accm = default;
+        float acc = 0;
         Vector256<byte> low4 = Vector256.Create((byte)0x0F);
         Vector256<byte> bit4 = Vector256.Create((byte)0x10);
         for (int b = 0; b < nb; b++)
@@ -41,8 +40,7 @@ internal static unsafe class KQuantFused
             Vector256<short> bs = Vector256.Load((short*)(yb + ActivationQ8K.SumsOffset));
             Vector128<short> pairs = Ssse3.HorizontalAdd(bs.GetLower(), bs.GetUpper());
             Vector128<short> mins = Sse41.ConvertToVector128Int16(Vector128.CreateScalar(((ulong)m1 << 32) | m0).AsByte());
-            accm = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(Sse2.MultiplyAddAdjacent(mins, pairs)),
-                Vector128.Create(KQuant.F16(x + 2) * dy), accm);
+            acc -= KQuant.F16(x + 2) * dy * Vector128.Sum(Sse2.MultiplyAddAdjacent(mins, pairs));
 
             Vector256<int> isum = default;
             Vector256<byte> qh = fifth ? Vector256.Load(x + 16) : default;
@@ -63,16 +61,16 @@ internal static unsafe class KQuantFused
                 isum = MulAdd(isum, plo, Vector256.Create((short)(byte)(sc >> (16 * j))));
                 isum = MulAdd(isum, phi, Vector256.Create((short)(byte)(sc >> (16 * j + 8))));
             }
-            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(KQuant.F16(x) * dy), acc);
+            acc += KQuant.F16(x) * dy * Vector256.Sum(isum);
         }
-        return Vector256.Sum(acc) - Vector128.Sum(accm);
+        return acc;
     }
 
     // Q6_K row w (nb super-blocks) . y (nb block_q8_K) -> scalar; needs AVX2
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public static float DotQ6K(byte* w, byte* y, int nb)
     {
-        Vector256<float> acc = default;
+        float acc = 0;
         Vector256<byte> low4 = Vector256.Create((byte)0x0F);
         Vector256<byte> m30 = Vector256.Create((byte)0x30);
         for (int b = 0; b < nb; b++)
@@ -99,9 +97,9 @@ internal static unsafe class KQuantFused
                 isum = MulAdd(isum, Avx2.MultiplyAddAdjacent(u2, Vector256.Load(q8 + 32 * (c0 + 2))), Scales(sc8, c0 + 2));
                 isum = MulAdd(isum, Avx2.MultiplyAddAdjacent(u3, Vector256.Load(q8 + 32 * (c0 + 3))), Scales(sc8, c0 + 3));
             }
-            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(KQuant.F16(x + 208) * dy), acc);
+            acc += KQuant.F16(x + 208) * dy * Vector256.Sum(isum);
         }
-        return Vector256.Sum(acc);
+        return acc;
     }
 
     // the int8 scales of 32-value chunk c (sub-blocks 2c, 2c+1) as 16 int16: [sc_2c x 8 | sc_2c+1 x 8]
