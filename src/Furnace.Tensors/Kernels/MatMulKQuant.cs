@@ -124,10 +124,11 @@ internal static unsafe class KQuant
     {
         if (Avx2.IsSupported)
         {
-            // the decode types of Q4_K_M files get fused kernels (no unpack buffer)
+            // the decode types of Q4_K_M / Q5_K_M / IQ4_XS files get fused kernels (no unpack buffer)
             if (typeof(TK) == typeof(Q4_KBlock)) return KQuantFused.DotQ4K(w, y, nb, fifth: false);
             if (typeof(TK) == typeof(Q5_KBlock)) return KQuantFused.DotQ4K(w, y, nb, fifth: true);
             if (typeof(TK) == typeof(Q6_KBlock)) return KQuantFused.DotQ6K(w, y, nb);
+            if (typeof(TK) == typeof(IQ4_XSBlock)) return KQuantFused.DotIQ4XS(w, y, nb);
         }
         byte* u = scratch;
         short* sc = (short*)(scratch + 256), mn = sc + 16;

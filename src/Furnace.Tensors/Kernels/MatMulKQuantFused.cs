@@ -1,9 +1,10 @@
-// Fused GEMV dot products for Q4_K, Q5_K and Q6_K against Q8_K (the bulk of a Q4_K_M / Q5_K_M file), following the
-// structure of ggml-cpu arch/x86/quants.c ggml_vec_dot_q4_K_q8_K / _q5_K_q8_K / _q6_K_q8_K (AVX2): codes are split in
-// registers, vpmaddubsw (u8 x s8 -> i16 pairs, no saturation: codes < 64) per 32 values, then the sub-block scale enters
+// Fused GEMV dot products for Q4_K, Q5_K, Q6_K and IQ4_XS against Q8_K (the bulk of a Q4_K_M / Q5_K_M / IQ4_XS file),
+// following the structure of ggml-cpu arch/x86/quants.c ggml_vec_dot_q4_K_q8_K / _q5_K_q8_K / _q6_K_q8_K /
+// _iq4_xs_q8_K (AVX2): codes are split in registers, vpmaddubsw (u8 x s8 -> i16 pairs, no saturation: codes < 64; IQ4_XS
+// multiplies |k| by q8 with k's sign, |k| <= 127) per 32 values, then the sub-block scale enters
 // through vpdpwssd (AVX-VNNI) or vpmaddwd into one int32 vector per super-block, reduced exactly before its float scale.
 // The 6-bit scales and mins of Q4_K/Q5_K are decoded with ggml's 32-bit mask shuffle (kmask1..3).
-// Scalar twins: Q4_KBlock / Q5_KBlock / Q6_KBlock.DotScalar; the unpacking path in MatMulKQuant serves the GEMM tiles.
+// Scalar twins: Q4_KBlock / Q5_KBlock / Q6_KBlock / IQ4_XSBlock.DotScalar; the unpacking path in MatMulKQuant serves the GEMM tiles.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -98,6 +99,31 @@ internal static unsafe class KQuantFused
                 isum = MulAdd(isum, Avx2.MultiplyAddAdjacent(u3, Vector256.Load(q8 + 32 * (c0 + 3))), Scales(sc8, c0 + 3));
             }
             acc += KQuant.F16(x + 208) * dy * Vector256.Sum(isum);
+        }
+        return acc;
+    }
+
+    // IQ4_XS row w (nb super-blocks) . y (nb block_q8_K) -> scalar; needs AVX2
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static float DotIQ4XS(byte* w, byte* y, int nb)
+    {
+        Vector256<sbyte> table = Vector256.Create(Vector128.Create(
+            (sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113));
+        float acc = 0;
+        for (int b = 0; b < nb; b++)
+        {
+            byte* x = w + b * 136, yb = y + b * ActivationQ8K.BlockBytes;
+            sbyte* q8 = (sbyte*)(yb + ActivationQ8K.QsOffset);
+            int h = *(ushort*)(x + 2);
+            Vector256<int> isum = default;
+            for (int ib = 0; ib < 8; ib++)
+            {
+                Vector256<sbyte> k = Avx2.Shuffle(table, Block32.Nibbles(x + 8 + 16 * ib).AsSByte());
+                Vector256<short> p = Avx2.MultiplyAddAdjacent(Avx2.Abs(k), Avx2.Sign(Vector256.Load(q8 + 32 * ib), k));
+                int ls = ((x[4 + ib / 2] >> (4 * (ib & 1))) & 0xF) | (((h >> (2 * ib)) & 3) << 4);
+                isum = MulAdd(isum, p, Vector256.Create((short)(ls - 32)));
+            }
+            acc += KQuant.F16(x) * *(float*)yb * Vector256.Sum(isum);
         }
         return acc;
     }
