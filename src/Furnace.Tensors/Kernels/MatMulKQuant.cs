@@ -124,7 +124,9 @@ internal static unsafe class KQuant
     {
         if (Avx2.IsSupported)
         {
-            // the decode types of Q4_K_M / Q5_K_M / IQ4_XS files get fused kernels (no unpack buffer)
+            // GEMV gets fused kernels (no unpack buffer); the unpacking path serves the GEMM tiles
+            if (typeof(TK) == typeof(Q2_KBlock)) return KQuantFused.DotQ2K(w, y, nb);
+            if (typeof(TK) == typeof(Q3_KBlock)) return KQuantFused.DotQ3K(w, y, nb);
             if (typeof(TK) == typeof(Q4_KBlock)) return KQuantFused.DotQ4K(w, y, nb, fifth: false);
             if (typeof(TK) == typeof(Q5_KBlock)) return KQuantFused.DotQ4K(w, y, nb, fifth: true);
             if (typeof(TK) == typeof(Q6_KBlock)) return KQuantFused.DotQ6K(w, y, nb);

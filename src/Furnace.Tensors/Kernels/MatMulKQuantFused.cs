@@ -1,10 +1,9 @@
-// Fused GEMV dot products for Q4_K, Q5_K, Q6_K and IQ4_XS against Q8_K (the bulk of a Q4_K_M / Q5_K_M / IQ4_XS file),
-// following the structure of ggml-cpu arch/x86/quants.c ggml_vec_dot_q4_K_q8_K / _q5_K_q8_K / _q6_K_q8_K /
-// _iq4_xs_q8_K (AVX2): codes are split in registers, vpmaddubsw (u8 x s8 -> i16 pairs, no saturation: codes < 64; IQ4_XS
+// Fused GEMV dot products for Q2_K … Q6_K and IQ4_XS against Q8_K (the bulk of a Q4_K_M / Q5_K_M / IQ4_XS file),
+// following the structure of ggml-cpu arch/x86/quants.c ggml_vec_dot_q2_K_q8_K … _q6_K_q8_K and _iq4_xs_q8_K (AVX2): codes are split in registers, vpmaddubsw (u8 x s8 -> i16 pairs, no saturation: codes < 64; IQ4_XS
 // multiplies |k| by q8 with k's sign, |k| <= 127) per 32 values, then the sub-block scale enters
 // through vpdpwssd (AVX-VNNI) or vpmaddwd into one int32 vector per super-block, reduced exactly before its float scale.
 // The 6-bit scales and mins of Q4_K/Q5_K are decoded with ggml's 32-bit mask shuffle (kmask1..3).
-// Scalar twins: Q4_KBlock / Q5_KBlock / Q6_KBlock / IQ4_XSBlock.DotScalar; the unpacking path in MatMulKQuant serves the GEMM tiles.
+// Scalar twins: Q2_KBlock … Q6_KBlock / IQ4_XSBlock.DotScalar; the unpacking path in MatMulKQuant serves the GEMM tiles.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -126,6 +125,85 @@ internal static unsafe class KQuantFused
             acc += KQuant.F16(x) * *(float*)yb * Vector256.Sum(isum);
         }
         return acc;
+    }
+
+    // Q2_K row w (nb super-blocks) . y (nb block_q8_K) -> scalar; needs AVX2
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static float DotQ2K(byte* w, byte* y, int nb)
+    {
+        Vector256<byte> three = Vector256.Create((byte)3);
+        float acc = 0;
+        for (int b = 0; b < nb; b++)
+        {
+            byte* x = w + b * 84, yb = y + b * ActivationQ8K.BlockBytes;
+            sbyte* q8 = (sbyte*)(yb + ActivationQ8K.QsOffset);
+            float dy = *(float*)yb;
+            Vector128<byte> packed = Vector128.Load(x);
+            Vector128<byte> sc8 = packed & Vector128.Create((byte)0x0F);
+            Vector256<short> mins = Avx2.ConvertToVector256Int16(Vector128.ShiftRightLogical(packed, 4));
+            int msum = Vector256.Sum(Avx2.MultiplyAddAdjacent(mins, Vector256.Load((short*)(yb + ActivationQ8K.SumsOffset))));
+            Vector256<int> isum = default;
+            for (int j = 0; j < 2; j++)
+            {
+                Vector256<ushort> q = Vector256.Load(x + 16 + 32 * j).AsUInt16();
+                for (int s = 0; s < 4; s++)
+                {
+                    int c = 4 * j + s;
+                    Vector256<byte> u = q.AsByte() & three;
+                    q = Avx2.ShiftRightLogical(q, 2); // bits 0..1 of each byte: the codes of the next chunk
+                    isum = MulAdd(isum, Avx2.MultiplyAddAdjacent(u, Vector256.Load(q8 + 32 * c)), ScalesU(sc8, c));
+                }
+            }
+            acc += dy * KQuant.F16(x + 80) * Vector256.Sum(isum) - dy * KQuant.F16(x + 82) * msum;
+        }
+        return acc;
+    }
+
+    // Q3_K row w (nb super-blocks) . y (nb block_q8_K) -> scalar; needs AVX2
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static float DotQ3K(byte* w, byte* y, int nb)
+    {
+        Vector256<byte> three = Vector256.Create((byte)3);
+        Vector256<byte> four = Vector256.Create((byte)4);
+        float acc = 0;
+        for (int b = 0; b < nb; b++)
+        {
+            byte* x = w + b * 110, yb = y + b * ActivationQ8K.BlockBytes;
+            sbyte* q8 = (sbyte*)(yb + ActivationQ8K.QsOffset);
+            // the 16 6-bit scales (ggml's kmask1/kmask2 shuffle), minus 32
+            uint a0 = *(uint*)(x + 96), a1 = *(uint*)(x + 100), tmp = *(uint*)(x + 104);
+            Vector128<byte> sc8 = Vector128.Create(
+                (a0 & 0x0f0f0f0f) | ((tmp & 0x03030303) << 4),
+                (a1 & 0x0f0f0f0f) | (((tmp >> 2) & 0x03030303) << 4),
+                ((a0 >> 4) & 0x0f0f0f0f) | (((tmp >> 4) & 0x03030303) << 4),
+                ((a1 >> 4) & 0x0f0f0f0f) | (((tmp >> 6) & 0x03030303) << 4)).AsByte() - Vector128.Create((byte)32);
+            // codes are stored + 4 (low 2 bits | high bit << 2): the zero point leaves through the sums
+            Vector256<int> corr = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(sc8.AsSByte()), Vector256.Load((short*)(yb + ActivationQ8K.SumsOffset)));
+            Vector256<int> isum = Vector256<int>.Zero - Avx2.ShiftLeftLogical(corr, 2);
+            Vector256<ushort> hm = Vector256.Load(x).AsUInt16();
+            for (int j = 0; j < 2; j++)
+            {
+                Vector256<ushort> q = Vector256.Load(x + 32 + 32 * j).AsUInt16();
+                for (int s = 0; s < 4; s++)
+                {
+                    int c = 4 * j + s;
+                    Vector256<byte> u = (q.AsByte() & three) | (Avx2.ShiftLeftLogical(hm, 2).AsByte() & four);
+                    q = Avx2.ShiftRightLogical(q, 2);   // bits 0..1 of each byte: the low codes of the next chunk
+                    hm = Avx2.ShiftRightLogical(hm, 1); // bit 0 of each byte: the high bit of the next chunk
+                    isum = MulAdd(isum, Avx2.MultiplyAddAdjacent(u, Vector256.Load(q8 + 32 * c)), Scales(sc8, c));
+                }
+            }
+            acc += KQuant.F16(x + 108) * *(float*)yb * Vector256.Sum(isum);
+        }
+        return acc;
+    }
+
+    // the unsigned 8-bit scales of 32-value chunk c (sub-blocks 2c, 2c+1) as 16 int16: [sc_2c x 8 | sc_2c+1 x 8]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> ScalesU(Vector128<byte> sc8, int c)
+    {
+        Vector128<byte> idx = Vector128.Create(0x0101010101010101UL * (ulong)(2 * c), 0x0101010101010101UL * (ulong)(2 * c + 1)).AsByte();
+        return Avx2.ConvertToVector256Int16(Ssse3.Shuffle(sc8, idx));
     }
 
     // the int8 scales of 32-value chunk c (sub-blocks 2c, 2c+1) as 16 int16: [sc_2c x 8 | sc_2c+1 x 8]
