@@ -138,6 +138,7 @@ public sealed class QuantKernelTests
             d.Add(t, 37, 512, 1, 2);   // GEMV
             d.Add(t, 21, 768, 7, 3);   // GEMM with a partial token tile
             d.Add(t, 9, 256, 4, 1);
+            d.Add(t, 13, 512, 40, 2);  // K-quant GEMM: two chunks of tokens per unpacked row
         }
         return d;
     }

@@ -125,7 +125,8 @@ public static unsafe class MatMul
         var quant = new KQuant.QuantizeJob { Out = aq, X = x, Cols = w.Cols };
         if (t == 1) quant.Execute(0, 1, 0);
         else ctx.Run(ref quant, t);
-        var job = new KQuant.Job<TK> { Y = y, X = aq, T = t, W = w };
+        byte* unpacked = t == 1 ? null : (byte*)ctx.Scratch(ScratchSlot.MatMulKQuant, KQuant.UnpackedRowBytes(nb) * ctx.Threads);
+        var job = new KQuant.Job<TK> { Y = y, X = aq, T = t, W = w, Unpacked = unpacked };
         ctx.Run(ref job, w.Rows, t == 1 ? 16 : 32);
     }
 

@@ -2,8 +2,9 @@
 // ggml_vec_dot_q2_K_q8_K, _q3_K_q8_K, _q4_K_q8_K, _q5_K_q8_K, _q6_K_q8_K and _iq4_xs_q8_K (quants.c generic versions
 // and arch/x86/quants.c): per 256-value super-block an exact integer sum of sub-block scale x sub-block dot, then
 //   sum += (d_w * d_y) * isum  [- (dmin_w * d_y) * sum(min_s * bsum_s)  for Q2_K, Q4_K, Q5_K].
-// The optimized path unpacks a super-block once into unsigned codes u (256 bytes, value = u - Offset) and int16 scales
-// per 16 values, then one ScaledDot per activation row: the zero point leaves exactly through the Q8_K block sums,
+// GEMV (t == 1) runs fused kernels (MatMulKQuantFused). The GEMM unpacks each weight row once per chunk of 32 tokens
+// into unsigned codes u (256 bytes per super-block, value = u - Offset) and int16 scales per 16 values, kept in L1,
+// then one ScaledDot per super-block and token: the zero point leaves exactly through the Q8_K block sums,
 //   sum_s sc_s * (u_s . q_s - Offset * bsum_s).
 // ScaledDot: AVX-VNNI vpdpbusd (u8 x s8) per 32 bytes, sub-block sums by two hadds, scales by vpmulld; AVX2 without VNNI
 // widens to int16, folds the scale into the codes (|u * sc| < 2^13) and uses vpmaddwd. DotScalar<T> is each type's
@@ -115,7 +116,7 @@ internal static unsafe class KQuant
         return Vector256.CreateScalar(isum) - corr;
     }
 
-    // scratch bytes one thread needs for Dot / Tile1x4
+    // scratch bytes one thread needs for Dot
     public const int ScratchBytes = 256 + 32 + 32;
 
     // w row (nb super-blocks) . y (nb block_q8_K) -> scalar; scratch holds ScratchBytes
@@ -124,7 +125,7 @@ internal static unsafe class KQuant
     {
         if (Avx2.IsSupported)
         {
-            // GEMV gets fused kernels (no unpack buffer); the unpacking path serves the GEMM tiles
+            // GEMV gets fused kernels (no unpack buffer); the unpacking path serves the GEMM
             if (typeof(TK) == typeof(Q2_KBlock)) return KQuantFused.DotQ2K(w, y, nb);
             if (typeof(TK) == typeof(Q3_KBlock)) return KQuantFused.DotQ3K(w, y, nb);
             if (typeof(TK) == typeof(Q4_KBlock)) return KQuantFused.DotQ4K(w, y, nb, fifth: false);
@@ -144,26 +145,28 @@ internal static unsafe class KQuant
         return sum;
     }
 
-    // one weight row against four activation token rows (duplicates allowed for padding) -> o[0..3]
+    // bytes of one unpacked weight row of nb super-blocks: codes (nb, 256) | scales (nb, 16) i16 | mins (nb, 16) i16 |
+    // d (nb,) | dmin (nb,)
+    public static long UnpackedRowBytes(int nb) => (long)nb * (256 + 32 + 32 + 8);
+
+    // w row (nb super-blocks) -> the unpacked layout at p
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
-    public static void Tile1x4<TK>(byte* w, in ActivationQ8K x, int t0, int t1, int t2, int t3, float* o, byte* scratch)
-        where TK : struct, IKQuantBlock
+    public static void UnpackRow<TK>(byte* w, int nb, byte* p) where TK : struct, IKQuantBlock
     {
-        byte* u = scratch;
-        short* sc = (short*)(scratch + 256), mn = sc + 16;
-        int nb = x.Blocks, bb = TK.BlockBytes;
-        byte* y0 = x.Row(t0), y1 = x.Row(t1), y2 = x.Row(t2), y3 = x.Row(t3);
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (int b = 0; b < nb; b++)
-        {
-            long yo = (long)b * ActivationQ8K.BlockBytes;
-            float dw = TK.Unpack(w + b * bb, u, sc, mn, out float dmin);
-            s0 += Block<TK>(u, sc, mn, y0 + yo, dw, dmin);
-            s1 += Block<TK>(u, sc, mn, y1 + yo, dw, dmin);
-            s2 += Block<TK>(u, sc, mn, y2 + yo, dw, dmin);
-            s3 += Block<TK>(u, sc, mn, y3 + yo, dw, dmin);
-        }
-        o[0] = s0; o[1] = s1; o[2] = s2; o[3] = s3;
+        short* sc = (short*)(p + (long)nb * 256), mn = sc + nb * 16;
+        float* d = (float*)(mn + nb * 16), dmin = d + nb;
+        for (int b = 0; b < nb; b++) d[b] = TK.Unpack(w + b * TK.BlockBytes, p + b * 256, sc + b * 16, mn + b * 16, out dmin[b]);
+    }
+
+    // unpacked weight row p (nb super-blocks) . y (nb block_q8_K) -> scalar
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static float DotUnpacked<TK>(byte* p, byte* y, int nb) where TK : struct, IKQuantBlock
+    {
+        short* sc = (short*)(p + (long)nb * 256), mn = sc + nb * 16;
+        float* d = (float*)(mn + nb * 16), dmin = d + nb;
+        float s = 0;
+        for (int b = 0; b < nb; b++) s += Block<TK>(p + b * 256, sc + b * 16, mn + b * 16, y + b * ActivationQ8K.BlockBytes, d[b], dmin[b]);
+        return s;
     }
 
     // one super-block's contribution d_w d_y isum - dmin_w d_y msum, the integer sums reduced exactly first (summing
@@ -184,6 +187,7 @@ internal static unsafe class KQuant
         public ActivationQ8K X;
         public int T;
         public WeightMatrix W;
+        public byte* Unpacked; // (threads, UnpackedRowBytes) for T > 1
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
         public void Execute(int start, int end, int thread)
@@ -195,20 +199,16 @@ internal static unsafe class KQuant
                 for (int r = start; r < end; r++) Y[r] = Dot<TK>(W.Row(r), X.Data, nb, scratch);
                 return;
             }
-            float* o = stackalloc float[4];
-            int rowBlock = Math.Max(1, (256 * 1024) / (int)Math.Min(W.RowBytes, 256 * 1024));
-            for (int rb = start; rb < end; rb += rowBlock)
+            // GEMM: each weight row is unpacked once per chunk of tokens (whose activations stay in L2) and stays in L1
+            byte* row = Unpacked + thread * UnpackedRowBytes(nb);
+            const int chunk = 32;
+            for (int t0 = 0; t0 < T; t0 += chunk)
             {
-                int re = Math.Min(end, rb + rowBlock);
-                for (int tt = 0; tt < T; tt += 4)
+                int t1 = Math.Min(T, t0 + chunk);
+                for (int r = start; r < end; r++)
                 {
-                    int nt = Math.Min(4, T - tt);
-                    int t1 = tt + Math.Min(1, nt - 1), t2 = tt + Math.Min(2, nt - 1), t3 = tt + Math.Min(3, nt - 1);
-                    for (int r = rb; r < re; r++)
-                    {
-                        Tile1x4<TK>(W.Row(r), X, tt, t1, t2, t3, o, scratch);
-                        for (int k = 0; k < nt; k++) Y[(long)(tt + k) * rows + r] = o[k];
-                    }
+                    UnpackRow<TK>(W.Row(r), nb, row);
+                    for (int t = t0; t < t1; t++) Y[(long)t * rows + r] = DotUnpacked<TK>(row, X.Row(t), nb);
                 }
             }
         }
