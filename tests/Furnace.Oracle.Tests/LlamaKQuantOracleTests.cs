@@ -91,6 +91,37 @@ public sealed class LlamaKQuantOracleTests
         Console.WriteLine($"{ftype} {arch}: worst cosine {worst:F6}");
     }
 
+    [Theory]
+    [InlineData(DType.Q4_K)]
+    [InlineData(DType.Q6_K)]
+    [InlineData(DType.IQ4_XS)]
+    [InlineData(DType.Q5_1)]
+    public void Forward_FurnaceQuantizedFile_SameArgmaxAndCosineAsLlamaCpp(DType type)
+    {
+        // the same check on a file quantized by Furnace's own writer (ffn_down: llama-quantize's fallback type)
+        using var dir = new TempDir();
+        string path = dir.File("m.gguf");
+        var c = Config("llama");
+        RandomLlama.WriteGguf(path, c, type, seed: 17);
+        var rng = new Random(6);
+        int[] tokens = Enumerable.Range(0, 32).Select(_ => rng.Next(3, c.VocabSize)).ToArray();
+
+        float[][] expected;
+        using (var cpp = new LlamaCpp(path)) expected = cpp.AllLogits(tokens);
+        using var model = ModelLoader.OpenLlama(path);
+        var state = model.NewState(256, maxBatch: 64);
+        using var ctx = new KernelContext(2);
+        model.Forward(tokens, state, ctx, allLogits: true);
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            ReadOnlySpan<float> ours = state.Logits.AsSpan(i * c.VocabSize, c.VocabSize);
+            int ea = LlamaCpp.ArgMax(expected[i]), oa = LlamaCpp.ArgMax(ours);
+            Assert.True(ea == oa || expected[i][ea] - expected[i][oa] < 0.005f, $"{type} position {i}: argmax {oa} vs llama.cpp {ea}");
+            double cos = Cosine(ours, expected[i]);
+            Assert.True(cos >= 0.999, $"{type} position {i}: cosine {cos:F6} < 0.999");
+        }
+    }
+
     [Fact]
     public void GreedyDecode_Q4_K_M_16TokensIdenticalToLlamaCpp()
     {
