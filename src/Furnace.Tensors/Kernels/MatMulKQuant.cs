@@ -2,13 +2,16 @@
 // ggml_vec_dot_q2_K_q8_K, _q3_K_q8_K, _q4_K_q8_K, _q5_K_q8_K, _q6_K_q8_K and _iq4_xs_q8_K (quants.c generic versions
 // and arch/x86/quants.c): per 256-value super-block an exact integer sum of sub-block scale x sub-block dot, then
 //   sum += (d_w * d_y) * isum  [- (dmin_w * d_y) * sum(min_s * bsum_s)  for Q2_K, Q4_K, Q5_K].
-// GEMV (t == 1) runs fused kernels (MatMulKQuantFused). The GEMM unpacks each weight row once per chunk of 32 tokens
-// into unsigned codes u (256 bytes per super-block, value = u - Offset) and int16 scales per 16 values, kept in L1,
-// then one ScaledDot per super-block and token: the zero point leaves exactly through the Q8_K block sums,
+// GEMV (t == 1) runs fused kernels (MatMulKQuantFused), as does the Q4_K/Q5_K GEMM (4-token tiles). The other GEMMs
+// unpack each weight row once per chunk of 32 tokens into unsigned codes u (256 bytes per super-block, value =
+// u - Offset) and int16 scales per 16 values, kept in L1, then one ScaledDot per super-block and token; the zero point
+// leaves exactly through the Q8_K block sums:
 //   sum_s sc_s * (u_s . q_s - Offset * bsum_s).
 // ScaledDot: AVX-VNNI vpdpbusd (u8 x s8) per 32 bytes, sub-block sums by two hadds, scales by vpmulld; AVX2 without VNNI
 // widens to int16, folds the scale into the codes (|u * sc| < 2^13) and uses vpmaddwd. DotScalar<T> is each type's
 // scalar twin, the ggml generic function written out from the block bytes.
+// Written from ggml's published formulas (no llama.cpp source copied); checked against the ggml-cpu shipped in
+// LLamaSharp.Backend.Cpu 0.30.0 (tests/Furnace.Oracle.Tests/QuantKernelOracleTests.cs).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -116,6 +119,9 @@ internal static unsafe class KQuant
         return Vector256.CreateScalar(isum) - corr;
     }
 
+    // Q4_K/Q5_K GEMM by fused 4-token tiles (else through the unpacked rows); a switch for A/B measurements
+    internal static bool FusedGemm = true;
+
     // scratch bytes one thread needs for Dot
     public const int ScratchBytes = 256 + 32 + 32;
 
@@ -199,6 +205,11 @@ internal static unsafe class KQuant
                 for (int r = start; r < end; r++) Y[r] = Dot<TK>(W.Row(r), X.Data, nb, scratch);
                 return;
             }
+            if (FusedGemm && Avx2.IsSupported && (typeof(TK) == typeof(Q4_KBlock) || typeof(TK) == typeof(Q5_KBlock)))
+            {
+                TilesQ4K(start, end, typeof(TK) == typeof(Q5_KBlock));
+                return;
+            }
             // GEMM: each weight row is unpacked once per chunk of tokens (whose activations stay in L2) and stays in L1
             byte* row = Unpacked + thread * UnpackedRowBytes(nb);
             const int chunk = 32;
@@ -209,6 +220,28 @@ internal static unsafe class KQuant
                 {
                     UnpackRow<TK>(W.Row(r), nb, row);
                     for (int t = t0; t < t1; t++) Y[(long)t * rows + r] = DotUnpacked<TK>(row, X.Row(t), nb);
+                }
+            }
+        }
+
+        // Q4_K/Q5_K GEMM: rows in blocks that stay in L2, token tiles of four sharing each decoded super-block
+        private readonly void TilesQ4K(int start, int end, bool fifth)
+        {
+            int rows = W.Rows, nb = X.Blocks;
+            float* o = stackalloc float[4];
+            int rowBlock = Math.Max(1, (256 * 1024) / (int)Math.Min(W.RowBytes, 256 * 1024));
+            for (int rb = start; rb < end; rb += rowBlock)
+            {
+                int re = Math.Min(end, rb + rowBlock);
+                for (int tt = 0; tt < T; tt += 4)
+                {
+                    int nt = Math.Min(4, T - tt);
+                    byte* y0 = X.Row(tt), y1 = X.Row(tt + Math.Min(1, nt - 1)), y2 = X.Row(tt + Math.Min(2, nt - 1)), y3 = X.Row(tt + Math.Min(3, nt - 1));
+                    for (int r = rb; r < re; r++)
+                    {
+                        KQuantFused.TileQ4K(W.Row(r), nb, fifth, y0, y1, y2, y3, o);
+                        for (int k = 0; k < nt; k++) Y[(long)(tt + k) * rows + r] = o[k];
+                    }
                 }
             }
         }

@@ -1,6 +1,8 @@
 // The six Q8_K-activated weight formats for MatMulKQuant: super-block unpacking (SIMD) and the scalar twin of each
 // dot product. Byte layouts follow ggml-common.h (block_q2_K … block_q6_K, block_iq4_xs); the scalar twins follow
 // ggml-cpu quants.c ggml_vec_dot_<type>_q8_K_generic, with the integer sums kept exact per super-block.
+// Written from ggml's published formulas (no llama.cpp source copied); checked against the ggml-cpu shipped in
+// LLamaSharp.Backend.Cpu 0.30.0 (tests/Furnace.Oracle.Tests/QuantKernelOracleTests.cs).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;

@@ -1,9 +1,13 @@
-// Fused GEMV dot products for Q2_K … Q6_K and IQ4_XS against Q8_K (the bulk of a Q4_K_M / Q5_K_M / IQ4_XS file),
-// following the structure of ggml-cpu arch/x86/quants.c ggml_vec_dot_q2_K_q8_K … _q6_K_q8_K and _iq4_xs_q8_K (AVX2): codes are split in registers, vpmaddubsw (u8 x s8 -> i16 pairs, no saturation: codes < 64; IQ4_XS
-// multiplies |k| by q8 with k's sign, |k| <= 127) per 32 values, then the sub-block scale enters
-// through vpdpwssd (AVX-VNNI) or vpmaddwd into one int32 vector per super-block, reduced exactly before its float scale.
-// The 6-bit scales and mins of Q4_K/Q5_K are decoded with ggml's 32-bit mask shuffle (kmask1..3).
-// Scalar twins: Q2_KBlock … Q6_KBlock / IQ4_XSBlock.DotScalar; the unpacking path in MatMulKQuant serves the GEMM tiles.
+// Fused dot products for Q2_K … Q6_K and IQ4_XS against Q8_K (the bulk of a Q4_K_M / Q5_K_M / IQ4_XS file), following
+// the structure of ggml-cpu arch/x86/quants.c ggml_vec_dot_q2_K_q8_K … _q6_K_q8_K and _iq4_xs_q8_K (AVX2): codes are
+// split in registers, vpmaddubsw (u8 x s8 -> i16 pairs; no saturation: codes < 64, and IQ4_XS multiplies |k| <= 127 by
+// q8 carrying k's sign) per 32 values, then the sub-block scale enters through vpdpwssd (AVX-VNNI) or vpmaddwd into one
+// int32 vector per super-block, reduced exactly before its float scale. The 6-bit scales and mins of Q4_K/Q5_K (and
+// Q3_K's scales) are decoded with ggml's 32-bit mask shuffle (kmask1..3).
+// GEMV uses one row at a time; TileQ4K is the Q4_K/Q5_K GEMM tile (one decoded super-block, four tokens).
+// Scalar twins: Q2_KBlock … Q6_KBlock / IQ4_XSBlock.DotScalar.
+// Written from ggml's published formulas (no llama.cpp source copied); checked against the ggml-cpu shipped in
+// LLamaSharp.Backend.Cpu 0.30.0 (tests/Furnace.Oracle.Tests/QuantKernelOracleTests.cs).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -64,6 +68,72 @@ internal static unsafe class KQuantFused
             acc += KQuant.F16(x) * dy * Vector256.Sum(isum);
         }
         return acc;
+    }
+
+    // Q4_K (fifth: Q5_K) row w against four Q8_K token rows y0..y3 (duplicates allowed for padding) -> o[0..3]: the GEMM
+    // tile, decoding each super-block once in registers for four tokens; needs AVX2
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static void TileQ4K(byte* w, int nb, bool fifth, byte* y0, byte* y1, byte* y2, byte* y3, float* o)
+    {
+        int bb = fifth ? 176 : 144, qo = fifth ? 48 : 16;
+        float o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+        Vector256<byte> low4 = Vector256.Create((byte)0x0F);
+        Vector256<byte> bit4 = Vector256.Create((byte)0x10);
+        for (int b = 0; b < nb; b++)
+        {
+            byte* x = w + b * bb;
+            long yo = (long)b * ActivationQ8K.BlockBytes;
+            uint u0 = *(uint*)(x + 4), u1 = *(uint*)(x + 8), u2 = *(uint*)(x + 12);
+            uint s0 = u0 & 0x3f3f3f3f, s1 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
+            uint m0 = u1 & 0x3f3f3f3f, m1 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
+            ulong sc = ((ulong)s1 << 32) | s0;
+            Vector128<short> mins = Sse41.ConvertToVector128Int16(Vector128.CreateScalar(((ulong)m1 << 32) | m0).AsByte());
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            Vector256<byte> qh = fifth ? Vector256.Load(x + 16) : default;
+            for (int j = 0; j < 4; j++)
+            {
+                Vector256<byte> q = Vector256.Load(x + qo + 32 * j);
+                Vector256<byte> lo = q & low4;
+                Vector256<byte> hi = Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & low4;
+                if (fifth)
+                {
+                    lo |= Avx2.ShiftLeftLogical(qh.AsUInt16(), 4).AsByte() & bit4;
+                    hi |= Avx2.ShiftLeftLogical(qh.AsUInt16(), 3).AsByte() & bit4;
+                    qh = Avx2.ShiftRightLogical(qh.AsUInt16(), 2).AsByte();
+                }
+                Vector256<short> sl = Vector256.Create((short)(byte)(sc >> (16 * j)));
+                Vector256<short> sh = Vector256.Create((short)(byte)(sc >> (16 * j + 8)));
+                long qoff = yo + ActivationQ8K.QsOffset + 64 * j;
+                i0 = Chunk(i0, lo, hi, sl, sh, (sbyte*)(y0 + qoff));
+                i1 = Chunk(i1, lo, hi, sl, sh, (sbyte*)(y1 + qoff));
+                i2 = Chunk(i2, lo, hi, sl, sh, (sbyte*)(y2 + qoff));
+                i3 = Chunk(i3, lo, hi, sl, sh, (sbyte*)(y3 + qoff));
+            }
+            float d = KQuant.F16(x), dmin = KQuant.F16(x + 2);
+            o0 += Finish(i0, mins, y0 + yo, d, dmin);
+            o1 += Finish(i1, mins, y1 + yo, d, dmin);
+            o2 += Finish(i2, mins, y2 + yo, d, dmin);
+            o3 += Finish(i3, mins, y3 + yo, d, dmin);
+        }
+        o[0] = o0; o[1] = o1; o[2] = o2; o[3] = o3;
+    }
+
+    // 64 values (lo codes against q8[0..31], hi against q8[32..63]) into one token's integer sum
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Chunk(Vector256<int> acc, Vector256<byte> lo, Vector256<byte> hi, Vector256<short> sl, Vector256<short> sh, sbyte* q8)
+    {
+        acc = MulAdd(acc, Avx2.MultiplyAddAdjacent(lo, Vector256.Load(q8)), sl);
+        return MulAdd(acc, Avx2.MultiplyAddAdjacent(hi, Vector256.Load(q8 + 32)), sh);
+    }
+
+    // one token's super-block: d d_y isum - dmin d_y sum_j m_j (bsum_2j + bsum_2j+1)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Finish(Vector256<int> isum, Vector128<short> mins, byte* yb, float d, float dmin)
+    {
+        Vector256<short> bs = Vector256.Load((short*)(yb + ActivationQ8K.SumsOffset));
+        int msum = Vector128.Sum(Sse2.MultiplyAddAdjacent(mins, Ssse3.HorizontalAdd(bs.GetLower(), bs.GetUpper())));
+        float dy = *(float*)yb;
+        return d * dy * Vector256.Sum(isum) - dmin * dy * msum;
     }
 
     // Q6_K row w (nb super-blocks) . y (nb block_q8_K) -> scalar; needs AVX2

@@ -5,6 +5,8 @@
 //   Q5_0 (22 bytes): f16 d | u32 qh (bit e: fifth bit of element e) | 16 bytes of nibbles; value = d * (q - 16)
 //   Q5_1 (24 bytes): f16 d | f16 m | u32 qh | 16 bytes of nibbles; value = d * q + m
 //   IQ4_NL (18 bytes): f16 d | 16 bytes of table indices; value = d * kvalues_iq4nl[index]
+// Written from ggml's published formulas (no llama.cpp source copied); checked against the ggml-cpu shipped in
+// LLamaSharp.Backend.Cpu 0.30.0 (tests/Furnace.Oracle.Tests/QuantKernelOracleTests.cs).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;

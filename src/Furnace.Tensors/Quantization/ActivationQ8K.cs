@@ -6,6 +6,8 @@
 //   an all-zero block stores d = 0 and zero codes (and zero sums here; ggml leaves its sums as they were).
 // Stored exactly as ggml's block_q8_K (292 bytes: f32 d | 256 int8 qs | 16 int16 bsums), so bytes compare directly and
 // the kernels read the sums of the zero-point and minimum terms from the block.
+// Written from ggml's published formulas (no llama.cpp source copied); checked against the ggml-cpu shipped in
+// LLamaSharp.Backend.Cpu 0.30.0 (tests/Furnace.Oracle.Tests/QuantKernelOracleTests.cs).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
