@@ -144,6 +144,22 @@ public sealed class QuantKernelTests
     }
 
     [Theory]
+    [InlineData(DType.Q4_K)]
+    [InlineData(DType.Q5_K)]
+    public void Forward_UnpackedGemmInsteadOfFusedTiles_MatchesScalarTwin(DType t)
+    {
+        KQuant.FusedGemm = false;
+        try
+        {
+            Forward_RandomBlocks_MatchesScalarTwinRowByRow(t, 13, 512, 40, 2);
+        }
+        finally
+        {
+            KQuant.FusedGemm = true;
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(ForwardCases))]
     public void Forward_RandomBlocks_MatchesScalarTwinRowByRow(DType t, int rows, int cols, int tokens, int threads)
     {
