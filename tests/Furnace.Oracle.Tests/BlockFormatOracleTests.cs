@@ -28,18 +28,22 @@ public sealed class BlockFormatOracleTests
         DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.IQ4_NL, DType.IQ4_XS, DType.Q8_K,
     };
 
-    private const int Cols = 1024;   // 4 super-blocks or 32 small blocks per row
-    private const int RowsPerKind = 200; // x 5 distributions = 1000 rows = 4000 super-blocks / 32000 small blocks
+    private const int Cols = 1024;      // 4 super-blocks or 32 small blocks per row
+    private const int RowsPerKind = 100; // x 11 distributions = 1100 rows = 4400 super-blocks / 35200 small blocks
+    private const int Kinds = 11;
 
-    // rows (5 * RowsPerKind, Cols): uniform [-1, 1), gaussian (sigma 0.02, like trained weights), gaussian with 1 % of
-    // values x 30, all-zero rows, tiny values (~1e-6)
+    // rows (Kinds * RowsPerKind, Cols): uniform [-1, 1); gaussian (sigma 0.02, like trained weights); gaussian with
+    // 1 % of values x 30; all-zero rows; tiny values (~1e-6); a constant per row (equal values: the min == max
+    // paths); sparse (90 % zeros); a few levels k/8, k in -8..8 (exact ties in every rounding); positive only;
+    // ~1e-12 (f16 scales underflow to 0: the "scale 0, keep the search's codes" paths); ~3e3 (large f16 scales)
     private static float[] Samples(int seed)
     {
         var rng = new Random(seed);
-        var x = new float[5 * RowsPerKind * Cols];
-        for (int r = 0; r < 5 * RowsPerKind; r++)
+        var x = new float[Kinds * RowsPerKind * Cols];
+        for (int r = 0; r < Kinds * RowsPerKind; r++)
         {
             int kind = r / RowsPerKind;
+            float constant = Gauss(rng);
             for (int c = 0; c < Cols; c++)
             {
                 float g = Gauss(rng);
@@ -49,7 +53,13 @@ public sealed class BlockFormatOracleTests
                     1 => 0.02f * g,
                     2 => 0.02f * g * (rng.NextDouble() < 0.01 ? 30f : 1f),
                     3 => 0f,
-                    _ => 1e-6f * g,
+                    4 => 1e-6f * g,
+                    5 => constant,
+                    6 => rng.NextDouble() < 0.9 ? 0f : g,
+                    7 => rng.Next(-8, 9) / 8f,
+                    8 => MathF.Abs(0.02f * g),
+                    9 => 1e-12f * g,
+                    _ => 3e3f * g,
                 };
             }
         }
@@ -59,12 +69,13 @@ public sealed class BlockFormatOracleTests
     private static float Gauss(Random rng) =>
         (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
 
-    // importance vector (Cols,): positive, spread over two orders of magnitude like llama-imatrix's mean squares
+    // importance vector (Cols,): spread over two orders of magnitude like llama-imatrix's mean squares, with 10 % zeros
+    // (columns no calibration token reached) and one 32-wide stretch of zeros (a whole block without weight)
     private static float[] Importance(int seed)
     {
         var rng = new Random(seed);
         var w = new float[Cols];
-        for (int i = 0; i < Cols; i++) w[i] = (float)Math.Exp(4 * rng.NextDouble() - 2);
+        for (int i = 0; i < Cols; i++) w[i] = rng.NextDouble() < 0.1 || i / 32 == 5 ? 0f : (float)Math.Exp(4 * rng.NextDouble() - 2);
         return w;
     }
 

@@ -12,6 +12,14 @@ public static unsafe partial class Dequantize
         else Bytes(dst.Slice(0, w.Cols), w.Row(r), w.Type);
     }
 
+    // dst (n,) = the first n elements of type t in src (checked: src holds at least RowBytes(t, n) bytes)
+    public static void Bytes(Span<float> dst, ReadOnlySpan<byte> src, DType t)
+    {
+        long need = DTypes.RowBytes(t, dst.Length);
+        if (src.Length < need) throw new ArgumentException($"src holds {src.Length} bytes, {dst.Length} {DTypes.Name(t)} elements need {need}");
+        fixed (byte* p = src) Bytes(dst, p, t);
+    }
+
     // dst (n,) = n elements of type t starting at src
     public static void Bytes(Span<float> dst, byte* src, DType t)
     {

@@ -368,7 +368,7 @@ internal static class QuantSearch
                 sumqx += w * q * xb[j];
                 sumq2 += w * q * q;
             }
-            d = sumqx / sumq2;
+            d = sumq2 > 0 ? sumqx / sumq2 : 0f; // all weights 0 (an importance vector with zeros): scale 0, not NaN
             float best = d * sumqx;
             for (int itry = -ntry; itry <= ntry; itry++)
             {
