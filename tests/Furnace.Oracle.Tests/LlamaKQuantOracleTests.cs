@@ -157,6 +157,8 @@ public sealed class LlamaKQuantOracleTests
         Assert.Contains(DType.Q4_K, types);
         Assert.Contains(DType.Q6_K, types);
         Assert.Equal(DType.Q5_0, f.Tensors.Single(t => t.Name == "blk.0.ffn_down.weight").Type); // 1408 % 256 != 0
+        Assert.Equal(DType.Q4_K, f.Tensors.Single(t => t.Name == "token_embd.weight").Type); // looked up by row dequantization
+        Assert.Equal(DType.Q6_K, f.Tensors.Single(t => t.Name == "output.weight").Type);
     }
 
     [Fact]
