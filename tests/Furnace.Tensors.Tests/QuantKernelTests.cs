@@ -51,7 +51,7 @@ public sealed class QuantKernelTests
     }
 
     [Fact]
-    public void QuantizeQ8K_RandomAndEdgeBlocks_SimdBytesEqualScalarTwin()
+    public void QuantizeQ8K_RandomAndEdgeBlocks_Simd512And256BytesEqualScalarTwin()
     {
         float[] x = Reference.Random(256 * 6, 41, 3f);
         for (int j = 256; j < 512; j++) x[j] = 0;                      // an all-zero block
@@ -62,6 +62,9 @@ public sealed class QuantKernelTests
         byte[] simd = QuantDot.QuantizeActivations(DType.Q8_K, x);
         byte[] scalar = QuantDot.QuantizeActivations(DType.Q8_K, x, scalar: true);
         Assert.Equal(scalar, simd);
+        var v256 = new byte[simd.Length];
+        ActivationQ8K.Quantize(x, v256, vector256: true);
+        Assert.Equal(scalar, v256);
         Assert.Equal(9f / 127f, BitConverter.ToSingle(simd, 2 * 292), 6); // d = 1 / (-127 / max)
         Assert.All(simd.Skip(292).Take(292), b => Assert.Equal(0, b));
     }
