@@ -17,7 +17,10 @@ public static unsafe class QuantDot
         _ => throw new ArgumentOutOfRangeException(nameof(w), w, "not a block-quantized weight type"),
     };
 
-    /// <summary>x -> ggml block bytes of Q8_K, Q8_0 or Q8_1 through the kernels' quantizer (SIMD or scalar twin).</summary>
+    /// <summary>
+    /// x -> ggml block bytes of Q8_K, Q8_0 or Q8_1 through the kernels' quantizer; scalar selects Q8_K's scalar twin
+    /// (Q8_0/Q8_1 take the machine's path either way).
+    /// </summary>
     public static byte[] QuantizeActivations(DType type, ReadOnlySpan<float> x, bool scalar = false)
     {
         var y = new byte[DTypes.RowBytes(type, x.Length)];
