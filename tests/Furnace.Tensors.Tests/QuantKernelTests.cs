@@ -149,6 +149,7 @@ public sealed class QuantKernelTests
     [Theory]
     [InlineData(DType.Q4_K)]
     [InlineData(DType.Q5_K)]
+    [InlineData(DType.IQ4_XS)]
     public void Forward_UnpackedGemmInsteadOfFusedTiles_MatchesScalarTwin(DType t)
     {
         KQuant.FusedGemm = false;

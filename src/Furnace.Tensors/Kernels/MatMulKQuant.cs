@@ -2,7 +2,7 @@
 // ggml_vec_dot_q2_K_q8_K, _q3_K_q8_K, _q4_K_q8_K, _q5_K_q8_K, _q6_K_q8_K and _iq4_xs_q8_K (quants.c generic versions
 // and arch/x86/quants.c): per 256-value super-block an exact integer sum of sub-block scale x sub-block dot, then
 //   sum += (d_w * d_y) * isum  [- (dmin_w * d_y) * sum(min_s * bsum_s)  for Q2_K, Q4_K, Q5_K].
-// GEMV (t == 1) runs fused kernels (MatMulKQuantFused), as does the Q4_K/Q5_K GEMM (4-token tiles). The other GEMMs
+// GEMV (t == 1) runs fused kernels (MatMulKQuantFused), as do the Q4_K/Q5_K/IQ4_XS GEMMs (4-token tiles). The other GEMMs
 // unpack each weight row once per chunk of 32 tokens into unsigned codes u (256 bytes per super-block, value =
 // u - Offset) and int16 scales per 16 values, kept in L1, then one ScaledDot per super-block and token; the zero point
 // leaves exactly through the Q8_K block sums:
@@ -119,7 +119,7 @@ internal static unsafe class KQuant
         return Vector256.CreateScalar(isum) - corr;
     }
 
-    // Q4_K/Q5_K GEMM by fused 4-token tiles (else through the unpacked rows); a switch for A/B measurements
+    // Q4_K/Q5_K/IQ4_XS GEMM by fused 4-token tiles (else through the unpacked rows); a switch for A/B measurements
     internal static bool FusedGemm = true;
 
     // scratch bytes one thread needs for Dot
@@ -131,7 +131,7 @@ internal static unsafe class KQuant
     {
         if (Avx2.IsSupported)
         {
-            // GEMV gets fused kernels (no unpack buffer); the unpacking path serves the GEMM
+            // GEMV gets fused kernels (no unpack buffer)
             if (typeof(TK) == typeof(Q2_KBlock)) return KQuantFused.DotQ2K(w, y, nb);
             if (typeof(TK) == typeof(Q3_KBlock)) return KQuantFused.DotQ3K(w, y, nb);
             if (typeof(TK) == typeof(Q4_KBlock)) return KQuantFused.DotQ4K(w, y, nb, fifth: false);
@@ -205,9 +205,9 @@ internal static unsafe class KQuant
                 for (int r = start; r < end; r++) Y[r] = Dot<TK>(W.Row(r), X.Data, nb, scratch);
                 return;
             }
-            if (FusedGemm && Avx2.IsSupported && (typeof(TK) == typeof(Q4_KBlock) || typeof(TK) == typeof(Q5_KBlock)))
+            if (FusedGemm && Avx2.IsSupported && (typeof(TK) == typeof(Q4_KBlock) || typeof(TK) == typeof(Q5_KBlock) || typeof(TK) == typeof(IQ4_XSBlock)))
             {
-                TilesQ4K(start, end, typeof(TK) == typeof(Q5_KBlock));
+                Tiles(start, end, typeof(TK) == typeof(Q5_KBlock));
                 return;
             }
             // GEMM: each weight row is unpacked once per chunk of tokens (whose activations stay in L2) and stays in L1
@@ -224,8 +224,8 @@ internal static unsafe class KQuant
             }
         }
 
-        // Q4_K/Q5_K GEMM: rows in blocks that stay in L2, token tiles of four sharing each decoded super-block
-        private readonly void TilesQ4K(int start, int end, bool fifth)
+        // Q4_K/Q5_K/IQ4_XS GEMM: rows in blocks that stay in L2, token tiles of four sharing each decoded super-block
+        private readonly void Tiles(int start, int end, bool fifth)
         {
             int rows = W.Rows, nb = X.Blocks;
             float* o = stackalloc float[4];
@@ -239,7 +239,8 @@ internal static unsafe class KQuant
                     byte* y0 = X.Row(tt), y1 = X.Row(tt + Math.Min(1, nt - 1)), y2 = X.Row(tt + Math.Min(2, nt - 1)), y3 = X.Row(tt + Math.Min(3, nt - 1));
                     for (int r = rb; r < re; r++)
                     {
-                        KQuantFused.TileQ4K(W.Row(r), nb, fifth, y0, y1, y2, y3, o);
+                        if (typeof(TK) == typeof(IQ4_XSBlock)) KQuantFused.TileIQ4XS(W.Row(r), nb, y0, y1, y2, y3, o);
+                        else KQuantFused.TileQ4K(W.Row(r), nb, fifth, y0, y1, y2, y3, o);
                         for (int k = 0; k < nt; k++) Y[(long)(tt + k) * rows + r] = o[k];
                     }
                 }

@@ -4,7 +4,8 @@
 // q8 carrying k's sign) per 32 values, then the sub-block scale enters through vpdpwssd (AVX-VNNI) or vpmaddwd into one
 // int32 vector per super-block, reduced exactly before its float scale. The 6-bit scales and mins of Q4_K/Q5_K (and
 // Q3_K's scales) are decoded with ggml's 32-bit mask shuffle (kmask1..3).
-// GEMV uses one row at a time; TileQ4K is the Q4_K/Q5_K GEMM tile (one decoded super-block, four tokens).
+// GEMV uses one row at a time; TileQ4K / TileIQ4XS are the Q4_K/Q5_K/IQ4_XS GEMM tiles (one decoded super-block, four
+// tokens).
 // Scalar twins: Q2_KBlock … Q6_KBlock / IQ4_XSBlock.DotScalar.
 // Written from ggml's published formulas (no llama.cpp source copied); checked against the ggml-cpu shipped in
 // LLamaSharp.Backend.Cpu 0.30.0 (tests/Furnace.Oracle.Tests/QuantKernelOracleTests.cs).
@@ -195,6 +196,39 @@ internal static unsafe class KQuantFused
             acc += KQuant.F16(x) * *(float*)yb * Vector256.Sum(isum);
         }
         return acc;
+    }
+
+    // IQ4_XS row w against four Q8_K token rows y0..y3 (duplicates allowed for padding) -> o[0..3]: the GEMM tile; needs AVX2
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
+    public static void TileIQ4XS(byte* w, int nb, byte* y0, byte* y1, byte* y2, byte* y3, float* o)
+    {
+        Vector256<sbyte> table = Vector256.Create(Vector128.Create(
+            (sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113));
+        float o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+        for (int b = 0; b < nb; b++)
+        {
+            byte* x = w + b * 136;
+            long yo = (long)b * ActivationQ8K.BlockBytes;
+            int h = *(ushort*)(x + 2);
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            for (int ib = 0; ib < 8; ib++)
+            {
+                Vector256<sbyte> k = Avx2.Shuffle(table, Block32.Nibbles(x + 8 + 16 * ib).AsSByte());
+                Vector256<byte> ak = Avx2.Abs(k);
+                Vector256<short> ls = Vector256.Create((short)((((x[4 + ib / 2] >> (4 * (ib & 1))) & 0xF) | (((h >> (2 * ib)) & 3) << 4)) - 32));
+                long qoff = yo + ActivationQ8K.QsOffset + 32 * ib;
+                i0 = MulAdd(i0, Avx2.MultiplyAddAdjacent(ak, Avx2.Sign(Vector256.Load((sbyte*)(y0 + qoff)), k)), ls);
+                i1 = MulAdd(i1, Avx2.MultiplyAddAdjacent(ak, Avx2.Sign(Vector256.Load((sbyte*)(y1 + qoff)), k)), ls);
+                i2 = MulAdd(i2, Avx2.MultiplyAddAdjacent(ak, Avx2.Sign(Vector256.Load((sbyte*)(y2 + qoff)), k)), ls);
+                i3 = MulAdd(i3, Avx2.MultiplyAddAdjacent(ak, Avx2.Sign(Vector256.Load((sbyte*)(y3 + qoff)), k)), ls);
+            }
+            float d = KQuant.F16(x);
+            o0 += d * *(float*)(y0 + yo) * Vector256.Sum(i0);
+            o1 += d * *(float*)(y1 + yo) * Vector256.Sum(i1);
+            o2 += d * *(float*)(y2 + yo) * Vector256.Sum(i2);
+            o3 += d * *(float*)(y3 + yo) * Vector256.Sum(i3);
+        }
+        o[0] = o0; o[1] = o1; o[2] = o2; o[3] = o3;
     }
 
     // Q2_K row w (nb super-blocks) . y (nb block_q8_K) -> scalar; needs AVX2
