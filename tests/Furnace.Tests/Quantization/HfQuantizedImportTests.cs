@@ -66,6 +66,7 @@ public sealed class HfQuantizedImportTests
     [InlineData("gptq", 4, 32, false, false, "gptq", false, null)]    // asymmetric: scale*zero rarely fits f16
     [InlineData("gptq", 4, 128, false, false, "gptq_v2", true, DType.Q4_1)]
     [InlineData("gptq", 4, 128, true, false, "gptq", false, null)]
+    [InlineData("gptq", 2, 32, false, false, "gptq", false, null)]
     [InlineData("gptq", 8, 128, false, true, "gptq", false, DType.Q8_0)]
     [InlineData("gptq", 8, 32, true, false, "gptq", false, null)]
     [InlineData("gptq", 8, -1, false, false, "gptq_v2", false, null)]
