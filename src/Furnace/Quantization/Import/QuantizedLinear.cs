@@ -64,7 +64,7 @@ public sealed class QuantizedLinear
         if (module.ShapeOf("qweight") == null)
         {
             if (module.Contains("weight")) return null;
-            throw new FurnaceFormatException(module.SourcePath, $"missing tensor '{module.Key("qweight")}'");
+            throw new FurnaceFormatException(module.SourcePath, $"missing tensor '{module.Key("qweight")}' (nor is there a '{module.Key("weight")}')");
         }
         return q.Method == HfQuantMethod.Gptq ? LoadGptq(module, q, rows, cols) : LoadAwq(module, q, rows, cols);
     }
