@@ -8,6 +8,7 @@ using Furnace.Tensors;
 using Furnace.Models.DeepSeek;
 using Furnace.Models.Llama;
 using Furnace.Models.Lora;
+using Furnace.Quantization.Import;
 
 namespace Furnace.Models;
 
@@ -70,16 +71,25 @@ public static class ModelLoader
     /// <summary>A Hugging Face LlamaForCausalLM / Qwen2ForCausalLM directory: config.json + model.safetensors (or shards).</summary>
     public static LlamaModel OpenHuggingFace(string dir) => OpenHuggingFace(dir, null);
 
-    public static LlamaModel OpenHuggingFace(string dir, LoraAdapter? lora, float loraScale = 1f)
+    public static LlamaModel OpenHuggingFace(string dir, LoraAdapter? lora, float loraScale = 1f) =>
+        OpenHuggingFace(dir, lora, loraScale, HfQuantizedForm.Lossless);
+
+    /// <param name="quantizedForm">For GPTQ / AWQ checkpoints: lossless blocks where exact (default), or f32 throughout.</param>
+    public static LlamaModel OpenHuggingFace(string dir, LoraAdapter? lora, float loraScale, HfQuantizedForm quantizedForm)
     {
         string configPath = Path.Combine(dir, "config.json");
         if (!File.Exists(configPath)) throw new FurnaceException($"{dir}: no config.json (not a Hugging Face model directory)");
-        LlamaConfig c = LlamaConfig.FromHuggingFace(configPath);
+        HfModelConfig raw = HfConfigFile.Read(configPath);
+        LlamaConfig c = LlamaConfig.FromHuggingFace(raw, configPath);
+        HfQuantization? quant = HfQuantization.FromConfig(raw, configPath);
+        if (quant != null && lora != null) throw new FurnaceException($"{dir}: merging a LoRA adapter into a {quant.Method.ToString().ToUpperInvariant()} checkpoint is not supported (convert it to GGUF first)");
         ITensorSource source = SafeTensorsCheckpoint.Open(dir);
         var packed = new PackedWeights();
         try
         {
-            var weights = lora == null
+            var weights = quant != null
+                ? LlamaWeights.LoadQuantizedHf(new WeightLoader(source), c, quant, packed, quantizedForm)
+                : lora == null
                 ? LlamaWeights.Load(new WeightLoader(source), c, CheckpointNaming.HuggingFace, packed)
                 : LoraMerge.Apply(LlamaWeights.Load(new WeightLoader(source), c, CheckpointNaming.HuggingFace), c, lora, packed,
                     ggufRowOrder: false, loraScale, pack: true, source: dir);

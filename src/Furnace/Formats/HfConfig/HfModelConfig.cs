@@ -142,6 +142,10 @@ public sealed record HfModelConfig
 
     [JsonPropertyName("topk_group")]
     public int? TopkGroup { get; init; }
+
+    /// <summary>Present on GPTQ / AWQ (and other quantized) checkpoints.</summary>
+    [JsonPropertyName("quantization_config")]
+    public HfQuantizationConfig? QuantizationConfig { get; init; }
 }
 
 /// <summary>rope_scaling (or transformers 5 rope_parameters); "type" is the pre-4.43 spelling of "rope_type".</summary>

@@ -15,7 +15,7 @@ using Furnace.Tensors;
 
 namespace Furnace.Formats.SafeTensors;
 
-public sealed class SafeTensorsFile : ITensorSource
+public sealed class SafeTensorsFile : ITensorSource, IRawTensorSource
 {
     /// <summary>The reference implementation's MAX_HEADER_SIZE.</summary>
     public const long MaxHeaderBytes = 100_000_000;
@@ -60,6 +60,9 @@ public sealed class SafeTensorsFile : ITensorSource
 
     private TensorEntry ToEntry(SafeTensorInfo t) =>
         new(t.Name, t.Shape, t.Type ?? throw new FurnaceFormatException(Path, $"tensor '{t.Name}' has dtype {t.DTypeName}, which Furnace does not support (F32, F16, BF16)"), Map, t.Offset);
+
+    public RawTensorEntry? FindRaw(string name) =>
+        _byName.TryGetValue(name, out var t) ? new RawTensorEntry(t.Name, t.DTypeName, t.Shape, Map, t.Offset, t.ByteLength) : null;
 
     public void Dispose() => Map.Dispose();
 

@@ -6,7 +6,7 @@ using Furnace.Formats.Weights;
 
 namespace Furnace.Formats.SafeTensors;
 
-public sealed class ShardedSafeTensors : ITensorSource
+public sealed class ShardedSafeTensors : ITensorSource, IRawTensorSource
 {
     public const string IndexFileName = "model.safetensors.index.json";
 
@@ -37,6 +37,8 @@ public sealed class ShardedSafeTensors : ITensorSource
     public IEnumerable<TensorEntry> Entries => _names.Where(n => _shardOf[n].FindInfo(n)!.Type != null).Select(n => _shardOf[n].Find(n)!);
 
     public TensorEntry? Find(string name) => _shardOf.TryGetValue(name, out var shard) ? shard.Find(name) : null;
+
+    public RawTensorEntry? FindRaw(string name) => _shardOf.TryGetValue(name, out var shard) ? shard.FindRaw(name) : null;
 
     /// <summary>The shard holding a tensor, or null.</summary>
     public SafeTensorsFile? ShardOf(string name) => _shardOf.GetValueOrDefault(name);

@@ -96,6 +96,28 @@ public sealed class WeightLoader
         return e.File.ReadFloats(e.Offset, n, e.Type);
     }
 
+    /// <summary>
+    /// An int32 tensor (safetensors "I32": GPTQ/AWQ qweight, qzeros, g_idx) with exactly <paramref name="shape"/>,
+    /// row-major; the error names the key, its dtype or shape and the expected shape.
+    /// </summary>
+    public int[] Int32s(string name, params long[] shape)
+    {
+        string key = Key(name);
+        RawTensorEntry e = (_source as IRawTensorSource)?.FindRaw(key) ?? throw new FurnaceFormatException(_source.Path, $"missing tensor '{key}'");
+        if (e.DTypeName != "I32") throw new FurnaceFormatException(_source.Path, $"tensor '{key}' has dtype {e.DTypeName}, expected I32");
+        if (!e.Shape.SequenceEqual(shape))
+            throw new FurnaceFormatException(_source.Path, $"tensor '{key}' has shape {e.ShapeText}, expected [{string.Join(", ", shape)}]");
+        long n = shape.Aggregate(1L, (a, b) => a * b);
+        if (n * 4 != e.ByteLength || n > int.MaxValue / 4) throw new FurnaceFormatException(_source.Path, $"tensor '{key}' holds {e.ByteLength} bytes, expected {n * 4}");
+        var v = new int[n];
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(e.File.Span(e.Offset, (int)e.ByteLength)).CopyTo(v);
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("big-endian hosts");
+        return v;
+    }
+
+    /// <summary>The shape of the tensor under name, whatever its dtype, or null when absent.</summary>
+    public long[]? ShapeOf(string name) => (_source as IRawTensorSource)?.FindRaw(Key(name))?.Shape ?? _source.Find(Key(name))?.Shape;
+
     public float[]? OptionalVector(string name, int n) => Contains(name) ? Vector(name, n) : null;
 
     /// <summary>A tensor of any rank (a scalar when shape is empty) decoded to float, row-major.</summary>

@@ -4,10 +4,14 @@
 // GB of memory. A LLaVA directory (model_type llava) converts its decoder: text_config and the language_model.*
 // tensors, with the directory's tokenizer (the projector and vision side stay in the directory, for --projector).
 // Every expected tensor is checked (present, right shape, a float dtype) before anything is written.
+// A GPTQ / AWQ directory (quantization_config) converts too: each quantized linear is unpacked exactly
+// (Quantization.Import.QuantizedLinear) and written as its lossless block type (Q4_0 / Q8_0 / Q4_1) when the
+// requested type is that one or no type is given, otherwise dequantized and encoded in the requested type (f16 by default).
 using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Tokenizers;
 using Furnace.Formats.Weights;
+using Furnace.Quantization.Import;
 using Furnace.Tensors;
 
 namespace Furnace.Models.Llama;
@@ -15,14 +19,21 @@ namespace Furnace.Models.Llama;
 public static class HfToGgufConverter
 {
     /// <param name="progress">Called before each tensor is encoded with (index from 1, count, GGUF name).</param>
-    public static void Convert(string hfDir, string ggufPath, DType type, Action<int, int, string>? progress = null)
+    public static void Convert(string hfDir, string ggufPath, DType type, Action<int, int, string>? progress = null) =>
+        Convert(hfDir, ggufPath, (DType?)type, progress);
+
+    /// <param name="requested">null: f16, and for GPTQ / AWQ linears their lossless block type where there is one.</param>
+    public static void Convert(string hfDir, string ggufPath, DType? requested, Action<int, int, string>? progress)
     {
+        DType type = requested ?? DType.F16;
         if (!DTypes.IsWeightType(type))
             throw new FurnaceException($"cannot convert to {DTypes.Name(type)} (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K … q6_K, iq4_nl, iq4_xs are supported)");
         if (!Directory.Exists(hfDir)) throw new FurnaceException($"{hfDir}: no such directory (give a Hugging Face model directory)");
         string configPath = Path.Combine(hfDir, "config.json");
         if (!File.Exists(configPath)) throw new FurnaceException($"{hfDir}: no config.json (not a Hugging Face model directory)");
-        bool llava = IsLlava(configPath);
+        HfModelConfig raw = HfConfigFile.Read(configPath);
+        bool llava = raw.ModelType == "llava" || raw.Architectures?.FirstOrDefault() == "LlavaForConditionalGeneration";
+        HfQuantization? quant = HfQuantization.FromConfig(raw, configPath);
         LlamaConfig c = llava ? Vlm.LlavaConfig.FromHuggingFace(hfDir).Text : LlamaConfig.FromHuggingFace(configPath);
         string prefix = llava ? Vlm.LlavaTrainable.LanguagePrefix : "";
 
@@ -33,7 +44,21 @@ public static class HfToGgufConverter
 
         using ITensorSource source = SafeTensorsCheckpoint.Open(hfDir);
         var names = LlamaTensorNames.All(c).ToList();
-        foreach (var t in names) Entry(source, t, prefix);
+        // the quantized linears, unpacked once here to validate them and to pick their lossless block type
+        var lossless = new Dictionary<string, DType?>(StringComparer.Ordinal);
+        QuantizedLinear? Quantized(LlamaTensorName t)
+        {
+            if (quant == null || t.Shape.Length != 2 || !t.Hf.EndsWith(".weight", StringComparison.Ordinal)) return null;
+            var module = new WeightLoader(source).Prefix(prefix + t.Hf[..^".weight".Length]);
+            return QuantizedLinear.TryLoad(module, quant, (int)t.Shape[0], (int)t.Shape[1]);
+        }
+        foreach (var t in names)
+        {
+            if (Quantized(t) is { } q)
+                lossless[t.Hf] = LosslessBlocks.TryEncode(q, out DType lt) != null && (requested == null || requested == lt) ? lt : null;
+            else
+                Entry(source, t, prefix);
+        }
 
         int done = 0;
         var byHf = names.ToDictionary(t => t.Hf, StringComparer.Ordinal);
@@ -41,21 +66,28 @@ public static class HfToGgufConverter
         {
             var t = byHf[hfName];
             progress?.Invoke(++done, names.Count, t.Gguf);
+            if (lossless.ContainsKey(hfName)) return Quantized(t)!.Dequantize();
             TensorEntry e = Entry(source, t, prefix);
             return e.File.ReadFloats(e.Offset, checked((int)e.ElementCount), e.Type);
         }
-        LlamaGgufExport.Write(ggufPath, c, Read, type, vocab, ModelName(hfDir));
+        EncodedTensor? Encoded(string hfName)
+        {
+            if (!lossless.TryGetValue(hfName, out DType? lt) || lt is not { } blockType) return null;
+            var t = byHf[hfName];
+            return new EncodedTensor(blockType, () =>
+            {
+                progress?.Invoke(++done, names.Count, t.Gguf);
+                return LosslessBlocks.TryEncode(Quantized(t)!, out _)!;
+            });
+        }
+        // general.file_type: the requested type, or for a default conversion the most common lossless block type
+        DType fileType = requested ?? lossless.Values.OfType<DType>().GroupBy(x => x).OrderByDescending(g => g.Count()).Select(g => (DType?)g.Key).FirstOrDefault() ?? DType.F16;
+        LlamaGgufExport.Write(ggufPath, c, Read, type, vocab, ModelName(hfDir), Encoded, fileType);
     }
 
     // general.name: the directory's name, as llama.cpp's converter falls back to
     private static string ModelName(string dir) =>
         Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))) is { Length: > 0 } n ? n : "model";
-
-    private static bool IsLlava(string configPath)
-    {
-        var raw = HfConfigFile.Read(configPath);
-        return raw.ModelType == "llava" || raw.Architectures?.FirstOrDefault() == "LlavaForConditionalGeneration";
-    }
 
     private static TensorEntry Entry(ITensorSource source, LlamaTensorName t, string prefix)
     {

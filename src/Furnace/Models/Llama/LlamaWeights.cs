@@ -4,6 +4,7 @@
 // The checkpoint key names live here and nowhere else: GGUF (llama.cpp's tensor names) and Hugging Face
 // (transformers' LlamaForCausalLM / Qwen2ForCausalLM state dict).
 using Furnace.Formats.Weights;
+using Furnace.Quantization.Import;
 using Furnace.Tensors;
 
 namespace Furnace.Models.Llama;
@@ -43,7 +44,14 @@ public sealed class LlamaWeights
     /// (Interleaved8) except the token embedding, which is read by row lookups (a tied output head gets a packed copy).
     /// </summary>
     public static LlamaWeights Load(WeightLoader vb, LlamaConfig c, CheckpointNaming naming, PackedWeights? packed = null) =>
-        naming == CheckpointNaming.Gguf ? LoadGguf(vb, c, packed) : LoadHf(vb, c, packed);
+        naming == CheckpointNaming.Gguf ? LoadGguf(vb, c, packed) : LoadHf(vb, c, packed, null, HfQuantizedForm.Lossless);
+
+    /// <summary>
+    /// A GPTQ / AWQ Hugging Face checkpoint: each layer linear stored as qweight/qzeros/scales(/g_idx) is unpacked and
+    /// held in <paramref name="form"/> inside <paramref name="packed"/> (a linear stored as a plain weight loads as usual).
+    /// </summary>
+    public static LlamaWeights LoadQuantizedHf(WeightLoader vb, LlamaConfig c, HfQuantization quant, PackedWeights packed, HfQuantizedForm form) =>
+        LoadHf(vb, c, packed, quant, form);
 
     private static WeightMatrix Mat(WeightLoader vb, string name, int rows, int cols, PackedWeights? packed) =>
         packed != null ? vb.PackedMatrix(name, rows, cols, packed) : vb.Matrix(name, rows, cols);
@@ -81,7 +89,15 @@ public sealed class LlamaWeights
         };
     }
 
-    private static LlamaWeights LoadHf(WeightLoader root, LlamaConfig c, PackedWeights? packed)
+    // module.weight, or the GPTQ / AWQ tensors under module when the checkpoint is quantized and has them
+    private static WeightMatrix Linear(WeightLoader parent, string module, int rows, int cols, PackedWeights? packed, HfQuantization? quant, HfQuantizedForm form)
+    {
+        if (quant != null && QuantizedLinear.TryLoad(parent.Prefix(module), quant, rows, cols) is { } q)
+            return q.ToMatrix(packed ?? throw new InvalidOperationException("quantized checkpoints load into a PackedWeights"), form);
+        return Mat(parent, module + ".weight", rows, cols, packed);
+    }
+
+    private static LlamaWeights LoadHf(WeightLoader root, LlamaConfig c, PackedWeights? packed, HfQuantization? quant, HfQuantizedForm form)
     {
         var vb = root.Prefix("model");
         var layers = new LlamaLayerWeights[c.Layers];
@@ -94,17 +110,17 @@ public sealed class LlamaWeights
             layers[i] = new LlamaLayerWeights
             {
                 AttnNorm = b.Vector("input_layernorm.weight", c.Dim),
-                Wq = Mat(attn, "q_proj.weight", c.QDim, c.Dim, packed),
-                Wk = Mat(attn, "k_proj.weight", c.KvDim, c.Dim, packed),
-                Wv = Mat(attn, "v_proj.weight", c.KvDim, c.Dim, packed),
-                Wo = Mat(attn, "o_proj.weight", c.Dim, c.QDim, packed),
+                Wq = Linear(attn, "q_proj", c.QDim, c.Dim, packed, quant, form),
+                Wk = Linear(attn, "k_proj", c.KvDim, c.Dim, packed, quant, form),
+                Wv = Linear(attn, "v_proj", c.KvDim, c.Dim, packed, quant, form),
+                Wo = Linear(attn, "o_proj", c.Dim, c.QDim, packed, quant, form),
                 Bq = bias ? attn.Vector("q_proj.bias", c.QDim) : attn.OptionalVector("q_proj.bias", c.QDim),
                 Bk = bias ? attn.Vector("k_proj.bias", c.KvDim) : attn.OptionalVector("k_proj.bias", c.KvDim),
                 Bv = bias ? attn.Vector("v_proj.bias", c.KvDim) : attn.OptionalVector("v_proj.bias", c.KvDim),
                 FfnNorm = b.Vector("post_attention_layernorm.weight", c.Dim),
-                WGate = Mat(mlp, "gate_proj.weight", c.FfnDim, c.Dim, packed),
-                WUp = Mat(mlp, "up_proj.weight", c.FfnDim, c.Dim, packed),
-                WDown = Mat(mlp, "down_proj.weight", c.Dim, c.FfnDim, packed),
+                WGate = Linear(mlp, "gate_proj", c.FfnDim, c.Dim, packed, quant, form),
+                WUp = Linear(mlp, "up_proj", c.FfnDim, c.Dim, packed, quant, form),
+                WDown = Linear(mlp, "down_proj", c.Dim, c.FfnDim, packed, quant, form),
             };
         }
         var embedding = vb.Matrix("embed_tokens.weight", c.VocabSize, c.Dim);
