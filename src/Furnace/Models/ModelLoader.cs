@@ -8,7 +8,7 @@ using Furnace.Tensors;
 using Furnace.Models.DeepSeek;
 using Furnace.Models.Llama;
 using Furnace.Models.Lora;
-using Furnace.Quantization.Import;
+using Furnace.Formats.Quantized;
 
 namespace Furnace.Models;
 

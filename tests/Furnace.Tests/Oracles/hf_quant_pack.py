@@ -1,6 +1,6 @@
 # Packs the linears of a float Hugging Face Llama checkpoint as a GPTQ or AWQ checkpoint, and writes the reference
 # f32 dequantization computed from the PACKED tensors by an independent unpacker: the oracle for
-# Furnace.Quantization.Import.
+# Furnace.Formats.Quantized.
 # Formats, written from their public descriptions (facts, not code, carry over):
 #   GPTQ (AutoGPTQ qlinear_cuda_old / qlinear_exllama pack(); GPTQModel v2): qweight int32 (in*bits/32, out), codes
 #     packed along the input dimension, word k holds input rows k*(32/bits) + j at bit bits*j; qzeros int32

@@ -8,7 +8,7 @@ using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Weights;
 using Furnace.Models;
 using Furnace.Models.Llama;
-using Furnace.Quantization.Import;
+using Furnace.Formats.Quantized;
 using Furnace.Tensors;
 using Furnace.Tests.Support;
 

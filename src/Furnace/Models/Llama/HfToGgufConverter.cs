@@ -11,7 +11,7 @@ using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Tokenizers;
 using Furnace.Formats.Weights;
-using Furnace.Quantization.Import;
+using Furnace.Formats.Quantized;
 using Furnace.Tensors;
 
 namespace Furnace.Models.Llama;

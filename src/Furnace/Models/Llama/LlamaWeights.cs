@@ -4,7 +4,7 @@
 // The checkpoint key names live here and nowhere else: GGUF (llama.cpp's tensor names) and Hugging Face
 // (transformers' LlamaForCausalLM / Qwen2ForCausalLM state dict).
 using Furnace.Formats.Weights;
-using Furnace.Quantization.Import;
+using Furnace.Formats.Quantized;
 using Furnace.Tensors;
 
 namespace Furnace.Models.Llama;

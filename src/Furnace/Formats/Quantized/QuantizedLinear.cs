@@ -13,7 +13,7 @@
 using Furnace.Formats.Weights;
 using Furnace.Tensors;
 
-namespace Furnace.Quantization.Import;
+namespace Furnace.Formats.Quantized;
 
 public sealed class QuantizedLinear
 {

@@ -4,7 +4,7 @@
 // (group_size 128, desc_act false, sym true, checkpoint_format "gptq"; AWQ zero_point true, version "gemm").
 using Furnace.Formats.HfConfig;
 
-namespace Furnace.Quantization.Import;
+namespace Furnace.Formats.Quantized;
 
 public enum HfQuantMethod
 {

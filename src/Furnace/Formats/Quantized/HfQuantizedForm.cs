@@ -1,5 +1,5 @@
 // The in-memory form of an imported GPTQ / AWQ linear (QuantizedLinear.ToMatrix).
-namespace Furnace.Quantization.Import;
+namespace Furnace.Formats.Quantized;
 
 /// <summary>How a GPTQ / AWQ weight is held in memory: both forms hold exactly the checkpoint's values.</summary>
 public enum HfQuantizedForm

@@ -9,7 +9,7 @@
 using System.Buffers.Binary;
 using Furnace.Tensors;
 
-namespace Furnace.Quantization.Import;
+namespace Furnace.Formats.Quantized;
 
 public static class LosslessBlocks
 {
