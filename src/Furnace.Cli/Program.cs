@@ -21,6 +21,8 @@ public static class Program
             PerplexityCommand.Create(),
             ConvertCommand.Create(),
             ConvertMmprojCommand.Create(),
+            QuantizeCommand.Create(),
+            ImatrixCommand.Create(),
             BenchCommand.Create(),
             EvalCommand.Create(),
             PreprocessCommand.Create(),

@@ -39,6 +39,9 @@ public sealed class LlamaModel : IDecoder
     /// <summary>Interleaved for llama.cpp-permuted GGUF llama weights, half-split for HF weights and qwen2.</summary>
     public RopeStyle RopeStyle { get; }
 
+    /// <summary>Sees the input rows of every layer matmul before it runs (importance-matrix statistics); null = none.</summary>
+    public ILlamaActivationObserver? Observer { get; set; }
+
     /// <summary>Loads the decoder of a GGUF file (arch llama or qwen2); the model owns and disposes the file.</summary>
     public static LlamaModel FromGguf(GgufFile f) => FromGguf(f, null);
 
@@ -192,7 +195,7 @@ public sealed class LlamaModel : IDecoder
         for (int l = 0; l < c.Layers; l++)
         {
             LlamaLayerWeights w = Weights.Layers[l];
-            ProjectQkv(batch, n, w, ctx);
+            ProjectQkv(batch, n, w, ctx, l);
             Span<float> q = batch.Q.AsSpan(0, n * c.QDim), k = batch.K.AsSpan(0, n * c.KvDim), v = batch.V.AsSpan(0, n * c.KvDim);
             Span<float> att = batch.AttnOut.AsSpan(0, n * c.QDim);
             for (int i = 0; i < n; i++)
@@ -206,7 +209,7 @@ public sealed class LlamaModel : IDecoder
                 vi.CopyTo(s.ValueCache[l].AsSpan(pos * c.KvDim, c.KvDim));
                 Attention.Causal(att.Slice(i * c.QDim, c.QDim), qi, s.KeyCache[l], s.ValueCache[l], pos, 1, c.Heads, c.KvHeads, c.HeadDim, ctx);
             }
-            OutputAndFfn(batch, n, w, ctx);
+            OutputAndFfn(batch, n, w, ctx, l);
         }
         for (int i = 0; i < n; i++) states[i].Position++;
 
@@ -229,7 +232,7 @@ public sealed class LlamaModel : IDecoder
         for (int l = 0; l < c.Layers; l++)
         {
             LlamaLayerWeights w = Weights.Layers[l];
-            ProjectQkv(s, n, w, ctx);
+            ProjectQkv(s, n, w, ctx, l);
             Span<float> q = s.Q.AsSpan(0, n * c.QDim), k = s.K.AsSpan(0, n * c.KvDim), v = s.V.AsSpan(0, n * c.KvDim);
             for (int i = 0; i < n; i++)
             {
@@ -242,7 +245,7 @@ public sealed class LlamaModel : IDecoder
 
             Span<float> att = s.AttnOut.AsSpan(0, n * c.QDim);
             Attention.Causal(att, q, s.KeyCache[l], s.ValueCache[l], pos0, n, c.Heads, c.KvHeads, c.HeadDim, ctx);
-            OutputAndFfn(s, n, w, ctx);
+            OutputAndFfn(s, n, w, ctx, l);
         }
         s.Position = pos0 + n;
 
@@ -255,13 +258,19 @@ public sealed class LlamaModel : IDecoder
 
     // The start of a layer for the n rows of ws.X: XNorm = RMSNorm(X), then Q, K, V (n, qDim / kvDim) with their
     // biases (Qwen2); RoPE and attention are the caller's, as positions and KV caches differ per path.
-    private void ProjectQkv(LlamaWorkspace ws, int n, LlamaLayerWeights w, KernelContext ctx)
+    private void ProjectQkv(LlamaWorkspace ws, int n, LlamaLayerWeights w, KernelContext ctx, int layer)
     {
         LlamaConfig c = Config;
         int dim = c.Dim;
         Span<float> x = ws.X.AsSpan(0, n * dim), xn = ws.XNorm.AsSpan(0, n * dim);
         for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.AttnNorm, c.RmsEps);
         Span<float> q = ws.Q.AsSpan(0, n * c.QDim), k = ws.K.AsSpan(0, n * c.KvDim), v = ws.V.AsSpan(0, n * c.KvDim);
+        if (Observer is { } o)
+        {
+            o.Observe(layer, LlamaProjection.Q, xn, n);
+            o.Observe(layer, LlamaProjection.K, xn, n);
+            o.Observe(layer, LlamaProjection.V, xn, n);
+        }
         MatMul.Forward(q, xn, n, w.Wq, ctx);
         MatMul.Forward(k, xn, n, w.Wk, ctx);
         MatMul.Forward(v, xn, n, w.Wv, ctx);
@@ -275,18 +284,25 @@ public sealed class LlamaModel : IDecoder
     }
 
     // The rest of a layer once ws.AttnOut holds attention: X += AttnOut Wo, then X += Down(SiLU(Gate) * Up) of RMSNorm(X).
-    private void OutputAndFfn(LlamaWorkspace ws, int n, LlamaLayerWeights w, KernelContext ctx)
+    private void OutputAndFfn(LlamaWorkspace ws, int n, LlamaLayerWeights w, KernelContext ctx, int layer)
     {
         LlamaConfig c = Config;
         int dim = c.Dim;
         Span<float> x = ws.X.AsSpan(0, n * dim), xn = ws.XNorm.AsSpan(0, n * dim), proj = ws.Proj.AsSpan(0, n * dim);
+        Observer?.Observe(layer, LlamaProjection.Output, ws.AttnOut.AsSpan(0, n * c.QDim), n);
         MatMul.Forward(proj, ws.AttnOut.AsSpan(0, n * c.QDim), n, w.Wo, ctx);
         Ops.Add(x, proj);
         for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.FfnNorm, c.RmsEps);
         Span<float> gate = ws.Gate.AsSpan(0, n * c.FfnDim), up = ws.Up.AsSpan(0, n * c.FfnDim);
+        if (Observer is { } o)
+        {
+            o.Observe(layer, LlamaProjection.Gate, xn, n);
+            o.Observe(layer, LlamaProjection.Up, xn, n);
+        }
         MatMul.Forward(gate, xn, n, w.WGate, ctx);
         MatMul.Forward(up, xn, n, w.WUp, ctx);
         Ops.SiluMul(gate, up);
+        Observer?.Observe(layer, LlamaProjection.Down, gate, n);
         MatMul.Forward(proj, gate, n, w.WDown, ctx);
         Ops.Add(x, proj);
     }
