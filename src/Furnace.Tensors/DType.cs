@@ -83,14 +83,16 @@ public static class DTypes
 
     /// <summary>
     /// The type llama-quantize stores a row in when its length is not a multiple of t's block size (llama-quant.cpp's
-    /// fallback: Q2_K/Q3_K/IQ4_XS to IQ4_NL, Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0, and F16 when even that does not fit).
+    /// fallback in the llama.cpp LLamaSharp 0.30 bundles, checked against its output: Q2_K/Q3_K to Q4_0, IQ4_XS to IQ4_NL,
+    /// Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0, and F16 when even that does not fit or t has no fallback).
     /// </summary>
     public static DType ForRowLength(DType t, long n)
     {
         if (n % BlockSize(t) == 0) return t;
         DType f = t switch
         {
-            DType.Q2_K or DType.Q3_K or DType.IQ4_XS => DType.IQ4_NL,
+            DType.Q2_K or DType.Q3_K => DType.Q4_0,
+            DType.IQ4_XS => DType.IQ4_NL,
             DType.Q4_K => DType.Q5_0,
             DType.Q5_K => DType.Q5_1,
             DType.Q6_K => DType.Q8_0,

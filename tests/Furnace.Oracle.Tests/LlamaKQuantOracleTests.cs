@@ -2,7 +2,7 @@
 // random F32 llama: Furnace loads them and matches llama.cpp's logits at every position (same argmax unless llama.cpp's
 // top two lie within 0.005, cosine >= 0.999).
 // ffn 1408 is not a multiple of 256, so llama.cpp falls back for ffn_down (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0,
-// Q2_K/Q3_K/IQ4_XS -> IQ4_NL): one file runs several weight types, mixed as real K-quant files are.
+// Q2_K/Q3_K -> Q4_0, IQ4_XS -> IQ4_NL): one file runs several weight types, mixed as real K-quant files are.
 using Furnace;
 using Furnace.Formats.Gguf;
 using Furnace.Models;

@@ -218,15 +218,8 @@ public sealed class QuantRecipe
     {
         long n = t.Shape[0];
         if (n % DTypes.BlockSize(type) == 0) return type;
-        DType f = type switch
-        {
-            DType.IQ4_XS => DType.IQ4_NL,
-            DType.Q2_K or DType.Q3_K => DType.Q4_0,
-            DType.Q4_K => DType.Q5_0,
-            DType.Q5_K => DType.Q5_1,
-            DType.Q6_K => DType.Q8_0,
-            _ => throw new FurnaceException($"tensor '{t.Name}': row length {n} is not a multiple of the {DTypes.Name(type)} block size {DTypes.BlockSize(type)}, and {DTypes.Name(type)} has no fallback type"),
-        };
-        return n % DTypes.BlockSize(f) == 0 ? f : DType.F16;
+        if (type is not (DType.IQ4_XS or DType.Q2_K or DType.Q3_K or DType.Q4_K or DType.Q5_K or DType.Q6_K))
+            throw new FurnaceException($"tensor '{t.Name}': row length {n} is not a multiple of the {DTypes.Name(type)} block size {DTypes.BlockSize(type)}, and {DTypes.Name(type)} has no fallback type");
+        return DTypes.ForRowLength(type, n);
     }
 }
