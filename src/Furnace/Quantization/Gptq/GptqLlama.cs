@@ -1,0 +1,137 @@
+// GPTQ over a Llama-family decoder, layer by layer (Frantar et al. 2022, Section 5 setup; reference: IST-DASLab/gptq
+// llama.py llama_sequential): the calibration sequences' residual stream enters layer i as produced by the already
+// quantized layers 0..i−1; one pass through layer i with its original weights collects the four Hessians (Wq, Wk, Wv
+// share the input RMSNorm(x); WGate, WUp share RMSNorm(x + attn); Wo and WDown have their own), every chosen linear is
+// quantized, and a second pass with the quantized weights (Ŵ in f32, the values the GGUF blocks decode to) produces
+// the inputs of layer i + 1. The model's weights are restored on return.
+using Furnace.Models.Llama;
+using Furnace.Tensors;
+
+namespace Furnace.Quantization.Gptq;
+
+public static class GptqLlama
+{
+    /// <summary>
+    /// Quantizes the layer linears of <paramref name="model"/> with GPTQ. <paramref name="typeFor"/> maps a tensor's
+    /// Hugging Face name (model.layers.{i}.self_attn.q_proj.weight, …) to its GPTQ type, or null to leave it out.
+    /// <paramref name="inputs"/> are the calibration sequences' input embeddings, each (n, dim) with n ≤ the model's
+    /// context; they are overwritten (they end as the last layer's output). Returns the results by Hugging Face name.
+    /// </summary>
+    public static Dictionary<string, GptqResult> Quantize(LlamaModel model, IReadOnlyList<float[]> inputs, Func<string, DType?> typeFor,
+        GptqOptions options, KernelContext ctx, Action<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        options.Validate();
+        if (inputs.Count == 0) throw new FurnaceException("GPTQ needs at least one calibration sequence");
+        LlamaConfig c = model.Config;
+        int longest = 0;
+        foreach (float[] x in inputs)
+        {
+            if (x.Length == 0 || x.Length % c.Dim != 0) throw new ArgumentException($"a calibration sequence holds {x.Length} floats, not a positive multiple of dim {c.Dim}");
+            longest = Math.Max(longest, x.Length / c.Dim);
+        }
+        LlamaState state = model.NewState(longest, longest);
+        var results = new Dictionary<string, GptqResult>(StringComparer.Ordinal);
+        LlamaLayerWeights[] original = (LlamaLayerWeights[])model.Weights.Layers.Clone();
+        var buffers = new List<NativeBuffer>();
+        try
+        {
+            for (int l = 0; l < c.Layers; l++)
+            {
+                LlamaLayerWeights w = original[l];
+                var probe = new HessianProbe(l, c);
+                foreach (float[] x in inputs) Run(model, l, state, x, ctx, probe);
+
+                string p = $"model.layers.{l}.";
+                var quantized = new Dictionary<string, GptqResult>();
+                void Solve(string name, WeightMatrix m, HessianAccumulator h)
+                {
+                    if (typeFor(p + name) is not { } t) return;
+                    progress?.Invoke($"{p}{name} ({m.Rows}x{m.Cols}, {DTypes.Name(t)}, {h.Count} calibration rows)");
+                    float[] wf = ReadFloats(m);
+                    var r = GptqSolver.Quantize(wf, m.Rows, m.Cols, h.Hessian(), t, options);
+                    quantized[name] = r;
+                    results[p + name] = r;
+                }
+                Solve("self_attn.q_proj.weight", w.Wq, probe.Attention);
+                Solve("self_attn.k_proj.weight", w.Wk, probe.Attention);
+                Solve("self_attn.v_proj.weight", w.Wv, probe.Attention);
+                Solve("self_attn.o_proj.weight", w.Wo, probe.AttentionOutput);
+                Solve("mlp.gate_proj.weight", w.WGate, probe.Ffn);
+                Solve("mlp.up_proj.weight", w.WUp, probe.Ffn);
+                Solve("mlp.down_proj.weight", w.WDown, probe.FfnDown);
+
+                WeightMatrix With(string name, WeightMatrix m)
+                {
+                    if (!quantized.TryGetValue(name, out GptqResult? r)) return m;
+                    var buf = NativeBuffer.FromFloats(r.Dequantized, r.Rows, r.Cols, DType.F32);
+                    buffers.Add(buf);
+                    return buf.AsMatrix(r.Rows, r.Cols, DType.F32);
+                }
+                model.Weights.Layers[l] = new LlamaLayerWeights
+                {
+                    AttnNorm = w.AttnNorm,
+                    Wq = With("self_attn.q_proj.weight", w.Wq),
+                    Wk = With("self_attn.k_proj.weight", w.Wk),
+                    Wv = With("self_attn.v_proj.weight", w.Wv),
+                    Wo = With("self_attn.o_proj.weight", w.Wo),
+                    Bq = w.Bq,
+                    Bk = w.Bk,
+                    Bv = w.Bv,
+                    FfnNorm = w.FfnNorm,
+                    WGate = With("mlp.gate_proj.weight", w.WGate),
+                    WUp = With("mlp.up_proj.weight", w.WUp),
+                    WDown = With("mlp.down_proj.weight", w.WDown),
+                };
+                // the next layer's inputs come from this layer with its quantized weights
+                foreach (float[] x in inputs)
+                {
+                    Run(model, l, state, x, ctx, null);
+                    state.X.AsSpan(0, x.Length).CopyTo(x);
+                }
+            }
+        }
+        finally
+        {
+            original.CopyTo(model.Weights.Layers, 0);
+            foreach (var b in buffers) b.Dispose();
+        }
+        return results;
+    }
+
+    /// <summary>The float values of a row-major weight matrix (rows, cols), decoded from its stored type.</summary>
+    public static float[] ReadFloats(WeightMatrix m)
+    {
+        var wf = new float[(long)m.Rows * m.Cols];
+        for (int r = 0; r < m.Rows; r++) Dequantize.Row(wf.AsSpan(r * m.Cols, m.Cols), m, r);
+        return wf;
+    }
+
+    private static void Run(LlamaModel model, int l, LlamaState state, float[] x, KernelContext ctx, ILlamaLinearProbe? probe)
+    {
+        x.CopyTo(state.X, 0);
+        model.ForwardLayer(l, state, x.Length / model.Config.Dim, ctx, probe);
+    }
+
+    private sealed class HessianProbe(int layer, LlamaConfig c) : ILlamaLinearProbe
+    {
+        public HessianAccumulator Attention { get; } = new(c.Dim);
+        public HessianAccumulator AttentionOutput { get; } = new(c.QDim);
+        public HessianAccumulator Ffn { get; } = new(c.Dim);
+        public HessianAccumulator FfnDown { get; } = new(c.FfnDim);
+
+        public void Observe(int l, LlamaLinearInput input, ReadOnlySpan<float> x, int n)
+        {
+            if (l != layer) return;
+            HessianAccumulator h = input switch
+            {
+                LlamaLinearInput.Attention => Attention,
+                LlamaLinearInput.AttentionOutput => AttentionOutput,
+                LlamaLinearInput.Ffn => Ffn,
+                _ => FfnDown,
+            };
+            h.Add(x, n);
+        }
+    }
+}
