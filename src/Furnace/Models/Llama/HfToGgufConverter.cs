@@ -15,7 +15,8 @@ namespace Furnace.Models.Llama;
 public static class HfToGgufConverter
 {
     /// <param name="progress">Called before each tensor is encoded with (index from 1, count, GGUF name).</param>
-    public static void Convert(string hfDir, string ggufPath, DType type, Action<int, int, string>? progress = null)
+    /// <param name="encoded">Pre-encoded 2-D weights by Hugging Face name (without the LLaVA language_model. prefix), e.g. GPTQ's.</param>
+    public static void Convert(string hfDir, string ggufPath, DType type, Action<int, int, string>? progress = null, Func<string, EncodedTensor?>? encoded = null)
     {
         if (!DTypes.IsWeightType(type))
             throw new FurnaceException($"cannot convert to {DTypes.Name(type)} (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K … q6_K, iq4_nl, iq4_xs are supported)");
@@ -44,7 +45,7 @@ public static class HfToGgufConverter
             TensorEntry e = Entry(source, t, prefix);
             return e.File.ReadFloats(e.Offset, checked((int)e.ElementCount), e.Type);
         }
-        LlamaGgufExport.Write(ggufPath, c, Read, type, vocab, ModelName(hfDir));
+        LlamaGgufExport.Write(ggufPath, c, Read, type, vocab, ModelName(hfDir), encoded);
     }
 
     // general.name: the directory's name, as llama.cpp's converter falls back to

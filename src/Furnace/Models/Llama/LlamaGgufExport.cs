@@ -10,8 +10,9 @@ public static class LlamaGgufExport
 {
     /// <param name="hfTensor">Returns the float values of a tensor by its Hugging Face name (row-major).</param>
     /// <param name="tokenizerMetadata">tokenizer.ggml.* entries (and any other metadata) to include.</param>
+    /// <param name="encoded">Returns a pre-encoded 2-D weight by its Hugging Face name (GPTQ), or null to encode hfTensor's values.</param>
     public static void Write(string path, LlamaConfig c, Func<string, float[]> hfTensor, DType type,
-        IEnumerable<KeyValuePair<string, GgufValue>> tokenizerMetadata, string name = "furnace")
+        IEnumerable<KeyValuePair<string, GgufValue>> tokenizerMetadata, string name = "furnace", Func<string, EncodedTensor?>? encoded = null)
     {
         var w = new GgufWriter();
         c.WriteGguf(w, name);
@@ -24,6 +25,20 @@ public static class LlamaGgufExport
             DType tt = t.Shape.Length == 2 ? DTypes.ForRowLength(type, t.Shape[^1]) : DType.F32;
             long[] ggmlShape = t.Shape.Reverse().ToArray();
             var entry = t;
+            if (t.Shape.Length == 2 && encoded?.Invoke(t.Hf) is { } pre)
+            {
+                int rows = (int)t.Shape[0];
+                long expectBytes = DTypes.RowBytes(pre.Type, t.Shape[1]) * rows;
+                if (pre.Data.LongLength != expectBytes) throw new FurnaceException($"encoded tensor '{t.Hf}' holds {pre.Data.LongLength} bytes, expected {expectBytes}");
+                byte[] data = pre.Data;
+                if (t.Permutation != RowPermutation.None)
+                {
+                    data = new byte[pre.Data.Length];
+                    LlamaTensorNames.PermuteRows<byte>(pre.Data, data, rows, t.Permutation == RowPermutation.QueryHeads ? c.Heads : c.KvHeads);
+                }
+                w.AddTensor(t.Gguf, pre.Type, ggmlShape, data);
+                continue;
+            }
             w.AddTensor(t.Gguf, tt, ggmlShape, DTypes.RowBytes(tt, ggmlShape[0]) * (ggmlShape.Length == 2 ? ggmlShape[1] : 1), s =>
             {
                 float[] v = hfTensor(entry.Hf);
