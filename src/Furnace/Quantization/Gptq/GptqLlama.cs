@@ -15,10 +15,11 @@ public static class GptqLlama
     /// Quantizes the layer linears of <paramref name="model"/> with GPTQ. <paramref name="typeFor"/> maps a tensor's
     /// Hugging Face name (model.layers.{i}.self_attn.q_proj.weight, …) to its GPTQ type, or null to leave it out.
     /// <paramref name="inputs"/> are the calibration sequences' input embeddings, each (n, dim) with n ≤ the model's
-    /// context; they are overwritten (they end as the last layer's output). Returns the results by Hugging Face name.
+    /// context; they are overwritten (they end as the last layer's output). Returns the results by Hugging Face name;
+    /// <paramref name="solved"/> sees each original W (rows, cols), its result and the Hessian (cols, cols) it was solved with (for error reports).
     /// </summary>
     public static Dictionary<string, GptqResult> Quantize(LlamaModel model, IReadOnlyList<float[]> inputs, Func<string, DType?> typeFor,
-        GptqOptions options, KernelContext ctx, Action<string>? progress = null)
+        GptqOptions options, KernelContext ctx, Action<string>? progress = null, Action<string, float[], GptqResult, double[]>? solved = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -50,7 +51,9 @@ public static class GptqLlama
                     if (typeFor(p + name) is not { } t) return;
                     progress?.Invoke($"{p}{name} ({m.Rows}x{m.Cols}, {DTypes.Name(t)}, {h.Count} calibration rows)");
                     float[] wf = ReadFloats(m);
-                    var r = GptqSolver.Quantize(wf, m.Rows, m.Cols, h.Hessian(), t, options);
+                    double[] hessian = h.Hessian();
+                    var r = GptqSolver.Quantize(wf, m.Rows, m.Cols, hessian, t, options);
+                    solved?.Invoke(p + name, wf, r, hessian);
                     quantized[name] = r;
                     results[p + name] = r;
                 }

@@ -17,7 +17,7 @@ public static class GptqModel
 {
     /// <summary>GPTQ-quantizes the decoder in hfDir to type and writes ggufPath; returns the per-tensor results by Hugging Face name.</summary>
     public static IReadOnlyDictionary<string, GptqResult> HfToGguf(string hfDir, string ggufPath, DType type, GptqCalibrationOptions calibration,
-        GptqOptions options, KernelContext ctx, Action<string>? progress = null)
+        GptqOptions options, KernelContext ctx, Action<string>? progress = null, Action<string, float[], GptqResult, double[]>? solved = null)
     {
         ArgumentNullException.ThrowIfNull(calibration);
         if (!BlockGrid.Supports(type)) throw new FurnaceException($"GPTQ cannot produce {DTypes.Name(type)} (q4_0, q4_1, q5_0, q5_1, q8_0, q2_K … q6_K can)");
@@ -47,7 +47,7 @@ public static class GptqModel
                 model.Embed(ids, x);
                 inputs.Add(x);
             }
-            results = GptqLlama.Quantize(model, inputs, name => ChooseType(name, type, c), options, ctx, progress);
+            results = GptqLlama.Quantize(model, inputs, name => ChooseType(name, type, c), options, ctx, progress, solved);
         }
         HfToGgufConverter.Convert(hfDir, ggufPath, type, null,
             name => results.TryGetValue(name, out GptqResult? r) ? new EncodedTensor(r.Type, r.Data) : null);
