@@ -21,6 +21,7 @@ public static class Program
             PerplexityCommand.Create(),
             ConvertCommand.Create(),
             ConvertMmprojCommand.Create(),
+            QuantizeCommand.Create(),
             BenchCommand.Create(),
             EvalCommand.Create(),
             PreprocessCommand.Create(),

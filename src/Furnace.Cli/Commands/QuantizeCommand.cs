@@ -1,0 +1,122 @@
+// `furnace quantize`: a GGUF (F32/F16/BF16 weights), a Hugging Face decoder directory or a LLaVA directory -> a GGUF with
+// one of llama-quantize's recipes (Q4_K_M, Q5_K_S, IQ4_XS, …), byte-identical with llama.cpp's output
+// (Furnace.Quantization.GgufQuantizer), optionally weighted by an importance matrix (llama.cpp's imatrix .gguf or .dat).
+// Directories are first converted to a temporary GGUF in the output's folder (in their own float type, so nothing is
+// rounded twice) that is removed afterwards; the output itself is written to a temp file and renamed.
+using System.CommandLine;
+using System.Globalization;
+using Furnace.Formats.Gguf;
+using Furnace.Formats.HfConfig;
+using Furnace.Formats.SafeTensors;
+using Furnace.Models.Llama;
+using Furnace.Quantization;
+using Furnace.Tensors;
+
+namespace Furnace.Cli.Commands;
+
+internal static class QuantizeCommand
+{
+    public static Command Create()
+    {
+        var input = new Option<string>("--in") { Description = "Input: a GGUF with F32/F16/BF16 weights, a Hugging Face decoder directory, or a LLaVA directory", Required = true };
+        var output = new Option<string>("--out") { Description = "Output .gguf file (written to a temp file beside it, then renamed)", Required = true };
+        var type = new Option<string>("--type") { Description = $"llama-quantize recipe: {QuantFileTypes.Names}", Required = true };
+        var pure = new Option<bool>("--pure") { Description = "Every quantizable tensor gets the recipe's default type (no per-tensor rules; row-length fallbacks still apply)" };
+        var imatrix = new Option<string?>("--imatrix") { Description = "Importance matrix from llama-imatrix or `furnace imatrix` (.gguf or legacy .dat)" };
+        var threads = new Option<int>("--threads") { Description = "Threads encoding rows (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var force = new Option<bool>("--force") { Description = "Overwrite an existing output file" };
+        var cmd = new Command("quantize", "Quantize a model with llama-quantize's recipes (byte-identical with llama.cpp).\n\nExamples:\n  furnace quantize --in model-f16.gguf --out model-q4_k_m.gguf --type Q4_K_M\n  furnace quantize --in ./deepseek-llm-7b-chat --out ds-7b-iq4_xs.gguf --type IQ4_XS --imatrix ds-7b.imatrix.gguf\n  furnace quantize --in ./llava-1.5-7b-hf --out llava-decoder-q5_k_m.gguf --type Q5_K_M")
+        {
+            input,
+            output,
+            type,
+            pure,
+            imatrix,
+            threads,
+            force,
+        };
+        cmd.SetAction(r => Cli.Run(() => Run(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(type)!, r.GetValue(pure), r.GetValue(imatrix), r.GetValue(threads), r.GetValue(force))));
+        return cmd;
+    }
+
+    private static int Run(string input, string output, string typeName, bool pure, string? imatrixPath, int threads, bool force)
+    {
+        if (!QuantFileTypes.TryParse(typeName, out QuantFileType ftype))
+            throw new FurnaceException($"--type '{typeName}' is not a recipe (one of {QuantFileTypes.Names})");
+        if (threads < 1) throw new FurnaceException($"--threads {threads}: give at least 1");
+        if (File.Exists(output) && !force) throw new FurnaceException($"{output} exists (add --force to overwrite)");
+        if (!File.Exists(input) && !Directory.Exists(input)) throw new FurnaceException($"{input}: no such file or directory");
+        ImportanceMatrix? im = imatrixPath == null ? null : ImportanceMatrix.Load(imatrixPath);
+
+        string? converted = null;
+        string note = "";
+        try
+        {
+            string gguf = input;
+            if (Directory.Exists(input))
+            {
+                (gguf, note) = ConvertDirectory(input, output);
+                converted = gguf;
+            }
+            else if (!GgufFile.HasMagic(input)) throw new FurnaceException($"{input}: not a GGUF file or a model directory");
+
+            var extra = new List<KeyValuePair<string, GgufValue>>();
+            if (im != null)
+            {
+                // what llama-quantize records about the imatrix (tools/quantize: quantize.imatrix.*)
+                extra.Add(new("quantize.imatrix.file", GgufValue.Of(imatrixPath!)));
+                if (im.Datasets.Count > 0) extra.Add(new("quantize.imatrix.dataset", GgufValue.Of(im.Datasets[0])));
+                extra.Add(new("quantize.imatrix.entries_count", GgufValue.Of(im.Values.Count)));
+                extra.Add(new("quantize.imatrix.chunks_count", GgufValue.Of(im.ChunkCount)));
+            }
+            var options = new QuantizeOptions(ftype) { Pure = pure, Imatrix = im, Threads = threads, ExtraMetadata = extra };
+            var progress = new ProgressLine(1000, 0, "‰");
+            QuantizeSummary s = GgufQuantizer.Quantize(gguf, output, options, (done, total, name) =>
+                progress.Report(total == 0 ? 1000 : (int)(done * 1000 / total), name));
+            progress.Break();
+            Report(output, ftype, s, im, note);
+            return 0;
+        }
+        finally
+        {
+            if (converted != null) File.Delete(converted);
+        }
+    }
+
+    // a Hugging Face or LLaVA directory -> a hidden temporary GGUF in the output's folder, in the checkpoint's float type
+    private static (string Path, string Note) ConvertDirectory(string dir, string output)
+    {
+        string config = Path.Combine(dir, "config.json");
+        if (!File.Exists(config)) throw new FurnaceException($"{dir}: no config.json (not a Hugging Face model directory)");
+        var raw = HfConfigFile.Read(config);
+        bool llava = raw.ModelType == "llava" || raw.Architectures?.FirstOrDefault() == "LlavaForConditionalGeneration";
+        DType type;
+        using (var source = SafeTensorsCheckpoint.Open(dir))
+            type = source.Entries.Select(e => e.Type).FirstOrDefault(t => t is DType.F32 or DType.F16 or DType.BF16, DType.F32);
+        string folder = Path.GetDirectoryName(Path.GetFullPath(output)) ?? ".";
+        string tmp = Path.Combine(folder, $".{Path.GetFileName(output)}.{Environment.ProcessId}.convert.gguf");
+        Console.Error.WriteLine($"converting {dir} to GGUF ({DTypes.Name(type)}) first");
+        try
+        {
+            HfToGgufConverter.Convert(dir, tmp, type);
+        }
+        catch
+        {
+            File.Delete(tmp);
+            throw;
+        }
+        string note = llava ? $"; decoder only: the vision tower and projector stay in {dir} (compose them with --vision and --projector)" : "";
+        return (tmp, note);
+    }
+
+    private static void Report(string output, QuantFileType ftype, QuantizeSummary s, ImportanceMatrix? im, string note)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string types = string.Join(", ", s.TensorsPerType.OrderByDescending(kv => kv.Value).Select(kv => $"{DTypes.Name(kv.Key)} {kv.Value}"));
+        Console.Error.WriteLine(string.Create(inv, $"size {s.BytesBefore / 1048576.0:F2} MiB -> {s.BytesAfter / 1048576.0:F2} MiB, {s.BitsPerWeight:F2} bits per weight ({s.Elements / 1e6:F1}M weights)"));
+        Console.Error.WriteLine($"tensors: {types}");
+        if (im != null)
+            Console.Error.WriteLine($"imatrix: {s.ImatrixUsed} tensors weighted{(s.ImatrixMissing.Count > 0 ? $", {s.ImatrixMissing.Count} without an entry (first: {s.ImatrixMissing[0]})" : "")}");
+        Console.WriteLine($"wrote {output} ({QuantFileTypes.Name(ftype)}){note}");
+    }
+}
