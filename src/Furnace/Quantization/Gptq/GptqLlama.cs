@@ -13,9 +13,10 @@ public static class GptqLlama
 {
     /// <summary>
     /// Quantizes the layer linears of <paramref name="model"/> with GPTQ. <paramref name="typeFor"/> maps a tensor's
-    /// Hugging Face name (model.layers.{i}.self_attn.q_proj.weight, …) to its GPTQ type, or null to leave it out.
+    /// GGUF name (blk.{i}.attn_q.weight, …) to its GPTQ type, or null to leave it out. Rows are in the model's order
+    /// (a model loaded from a llama-arch GGUF has llama.cpp's permuted Q/K rows, one loaded from Hugging Face not).
     /// <paramref name="inputs"/> are the calibration sequences' input embeddings, each (n, dim) with n ≤ the model's
-    /// context; they are overwritten (they end as the last layer's output). Returns the results by Hugging Face name;
+    /// context; they are overwritten (they end as the last layer's output). Returns the results by GGUF name;
     /// <paramref name="solved"/> sees each original W (rows, cols), its result and the Hessian (cols, cols) it was solved with (for error reports).
     /// </summary>
     public static Dictionary<string, GptqResult> Quantize(LlamaModel model, IReadOnlyList<float[]> inputs, Func<string, DType?> typeFor,
@@ -44,7 +45,7 @@ public static class GptqLlama
                 var probe = new HessianProbe(l, c);
                 foreach (float[] x in inputs) Run(model, l, state, x, ctx, probe);
 
-                string p = $"model.layers.{l}.";
+                string p = $"blk.{l}.";
                 var quantized = new Dictionary<string, GptqResult>();
                 void Solve(string name, WeightMatrix m, HessianAccumulator h)
                 {
@@ -57,13 +58,13 @@ public static class GptqLlama
                     quantized[name] = r;
                     results[p + name] = r;
                 }
-                Solve("self_attn.q_proj.weight", w.Wq, probe.Attention);
-                Solve("self_attn.k_proj.weight", w.Wk, probe.Attention);
-                Solve("self_attn.v_proj.weight", w.Wv, probe.Attention);
-                Solve("self_attn.o_proj.weight", w.Wo, probe.AttentionOutput);
-                Solve("mlp.gate_proj.weight", w.WGate, probe.Ffn);
-                Solve("mlp.up_proj.weight", w.WUp, probe.Ffn);
-                Solve("mlp.down_proj.weight", w.WDown, probe.FfnDown);
+                Solve("attn_q.weight", w.Wq, probe.Attention);
+                Solve("attn_k.weight", w.Wk, probe.Attention);
+                Solve("attn_v.weight", w.Wv, probe.Attention);
+                Solve("attn_output.weight", w.Wo, probe.AttentionOutput);
+                Solve("ffn_gate.weight", w.WGate, probe.Ffn);
+                Solve("ffn_up.weight", w.WUp, probe.Ffn);
+                Solve("ffn_down.weight", w.WDown, probe.FfnDown);
 
                 WeightMatrix With(string name, WeightMatrix m)
                 {
@@ -75,17 +76,17 @@ public static class GptqLlama
                 model.Weights.Layers[l] = new LlamaLayerWeights
                 {
                     AttnNorm = w.AttnNorm,
-                    Wq = With("self_attn.q_proj.weight", w.Wq),
-                    Wk = With("self_attn.k_proj.weight", w.Wk),
-                    Wv = With("self_attn.v_proj.weight", w.Wv),
-                    Wo = With("self_attn.o_proj.weight", w.Wo),
+                    Wq = With("attn_q.weight", w.Wq),
+                    Wk = With("attn_k.weight", w.Wk),
+                    Wv = With("attn_v.weight", w.Wv),
+                    Wo = With("attn_output.weight", w.Wo),
                     Bq = w.Bq,
                     Bk = w.Bk,
                     Bv = w.Bv,
                     FfnNorm = w.FfnNorm,
-                    WGate = With("mlp.gate_proj.weight", w.WGate),
-                    WUp = With("mlp.up_proj.weight", w.WUp),
-                    WDown = With("mlp.down_proj.weight", w.WDown),
+                    WGate = With("ffn_gate.weight", w.WGate),
+                    WUp = With("ffn_up.weight", w.WUp),
+                    WDown = With("ffn_down.weight", w.WDown),
                 };
                 // the next layer's inputs come from this layer with its quantized weights
                 foreach (float[] x in inputs)

@@ -3,6 +3,7 @@
 // (token embedding, output head, rows that don't fill the type's blocks) take the ordinary round-to-nearest path of
 // HfToGgufConverter, with llama-quantize's fallback types. This is the library entry point `furnace quantize
 // --method gptq` routes to.
+using Furnace.Formats.Gguf;
 using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Tokenizers;
@@ -15,7 +16,7 @@ namespace Furnace.Quantization.Gptq;
 
 public static class GptqModel
 {
-    /// <summary>GPTQ-quantizes the decoder in hfDir to type and writes ggufPath; returns the per-tensor results by Hugging Face name.</summary>
+    /// <summary>GPTQ-quantizes the decoder in hfDir to type and writes ggufPath; returns the per-tensor results by GGUF name.</summary>
     public static IReadOnlyDictionary<string, GptqResult> HfToGguf(string hfDir, string ggufPath, DType type, GptqCalibrationOptions calibration,
         GptqOptions options, KernelContext ctx, Action<string>? progress = null, Action<string, float[], GptqResult, double[]>? solved = null)
     {
@@ -30,9 +31,7 @@ public static class GptqModel
         string tj = Path.Combine(hfDir, "tokenizer.json");
         if (!File.Exists(tj)) throw new FurnaceException($"{hfDir}: no tokenizer.json");
         Tokenizer tokenizer = Tokenizer.FromHuggingFace(tj);
-        if (calibration.Length > c.MaxPositions)
-            throw new FurnaceException($"--calib-ctx {calibration.Length} exceeds the model's context length {c.MaxPositions}");
-        List<int[]> windows = GptqCalibration.TextWindows(calibration.Path, tokenizer, calibration.Samples, calibration.Length, calibration.Seed);
+        List<int[]> windows = GptqCalibration.TextWindows(calibration.Path, tokenizer, calibration.Samples, calibration.LengthFor(c.MaxPositions), calibration.Seed);
 
         Dictionary<string, GptqResult> results;
         using (ITensorSource source = SafeTensorsCheckpoint.Open(hfDir))
@@ -49,16 +48,42 @@ public static class GptqModel
             }
             results = GptqLlama.Quantize(model, inputs, name => ChooseType(name, type, c), options, ctx, progress, solved);
         }
+        var ggufName = LlamaTensorNames.All(c).ToDictionary(t => t.Hf, t => t.Gguf, StringComparer.Ordinal);
         HfToGgufConverter.Convert(hfDir, ggufPath, type, null,
-            name => results.TryGetValue(name, out GptqResult? r) ? new EncodedTensor(r.Type, r.Data) : null);
+            name => results.TryGetValue(ggufName[name], out GptqResult? r) ? new EncodedTensor(r.Type, r.Data) : null);
         return results;
     }
 
-    /// <summary>The GPTQ type of a layer linear: type when its rows fill type's blocks, else null (the RTN fallback applies).</summary>
-    public static DType? ChooseType(string hfName, DType type, LlamaConfig c)
+    /// <summary>
+    /// GPTQ over the decoder of a GGUF with float weights (F32/F16/BF16): typeFor maps a layer linear's GGUF name to its
+    /// type (a recipe's plan) or null; text calibration is tokenized with the file's own vocabulary. Returns the encoded
+    /// tensors by GGUF name, rows in the file's order, for GgufQuantizer to write in place of its RTN encoding.
+    /// </summary>
+    public static Dictionary<string, GptqResult> Gguf(string ggufPath, Func<string, DType?> typeFor, GptqCalibrationOptions calibration,
+        GptqOptions options, KernelContext ctx, Action<string>? progress = null)
     {
-        int cols = hfName.EndsWith("o_proj.weight", StringComparison.Ordinal) ? c.QDim
-            : hfName.EndsWith("down_proj.weight", StringComparison.Ordinal) ? c.FfnDim : c.Dim;
+        ArgumentNullException.ThrowIfNull(calibration);
+        options.Validate();
+        using var model = LlamaModel.FromGguf(GgufFile.Open(ggufPath));
+        LlamaConfig c = model.Config;
+        Tokenizer tokenizer;
+        using (var f = GgufFile.Open(ggufPath)) tokenizer = Tokenizer.FromGguf(f);
+        List<int[]> windows = GptqCalibration.TextWindows(calibration.Path, tokenizer, calibration.Samples, calibration.LengthFor(c.MaxPositions), calibration.Seed);
+        var inputs = new List<float[]>(windows.Count);
+        foreach (int[] ids in windows)
+        {
+            var x = new float[ids.Length * c.Dim];
+            model.Embed(ids, x);
+            inputs.Add(x);
+        }
+        return GptqLlama.Quantize(model, inputs, name => typeFor(name) is { } t && BlockGrid.Supports(t) ? t : null, options, ctx, progress);
+    }
+
+    /// <summary>The GPTQ type of a layer linear: type when its rows fill type's blocks, else null (the RTN fallback applies).</summary>
+    public static DType? ChooseType(string ggufName, DType type, LlamaConfig c)
+    {
+        int cols = ggufName.EndsWith("attn_output.weight", StringComparison.Ordinal) ? c.QDim
+            : ggufName.EndsWith("ffn_down.weight", StringComparison.Ordinal) ? c.FfnDim : c.Dim;
         return cols % DTypes.BlockSize(type) == 0 ? type : null;
     }
 }
