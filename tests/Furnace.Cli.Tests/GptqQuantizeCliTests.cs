@@ -64,4 +64,39 @@ public sealed class GptqQuantizeCliTests
         Assert.Contains(message, err);
         Assert.Empty(Others(dir, "empty.txt"));
     }
+
+    [Fact]
+    public void Quantize_GptqWithCaptionDataset_CalibratesOnImageSequencesAndRuns()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("images"));
+        var lines = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            RandomBmp.Write(Path.Combine(dir.File("images"), $"img{i}.bmp"), 32, 32, seed: 20 + i);
+            lines.Add(JsonSerializer.Serialize(new { image = $"images/img{i}.bmp", captions = new[] { "a small square of coloured noise", "random pixels" } }));
+        }
+        string data = dir.File("calib.jsonl"), output = dir.File("gptq.gguf");
+        File.WriteAllLines(data, lines);
+        var r = FurnaceProcess.Run("quantize", "--in", DefaultModel.Require(), "--out", output, "--type", "Q4_0", "--method", "gptq",
+            "--calibration", data, "--calib-samples", "3", "--threads", "2");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("gptq: 28 tensors", r.Stderr);
+        var l = FurnaceProcess.Run("logits", "--model", output, "--tokens", "1,5,9", "--threads", "1");
+        Assert.True(l.ExitCode == 0, l.Stderr);
+    }
+
+    [Fact]
+    public void Quantize_GptqCaptionDatasetWithMissingImage_OneLineErrorNamingTheEntry()
+    {
+        using var dir = new TempDir();
+        string data = dir.File("calib.jsonl");
+        File.WriteAllLines(data, [JsonSerializer.Serialize(new { id = "ghost", image = "images/nowhere.bmp", captions = new[] { "nothing" } })]);
+        var r = FurnaceProcess.Run("quantize", "--in", DefaultModel.Require(), "--out", dir.File("x.gguf"), "--type", "Q4_0", "--method", "gptq", "--calibration", data);
+        Assert.Equal(1, r.ExitCode);
+        string err = r.Stderr.Trim().Split('\n')[^1];
+        Assert.StartsWith("furnace: error: ", err);
+        Assert.Contains("nowhere.bmp", err);
+        Assert.Empty(Others(dir, "calib.jsonl"));
+    }
 }

@@ -9,6 +9,7 @@ using Furnace.Formats.Gguf;
 using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
 using Furnace.Models.Llama;
+using Furnace.Models.Vlm;
 using Furnace.Quantization;
 using Furnace.Quantization.Gptq;
 using Furnace.Tensors;
@@ -27,7 +28,7 @@ internal static class QuantizeCommand
         var threads = new Option<int>("--threads") { Description = "Threads encoding rows (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing output file" };
         var method = new Option<string>("--method") { Description = "rtn (round to nearest, llama-quantize's) or gptq (Frantar et al. 2022: layer linears chosen by the recipe get GPTQ codes on the same block grids)", DefaultValueFactory = _ => "rtn" };
-        var calibration = new Option<string?>("--calibration") { Description = "GPTQ: a UTF-8 text file, tokenized and cut into --calib-samples windows of --calib-ctx tokens" };
+        var calibration = new Option<string?>("--calibration") { Description = "GPTQ: a UTF-8 text file (cut into --calib-samples windows of --calib-ctx tokens), or for a LLaVA directory a caption dataset (.json COCO, .jsonl, folder: --calib-samples image+caption sequences)" };
         var calibSamples = new Option<int>("--calib-samples") { Description = "GPTQ: calibration windows (seeded random offsets)", DefaultValueFactory = _ => 128 };
         var calibCtx = new Option<int>("--calib-ctx") { Description = "GPTQ: tokens per calibration window (default: the model's context, at most 512)", DefaultValueFactory = _ => 0 };
         var damp = new Option<double>("--damp") { Description = "GPTQ: dampening, a fraction of mean(diag H) added to diag H", DefaultValueFactory = _ => 0.01 };
@@ -71,7 +72,7 @@ internal static class QuantizeCommand
         }
         if (method != "gptq") throw new FurnaceException($"--method '{method}' is not rtn or gptq");
         if (calibration == null) throw new FurnaceException("--method gptq needs --calibration FILE (a text file)");
-        if (!File.Exists(calibration)) throw new FurnaceException($"{calibration}: calibration file not found");
+        if (!File.Exists(calibration) && !Directory.Exists(calibration)) throw new FurnaceException($"{calibration}: calibration file not found");
         var o = new GptqOptions { Damp = damp, ActOrder = actOrder, BlockSize = block };
         o.Validate();
         return new GptqRequest(new GptqCalibrationOptions { Path = calibration, Samples = samples, Length = ctx }, o);
@@ -91,6 +92,7 @@ internal static class QuantizeCommand
         try
         {
             string gguf = input;
+            bool llava = Directory.Exists(input) && IsLlava(input);
             if (Directory.Exists(input))
             {
                 (gguf, note) = ConvertDirectory(input, output);
@@ -108,7 +110,7 @@ internal static class QuantizeCommand
                 extra.Add(new("quantize.imatrix.chunks_count", GgufValue.Of(im.ChunkCount)));
             }
             var options = new QuantizeOptions(ftype) { Pure = pure, Imatrix = im, Threads = threads, ExtraMetadata = extra };
-            if (gptq != null) options = options with { PreEncoded = RunGptq(gguf, options, gptq, threads) };
+            if (gptq != null) options = options with { PreEncoded = RunGptq(gguf, llava ? input : null, options, gptq, threads) };
             var progress = new ProgressLine(1000, 0, "‰");
             QuantizeSummary s = GgufQuantizer.Quantize(gguf, output, options, (done, total, name) =>
                 progress.Report(total == 0 ? 1000 : (int)(done * 1000 / total), name));
@@ -123,16 +125,39 @@ internal static class QuantizeCommand
     }
 
     // GPTQ for the layer linears the recipe re-encodes to a type GPTQ has a grid for; the rest stays on the RTN path
-    private static Dictionary<string, EncodedTensor> RunGptq(string gguf, QuantizeOptions options, GptqRequest gptq, int threads)
+    // COCO captions .json, .jsonl or a folder of images with .txt captions (what `furnace eval --data` reads)
+    private static bool IsCaptionDataset(string path) =>
+        Directory.Exists(path) || Path.GetExtension(path).ToLowerInvariant() is ".json" or ".jsonl";
+
+    private static Dictionary<string, EncodedTensor> RunGptq(string gguf, string? llavaDir, QuantizeOptions options, GptqRequest gptq, int threads)
     {
         Dictionary<string, DType> planned;
         using (var f = GgufFile.Open(gguf))
             planned = GgufQuantizer.Plan(f, options).Where(e => e.Reencode).ToDictionary(e => e.Source.Name, e => e.Type, StringComparer.Ordinal);
         using var ctx = new KernelContext(threads);
-        var results = GptqModel.Gguf(gguf, name => planned.TryGetValue(name, out DType t) ? t : null, gptq.Calibration, gptq.Options, ctx,
-            what => Console.Error.WriteLine($"gptq {what}"));
+        DType? TypeFor(string name) => planned.TryGetValue(name, out DType t) ? t : null;
+        void Progress(string what) => Console.Error.WriteLine($"gptq {what}");
+        Dictionary<string, GptqResult> results;
+        if (IsCaptionDataset(gptq.Calibration.Path))
+        {
+            // a caption dataset calibrates a LLaVA directory's decoder on image + instruction + caption sequences
+            if (llavaDir == null) throw new FurnaceException($"{gptq.Calibration.Path}: a caption dataset calibrates a LLaVA directory (--in); give a text file for a decoder");
+            List<float[]> inputs;
+            using (var vlm = LlavaModel.Load(llavaDir))
+                inputs = GptqCaptionCalibration.Sequences(vlm, gptq.Calibration.Path, gptq.Calibration.Samples, gptq.Calibration.Seed, ctx);
+            results = GptqModel.Gguf(gguf, TypeFor, inputs, gptq.Options, ctx, Progress);
+        }
+        else results = GptqModel.Gguf(gguf, TypeFor, gptq.Calibration, gptq.Options, ctx, Progress);
         Console.Error.WriteLine($"gptq: {results.Count} tensors (damp {gptq.Options.Damp}, block {gptq.Options.BlockSize}{(gptq.Options.ActOrder ? ", act-order" : "")})");
         return results.ToDictionary(kv => kv.Key, kv => new EncodedTensor(kv.Value.Type, kv.Value.Data), StringComparer.Ordinal);
+    }
+
+    private static bool IsLlava(string dir)
+    {
+        string config = Path.Combine(dir, "config.json");
+        if (!File.Exists(config)) return false;
+        var raw = HfConfigFile.Read(config);
+        return raw.ModelType == "llava" || raw.Architectures?.FirstOrDefault() == "LlavaForConditionalGeneration";
     }
 
     // a Hugging Face or LLaVA directory -> a hidden temporary GGUF in the output's folder, in the checkpoint's float type

@@ -63,18 +63,35 @@ public static class GptqModel
         GptqOptions options, KernelContext ctx, Action<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(calibration);
+        return Gguf(ggufPath, typeFor, null, calibration, options, ctx, progress);
+    }
+
+    /// <summary>As Gguf, with ready calibration inputs (each (n, dim) decoder input embeddings, e.g. GptqCaptionCalibration's).</summary>
+    public static Dictionary<string, GptqResult> Gguf(string ggufPath, Func<string, DType?> typeFor, List<float[]> inputs,
+        GptqOptions options, KernelContext ctx, Action<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return Gguf(ggufPath, typeFor, inputs, null, options, ctx, progress);
+    }
+
+    private static Dictionary<string, GptqResult> Gguf(string ggufPath, Func<string, DType?> typeFor, List<float[]>? inputs,
+        GptqCalibrationOptions? calibration, GptqOptions options, KernelContext ctx, Action<string>? progress)
+    {
         options.Validate();
         using var model = LlamaModel.FromGguf(GgufFile.Open(ggufPath));
         LlamaConfig c = model.Config;
-        Tokenizer tokenizer;
-        using (var f = GgufFile.Open(ggufPath)) tokenizer = Tokenizer.FromGguf(f);
-        List<int[]> windows = GptqCalibration.TextWindows(calibration.Path, tokenizer, calibration.Samples, calibration.LengthFor(c.MaxPositions), calibration.Seed);
-        var inputs = new List<float[]>(windows.Count);
-        foreach (int[] ids in windows)
+        if (inputs == null)
         {
-            var x = new float[ids.Length * c.Dim];
-            model.Embed(ids, x);
-            inputs.Add(x);
+            Tokenizer tokenizer;
+            using (var f = GgufFile.Open(ggufPath)) tokenizer = Tokenizer.FromGguf(f);
+            List<int[]> windows = GptqCalibration.TextWindows(calibration!.Path, tokenizer, calibration.Samples, calibration.LengthFor(c.MaxPositions), calibration.Seed);
+            inputs = new List<float[]>(windows.Count);
+            foreach (int[] ids in windows)
+            {
+                var x = new float[ids.Length * c.Dim];
+                model.Embed(ids, x);
+                inputs.Add(x);
+            }
         }
         return GptqLlama.Quantize(model, inputs, name => typeFor(name) is { } t && BlockGrid.Supports(t) ? t : null, options, ctx, progress);
     }
