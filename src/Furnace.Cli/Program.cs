@@ -22,6 +22,7 @@ public static class Program
             ConvertCommand.Create(),
             ConvertMmprojCommand.Create(),
             QuantizeCommand.Create(),
+            ImatrixCommand.Create(),
             BenchCommand.Create(),
             EvalCommand.Create(),
             PreprocessCommand.Create(),

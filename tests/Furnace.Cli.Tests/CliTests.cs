@@ -12,7 +12,7 @@ public sealed class CliTests
         string[] lines = r.Stdout.Split('\n');
         foreach (string group in new[] { "run a model:", "data and training:", "evaluation and benchmarks:", "serving:", "models and files:" })
             Assert.Contains(group, lines);
-        foreach (string verb in new[] { "caption", "ask", "generate", "embed", "similarity", "tokenize", "logits", "data", "train", "lora", "preprocess", "eval", "perplexity", "bench", "serve", "info", "convert", "convert-mmproj" })
+        foreach (string verb in new[] { "caption", "ask", "generate", "embed", "similarity", "tokenize", "logits", "data", "train", "lora", "preprocess", "eval", "perplexity", "bench", "serve", "info", "convert", "convert-mmproj", "quantize", "imatrix" })
             Assert.Single(lines, l => l.StartsWith("  " + verb + " ", StringComparison.Ordinal));
         Assert.DoesNotContain("other:", lines);
         Assert.All(lines, l => Assert.True(l.Length <= 140, $"help line longer than 140 characters: {l}"));

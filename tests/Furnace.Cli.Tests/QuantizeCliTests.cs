@@ -141,4 +141,27 @@ public sealed class QuantizeCliTests
         Assert.DoesNotContain(f.Tensors, t => t.Name.Contains("vision", StringComparison.Ordinal) || t.Name.StartsWith("mm.", StringComparison.Ordinal));
         Assert.Empty(Others(dir, "llava", "llava-q8_0.gguf"));
     }
+
+    [Fact]
+    public void Imatrix_ThenQuantizeWithIt_EveryLayerMatrixWeighted()
+    {
+        using var dir = new TempDir();
+        string input = F32(dir), text = dir.File("calib.txt"), im = dir.File("tiny.imatrix.gguf"), output = dir.File("tiny-iq4_xs.gguf");
+        string[] words = ["the", "a", "cat", "dog", "sat", "on", "mat", "red", "blue", "ran", "to", "park"];
+        var rng = new Random(2);
+        File.WriteAllText(text, string.Join(' ', Enumerable.Range(0, 300).Select(_ => words[rng.Next(words.Length)])));
+        var r = FurnaceProcess.Run("imatrix", "--model", input, "--file", text, "--out", im, "--ctx", "64", "--chunks", "3", "--threads", "2");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal($"wrote {im} (14 tensors, 3 chunks of 64 tokens)", r.Stdout.Trim());
+        var loaded = ImportanceMatrix.Load(im);
+        Assert.Equal(3, loaded.ChunkCount);
+        Assert.Equal(512, loaded.Values["blk.1.ffn_down.weight"].Length);
+
+        var q = FurnaceProcess.Run("quantize", "--in", input, "--out", output, "--type", "IQ4_XS", "--imatrix", im);
+        Assert.True(q.ExitCode == 0, q.Stderr);
+        Assert.Contains("imatrix: 14 tensors weighted", q.Stderr);
+        using var f = GgufFile.Open(output);
+        Assert.Equal(14L, f.GetInt("quantize.imatrix.entries_count"));
+        Assert.Equal(3L, f.GetInt("quantize.imatrix.chunks_count"));
+    }
 }

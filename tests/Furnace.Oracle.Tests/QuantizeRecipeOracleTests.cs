@@ -4,8 +4,10 @@
 // fallbacks; n_gqa 2) and a qwen2 (n_gqa 4: the Q2_K / IQ4 attn_v rules), the per-tensor types are llama.cpp's and every
 // block's bytes are identical; llama.cpp loads our file and gives the logits it gives on its own file.
 // Importance matrices: llama_model_quantize_params.imatrix is a C++ std::unordered_map pointer in this llama.cpp, which
-// LLamaSharp cannot pass, so with an imatrix each tensor is compared with ggml_quantize_chunk given the same vector.
+// LLamaSharp cannot pass, so with an imatrix (one ImatrixCollector computed, written and read back as GGUF) each tensor
+// is compared with ggml_quantize_chunk given the same vector.
 using Furnace.Formats.Gguf;
+using Furnace.Models;
 using Furnace.Models.Llama;
 using Furnace.Oracle.Tests.Support;
 using Furnace.Quantization;
@@ -143,16 +145,16 @@ public sealed class QuantizeRecipeOracleTests(QuantizeRecipeFixture fx) : IClass
     [InlineData(QuantFileType.Q4_0)]
     public void Quantize_WithImatrix_EveryTensorEqualsGgmlQuantizeChunkWithItsVector(QuantFileType f)
     {
-        // a random imatrix for every matmul weight but the output (llama-imatrix leaves the output out by default)
-        string imPath = fx.Dir.File($"random-{f}.imatrix.gguf");
+        // an imatrix computed by ImatrixCollector on the model itself (2 chunks of 64 random tokens), through its GGUF file
+        string imPath = fx.Dir.File($"computed-{f}.imatrix.gguf");
+        var collector = new ImatrixCollector();
         var rng = new Random(9);
-        var stats = new Dictionary<string, (float[], float[])>();
-        using (var src = GgufFile.Open(fx.Llama))
-        {
-            foreach (var t in src.Tensors.Where(t => t.Shape.Length == 2 && t.Name.StartsWith("blk.", StringComparison.Ordinal)))
-                stats[t.Name] = (Enumerable.Range(0, (int)t.Shape[0]).Select(_ => (float)(rng.NextDouble() * rng.NextDouble() * 40)).ToArray(), [10f]);
-        }
-        ImportanceMatrix.WriteGguf(imPath, stats, ["random"], chunkCount: 10, chunkSize: 512);
+        int[] tokens = Enumerable.Range(0, 128).Select(_ => rng.Next(3, 320)).ToArray();
+        using (var model = ModelLoader.OpenLlama(fx.Llama))
+        using (var kc = new KernelContext(2))
+            collector.Run(model, tokens, bos: 1, nCtx: 64, maxChunks: null, kc);
+        var stats = collector.Stats();
+        ImportanceMatrix.WriteGguf(imPath, stats, ["random tokens"], chunkCount: 2, chunkSize: 64);
         var im = ImportanceMatrix.Load(imPath);
         Assert.Equal(stats.Count, im.Values.Count);
 

@@ -111,10 +111,22 @@ internal static class QuantizeCommand
             }
             var options = new QuantizeOptions(ftype) { Pure = pure, Imatrix = im, Threads = threads, ExtraMetadata = extra };
             if (gptq != null) options = options with { PreEncoded = RunGptq(gguf, llava ? input : null, options, gptq, threads) };
-            var progress = new ProgressLine(1000, 0, "‰");
-            QuantizeSummary s = GgufQuantizer.Quantize(gguf, output, options, (done, total, name) =>
-                progress.Report(total == 0 ? 1000 : (int)(done * 1000 / total), name));
-            progress.Break();
+            // progress in millions of weights encoded (the total is known once the plan is made)
+            ProgressLine? progress = null;
+            QuantizeSummary s;
+            try
+            {
+                s = GgufQuantizer.Quantize(gguf, output, options, (done, total, name) =>
+                {
+                    progress ??= new ProgressLine((int)Math.Max(1, total / 1_000_000), 0, "M weights");
+                    progress.Report(done == total ? (int)Math.Max(1, total / 1_000_000) : (int)(done / 1_000_000), name);
+                });
+            }
+            catch
+            {
+                progress?.Break(); // the error starts on its own line
+                throw;
+            }
             Report(output, ftype, s, im, note);
             return 0;
         }

@@ -15,7 +15,7 @@ internal sealed class TopLevelHelp(Command root, HelpAction standard) : Synchron
         ("data and training", ["data", "train", "lora", "preprocess"]),
         ("evaluation and benchmarks", ["eval", "perplexity", "bench"]),
         ("serving", ["serve"]),
-        ("models and files", ["info", "convert", "convert-mmproj", "quantize"]),
+        ("models and files", ["info", "convert", "convert-mmproj", "quantize", "imatrix"]),
     ];
 
     // one-liners where a verb's description opens with more than a line

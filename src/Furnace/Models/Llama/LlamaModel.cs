@@ -39,6 +39,9 @@ public sealed class LlamaModel : IDisposable
     /// <summary>Interleaved for llama.cpp-permuted GGUF llama weights, half-split for HF weights and qwen2.</summary>
     public RopeStyle RopeStyle { get; }
 
+    /// <summary>Sees the input rows of every layer matmul before it runs (importance-matrix statistics); null = none.</summary>
+    public ILlamaActivationObserver? Observer { get; set; }
+
     /// <summary>Loads the decoder of a GGUF file (arch llama or qwen2); the model owns and disposes the file.</summary>
     public static LlamaModel FromGguf(GgufFile f) => FromGguf(f, null);
 
@@ -177,7 +180,7 @@ public sealed class LlamaModel : IDisposable
         for (int l = 0; l < c.Layers; l++)
         {
             LlamaLayerWeights w = Weights.Layers[l];
-            ProjectQkv(batch, n, w, ctx);
+            ProjectQkv(batch, n, w, ctx, l);
             Span<float> q = batch.Q.AsSpan(0, n * c.QDim), k = batch.K.AsSpan(0, n * c.KvDim), v = batch.V.AsSpan(0, n * c.KvDim);
             Span<float> att = batch.AttnOut.AsSpan(0, n * c.QDim);
             for (int i = 0; i < n; i++)
@@ -191,7 +194,7 @@ public sealed class LlamaModel : IDisposable
                 vi.CopyTo(s.ValueCache[l].AsSpan(pos * c.KvDim, c.KvDim));
                 Attention.Causal(att.Slice(i * c.QDim, c.QDim), qi, s.KeyCache[l], s.ValueCache[l], pos, 1, c.Heads, c.KvHeads, c.HeadDim, ctx);
             }
-            OutputAndFfn(batch, n, w, ctx);
+            OutputAndFfn(batch, n, w, ctx, l);
         }
         for (int i = 0; i < n; i++) states[i].Position++;
 
@@ -210,7 +213,7 @@ public sealed class LlamaModel : IDisposable
         int dim = c.Dim, pos0 = s.Position;
         Span<float> x = s.X.AsSpan(0, n * dim);
 
-        for (int l = 0; l < c.Layers; l++) Layer(l, n, s, pos0, ctx, null);
+        for (int l = 0; l < c.Layers; l++) Layer(l, n, s, pos0, ctx);
         s.Position = pos0 + n;
 
         if (logitRows == 0) return;
@@ -222,24 +225,23 @@ public sealed class LlamaModel : IDisposable
 
     /// <summary>
     /// Runs decoder layer l alone over the n rows of s.X (positions 0..n-1, one sequence), in place: s.X (n, dim) in,
-    /// the layer's output out; layer l of the KV cache is overwritten and s.Position is not moved. The probe sees the
-    /// input rows of each linear of the layer: calibration (GPTQ collects its Hessians layer by layer this way).
+    /// the layer's output out; layer l of the KV cache is overwritten and s.Position is not moved. The Observer sees the
+    /// input rows of each matmul of the layer: calibration (GPTQ collects its Hessians layer by layer this way).
     /// </summary>
-    public void ForwardLayer(int l, LlamaState s, int n, KernelContext ctx, ILlamaLinearProbe? probe = null)
+    public void ForwardLayer(int l, LlamaState s, int n, KernelContext ctx)
     {
         if ((uint)l >= (uint)Config.Layers) throw new ArgumentOutOfRangeException(nameof(l), l, $"the model has {Config.Layers} layers");
         if (n <= 0 || n > s.MaxBatch || n > s.ContextLength) throw new ArgumentException($"{n} rows do not fit the state (batch {s.MaxBatch}, context {s.ContextLength})");
-        Layer(l, n, s, 0, ctx, probe);
+        Layer(l, n, s, 0, ctx);
     }
 
     // Layer l over the n rows of s.X at positions pos0.. (their keys and values appended to the cache at pos0).
-    private void Layer(int l, int n, LlamaState s, int pos0, KernelContext ctx, ILlamaLinearProbe? probe)
+    private void Layer(int l, int n, LlamaState s, int pos0, KernelContext ctx)
     {
         LlamaConfig c = Config;
         RopeTable rope = _rope!;
         LlamaLayerWeights w = Weights.Layers[l];
-        ProjectQkv(s, n, w, ctx);
-        probe?.Observe(l, LlamaLinearInput.Attention, s.XNorm.AsSpan(0, n * c.Dim), n);
+        ProjectQkv(s, n, w, ctx, l);
         Span<float> q = s.Q.AsSpan(0, n * c.QDim), k = s.K.AsSpan(0, n * c.KvDim), v = s.V.AsSpan(0, n * c.KvDim);
         for (int i = 0; i < n; i++)
         {
@@ -252,23 +254,24 @@ public sealed class LlamaModel : IDisposable
 
         Span<float> att = s.AttnOut.AsSpan(0, n * c.QDim);
         Attention.Causal(att, q, s.KeyCache[l], s.ValueCache[l], pos0, n, c.Heads, c.KvHeads, c.HeadDim, ctx);
-        OutputAndFfn(s, n, w, ctx);
-        if (probe == null) return;
-        // OutputAndFfn leaves its inputs in place: AttnOut (Wo's), XNorm (gate/up's), Gate = SiLU(gate)·up (down's)
-        probe.Observe(l, LlamaLinearInput.AttentionOutput, s.AttnOut.AsSpan(0, n * c.QDim), n);
-        probe.Observe(l, LlamaLinearInput.Ffn, s.XNorm.AsSpan(0, n * c.Dim), n);
-        probe.Observe(l, LlamaLinearInput.FfnDown, s.Gate.AsSpan(0, n * c.FfnDim), n);
+        OutputAndFfn(s, n, w, ctx, l);
     }
 
     // The start of a layer for the n rows of ws.X: XNorm = RMSNorm(X), then Q, K, V (n, qDim / kvDim) with their
     // biases (Qwen2); RoPE and attention are the caller's, as positions and KV caches differ per path.
-    private void ProjectQkv(LlamaWorkspace ws, int n, LlamaLayerWeights w, KernelContext ctx)
+    private void ProjectQkv(LlamaWorkspace ws, int n, LlamaLayerWeights w, KernelContext ctx, int layer)
     {
         LlamaConfig c = Config;
         int dim = c.Dim;
         Span<float> x = ws.X.AsSpan(0, n * dim), xn = ws.XNorm.AsSpan(0, n * dim);
         for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.AttnNorm, c.RmsEps);
         Span<float> q = ws.Q.AsSpan(0, n * c.QDim), k = ws.K.AsSpan(0, n * c.KvDim), v = ws.V.AsSpan(0, n * c.KvDim);
+        if (Observer is { } o)
+        {
+            o.Observe(layer, LlamaProjection.Q, xn, n);
+            o.Observe(layer, LlamaProjection.K, xn, n);
+            o.Observe(layer, LlamaProjection.V, xn, n);
+        }
         MatMul.Forward(q, xn, n, w.Wq, ctx);
         MatMul.Forward(k, xn, n, w.Wk, ctx);
         MatMul.Forward(v, xn, n, w.Wv, ctx);
@@ -282,18 +285,25 @@ public sealed class LlamaModel : IDisposable
     }
 
     // The rest of a layer once ws.AttnOut holds attention: X += AttnOut Wo, then X += Down(SiLU(Gate) * Up) of RMSNorm(X).
-    private void OutputAndFfn(LlamaWorkspace ws, int n, LlamaLayerWeights w, KernelContext ctx)
+    private void OutputAndFfn(LlamaWorkspace ws, int n, LlamaLayerWeights w, KernelContext ctx, int layer)
     {
         LlamaConfig c = Config;
         int dim = c.Dim;
         Span<float> x = ws.X.AsSpan(0, n * dim), xn = ws.XNorm.AsSpan(0, n * dim), proj = ws.Proj.AsSpan(0, n * dim);
+        Observer?.Observe(layer, LlamaProjection.Output, ws.AttnOut.AsSpan(0, n * c.QDim), n);
         MatMul.Forward(proj, ws.AttnOut.AsSpan(0, n * c.QDim), n, w.Wo, ctx);
         Ops.Add(x, proj);
         for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.FfnNorm, c.RmsEps);
         Span<float> gate = ws.Gate.AsSpan(0, n * c.FfnDim), up = ws.Up.AsSpan(0, n * c.FfnDim);
+        if (Observer is { } o)
+        {
+            o.Observe(layer, LlamaProjection.Gate, xn, n);
+            o.Observe(layer, LlamaProjection.Up, xn, n);
+        }
         MatMul.Forward(gate, xn, n, w.WGate, ctx);
         MatMul.Forward(up, xn, n, w.WUp, ctx);
         Ops.SiluMul(gate, up);
+        Observer?.Observe(layer, LlamaProjection.Down, gate, n);
         MatMul.Forward(proj, gate, n, w.WDown, ctx);
         Ops.Add(x, proj);
     }

@@ -36,6 +36,7 @@ public static class GptqLlama
         LlamaState state = model.NewState(longest, longest);
         var results = new Dictionary<string, GptqResult>(StringComparer.Ordinal);
         LlamaLayerWeights[] original = (LlamaLayerWeights[])model.Weights.Layers.Clone();
+        ILlamaActivationObserver? observer = model.Observer; // the Hessian passes borrow the model's observer slot
         var buffers = new List<NativeBuffer>();
         try
         {
@@ -43,7 +44,15 @@ public static class GptqLlama
             {
                 LlamaLayerWeights w = original[l];
                 var probe = new HessianProbe(l, c);
-                foreach (float[] x in inputs) Run(model, l, state, x, ctx, probe);
+                model.Observer = probe;
+                try
+                {
+                    foreach (float[] x in inputs) Run(model, l, state, x, ctx);
+                }
+                finally
+                {
+                    model.Observer = observer;
+                }
 
                 string p = $"blk.{l}.";
                 var quantized = new Dictionary<string, GptqResult>();
@@ -91,7 +100,7 @@ public static class GptqLlama
                 // the next layer's inputs come from this layer with its quantized weights
                 foreach (float[] x in inputs)
                 {
-                    Run(model, l, state, x, ctx, null);
+                    Run(model, l, state, x, ctx);
                     state.X.AsSpan(0, x.Length).CopyTo(x);
                 }
             }
@@ -112,30 +121,32 @@ public static class GptqLlama
         return wf;
     }
 
-    private static void Run(LlamaModel model, int l, LlamaState state, float[] x, KernelContext ctx, ILlamaLinearProbe? probe)
+    private static void Run(LlamaModel model, int l, LlamaState state, float[] x, KernelContext ctx)
     {
         x.CopyTo(state.X, 0);
-        model.ForwardLayer(l, state, x.Length / model.Config.Dim, ctx, probe);
+        model.ForwardLayer(l, state, x.Length / model.Config.Dim, ctx);
     }
 
-    private sealed class HessianProbe(int layer, LlamaConfig c) : ILlamaLinearProbe
+    // The four distinct inputs of a layer's seven matmuls: Q (= K's = V's), Output, Gate (= Up's), Down.
+    private sealed class HessianProbe(int layer, LlamaConfig c) : ILlamaActivationObserver
     {
         public HessianAccumulator Attention { get; } = new(c.Dim);
         public HessianAccumulator AttentionOutput { get; } = new(c.QDim);
         public HessianAccumulator Ffn { get; } = new(c.Dim);
         public HessianAccumulator FfnDown { get; } = new(c.FfnDim);
 
-        public void Observe(int l, LlamaLinearInput input, ReadOnlySpan<float> x, int n)
+        public void Observe(int l, LlamaProjection projection, ReadOnlySpan<float> x, int n)
         {
             if (l != layer) return;
-            HessianAccumulator h = input switch
+            HessianAccumulator? h = projection switch
             {
-                LlamaLinearInput.Attention => Attention,
-                LlamaLinearInput.AttentionOutput => AttentionOutput,
-                LlamaLinearInput.Ffn => Ffn,
-                _ => FfnDown,
+                LlamaProjection.Q => Attention,
+                LlamaProjection.Output => AttentionOutput,
+                LlamaProjection.Gate => Ffn,
+                LlamaProjection.Down => FfnDown,
+                _ => null, // K, V, Up repeat Q's and Gate's input
             };
-            h.Add(x, n);
+            h?.Add(x, n);
         }
     }
 }
