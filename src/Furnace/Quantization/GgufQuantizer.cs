@@ -24,6 +24,9 @@ public sealed record QuantizeOptions(QuantFileType FileType)
 
     /// <summary>Extra metadata appended after the copied keys (the CLI records the imatrix here, as llama-quantize does).</summary>
     public IReadOnlyList<KeyValuePair<string, GgufValue>> ExtraMetadata { get; init; } = [];
+
+    /// <summary>Tensors encoded elsewhere (GPTQ) by GGUF name, written instead of the RTN encoding when their type is the planned one.</summary>
+    public IReadOnlyDictionary<string, Models.Llama.EncodedTensor>? PreEncoded { get; init; }
 }
 
 /// <summary>What a quantization did: bytes of tensor data before/after, weights, and tensors per stored type.</summary>
@@ -116,6 +119,22 @@ public static class GgufQuantizer
             if (!e.Reencode)
             {
                 w.AddTensor(src.Name, src.Type, src.Shape, bytes, s => Copy(f, src, s));
+                continue;
+            }
+            if (o.PreEncoded != null && o.PreEncoded.TryGetValue(src.Name, out var pre))
+            {
+                if (pre.Type != e.Type)
+                    throw new FurnaceException($"pre-encoded tensor '{src.Name}' is {DTypes.Name(pre.Type)}; the plan wants {DTypes.Name(e.Type)}");
+                long n = src.ElementCount;
+                w.AddTensor(src.Name, e.Type, src.Shape, bytes, s =>
+                {
+                    byte[] data = pre.Bytes();
+                    if (data.LongLength != bytes)
+                        throw new FurnaceException($"pre-encoded tensor '{src.Name}' holds {data.LongLength} bytes; {DTypes.Name(e.Type)} {string.Join("x", src.Shape)} needs {bytes}");
+                    s.Write(data);
+                    done += n;
+                    progress?.Invoke(done, total, src.Name);
+                });
                 continue;
             }
             float[]? importance = null;

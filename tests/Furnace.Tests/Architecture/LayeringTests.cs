@@ -17,7 +17,7 @@ public sealed partial class LayeringTests
         ["Generation"] = 3,
         ["Data"] = 3,
         ["Training"] = 4,
-        ["Quantization"] = 4, // whole-model workflows (GPTQ, llama.cpp's recipes) over Models
+        ["Quantization"] = 6, // whole-model workflows (llama.cpp's recipes, GPTQ calibrated through the training sample and caption NLL)
         ["Evaluation"] = 5, // scores models, training's objective included (caption perplexity = the training loss)
         ["Serving"] = 5,
     };

@@ -19,11 +19,12 @@ namespace Furnace.Models.Llama;
 public static class HfToGgufConverter
 {
     /// <param name="progress">Called before each tensor is encoded with (index from 1, count, GGUF name).</param>
-    public static void Convert(string hfDir, string ggufPath, DType type, Action<int, int, string>? progress = null) =>
-        Convert(hfDir, ggufPath, (DType?)type, progress);
+    public static void Convert(string hfDir, string ggufPath, DType type, Action<int, int, string>? progress = null, Func<string, EncodedTensor?>? encoded = null) =>
+        Convert(hfDir, ggufPath, (DType?)type, progress, encoded);
 
     /// <param name="requested">null: f16, and for GPTQ / AWQ linears their lossless block type where there is one.</param>
-    public static void Convert(string hfDir, string ggufPath, DType? requested, Action<int, int, string>? progress)
+    /// <param name="encoded">Pre-encoded 2-D weights by Hugging Face name (without the LLaVA language_model. prefix), e.g. GPTQ's.</param>
+    public static void Convert(string hfDir, string ggufPath, DType? requested, Action<int, int, string>? progress, Func<string, EncodedTensor?>? encoded = null)
     {
         DType type = requested ?? DType.F16;
         if (!DTypes.IsWeightType(type))
@@ -72,6 +73,7 @@ public static class HfToGgufConverter
         }
         EncodedTensor? Encoded(string hfName)
         {
+            if (encoded?.Invoke(hfName) is { } given) return given;
             if (!lossless.TryGetValue(hfName, out DType? lt) || lt is not { } blockType) return null;
             var t = byHf[hfName];
             return new EncodedTensor(blockType, () =>

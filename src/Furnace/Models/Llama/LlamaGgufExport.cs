@@ -7,13 +7,11 @@ using Furnace.Tensors;
 
 namespace Furnace.Models.Llama;
 
-/// <summary>A 2-D weight already encoded as <paramref name="Type"/>: Bytes returns rows × RowBytes(Type, cols), in HF row order.</summary>
-public sealed record EncodedTensor(DType Type, Func<byte[]> Bytes);
-
 public static class LlamaGgufExport
 {
     /// <param name="hfTensor">Returns the float values of a tensor by its Hugging Face name (row-major).</param>
     /// <param name="tokenizerMetadata">tokenizer.ggml.* entries (and any other metadata) to include.</param>
+    /// <param name="encoded">Returns a pre-encoded 2-D weight by its Hugging Face name (GPTQ, a lossless GPTQ/AWQ block), or null to encode hfTensor's values.</param>
     public static void Write(string path, LlamaConfig c, Func<string, float[]> hfTensor, DType type,
         IEnumerable<KeyValuePair<string, GgufValue>> tokenizerMetadata, string name = "furnace", Func<string, EncodedTensor?>? encoded = null, DType? fileType = null)
     {

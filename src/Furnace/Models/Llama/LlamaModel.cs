@@ -228,25 +228,7 @@ public sealed class LlamaModel : IDecoder
         int dim = c.Dim, pos0 = s.Position;
         Span<float> x = s.X.AsSpan(0, n * dim);
 
-        RopeTable rope = _rope!;
-        for (int l = 0; l < c.Layers; l++)
-        {
-            LlamaLayerWeights w = Weights.Layers[l];
-            ProjectQkv(s, n, w, ctx, l);
-            Span<float> q = s.Q.AsSpan(0, n * c.QDim), k = s.K.AsSpan(0, n * c.KvDim), v = s.V.AsSpan(0, n * c.KvDim);
-            for (int i = 0; i < n; i++)
-            {
-                Span<float> qi = q.Slice(i * c.QDim, c.QDim), ki = k.Slice(i * c.KvDim, c.KvDim);
-                Rope.Apply(qi, c.Heads, c.HeadDim, pos0 + i, rope, RopeStyle);
-                Rope.Apply(ki, c.KvHeads, c.HeadDim, pos0 + i, rope, RopeStyle);
-            }
-            k.CopyTo(s.KeyCache[l].AsSpan(pos0 * c.KvDim, n * c.KvDim));
-            v.CopyTo(s.ValueCache[l].AsSpan(pos0 * c.KvDim, n * c.KvDim));
-
-            Span<float> att = s.AttnOut.AsSpan(0, n * c.QDim);
-            Attention.Causal(att, q, s.KeyCache[l], s.ValueCache[l], pos0, n, c.Heads, c.KvHeads, c.HeadDim, ctx);
-            OutputAndFfn(s, n, w, ctx, l);
-        }
+        for (int l = 0; l < c.Layers; l++) Layer(l, n, s, pos0, ctx);
         s.Position = pos0 + n;
 
         if (logitRows == 0) return;
@@ -254,6 +236,40 @@ public sealed class LlamaModel : IDecoder
         Span<float> xf = s.XNorm.AsSpan(0, logitRows * dim);
         for (int i = 0; i < logitRows; i++) Ops.RmsNorm(xf.Slice(i * dim, dim), x.Slice((first + i) * dim, dim), Weights.OutputNorm, c.RmsEps);
         MatMul.Forward(s.Logits.AsSpan(0, logitRows * c.VocabSize), xf, logitRows, Weights.Output, ctx);
+    }
+
+    /// <summary>
+    /// Runs decoder layer l alone over the n rows of s.X (positions 0..n-1, one sequence), in place: s.X (n, dim) in,
+    /// the layer's output out; layer l of the KV cache is overwritten and s.Position is not moved. The Observer sees the
+    /// input rows of each matmul of the layer: calibration (GPTQ collects its Hessians layer by layer this way).
+    /// </summary>
+    public void ForwardLayer(int l, LlamaState s, int n, KernelContext ctx)
+    {
+        if ((uint)l >= (uint)Config.Layers) throw new ArgumentOutOfRangeException(nameof(l), l, $"the model has {Config.Layers} layers");
+        if (n <= 0 || n > s.MaxBatch || n > s.ContextLength) throw new ArgumentException($"{n} rows do not fit the state (batch {s.MaxBatch}, context {s.ContextLength})");
+        Layer(l, n, s, 0, ctx);
+    }
+
+    // Layer l over the n rows of s.X at positions pos0.. (their keys and values appended to the cache at pos0).
+    private void Layer(int l, int n, LlamaState s, int pos0, KernelContext ctx)
+    {
+        LlamaConfig c = Config;
+        RopeTable rope = _rope!;
+        LlamaLayerWeights w = Weights.Layers[l];
+        ProjectQkv(s, n, w, ctx, l);
+        Span<float> q = s.Q.AsSpan(0, n * c.QDim), k = s.K.AsSpan(0, n * c.KvDim), v = s.V.AsSpan(0, n * c.KvDim);
+        for (int i = 0; i < n; i++)
+        {
+            Span<float> qi = q.Slice(i * c.QDim, c.QDim), ki = k.Slice(i * c.KvDim, c.KvDim);
+            Rope.Apply(qi, c.Heads, c.HeadDim, pos0 + i, rope, RopeStyle);
+            Rope.Apply(ki, c.KvHeads, c.HeadDim, pos0 + i, rope, RopeStyle);
+        }
+        k.CopyTo(s.KeyCache[l].AsSpan(pos0 * c.KvDim, n * c.KvDim));
+        v.CopyTo(s.ValueCache[l].AsSpan(pos0 * c.KvDim, n * c.KvDim));
+
+        Span<float> att = s.AttnOut.AsSpan(0, n * c.QDim);
+        Attention.Causal(att, q, s.KeyCache[l], s.ValueCache[l], pos0, n, c.Heads, c.KvHeads, c.HeadDim, ctx);
+        OutputAndFfn(s, n, w, ctx, l);
     }
 
     // The start of a layer for the n rows of ws.X: XNorm = RMSNorm(X), then Q, K, V (n, qDim / kvDim) with their

@@ -49,8 +49,15 @@ public static class LlamaTensorNames
     /// </summary>
     public static float[] PermuteRows(float[] w, int rows, int heads)
     {
-        int cols = w.Length / rows, headDim = rows / heads, half = headDim / 2;
         var dst = new float[w.Length];
+        PermuteRows<float>(w, dst, rows, heads);
+        return dst;
+    }
+
+    /// <summary>As PermuteRows, for rows of any element (the bytes of encoded block rows: T = byte, w = rows × RowBytes).</summary>
+    public static void PermuteRows<T>(ReadOnlySpan<T> w, Span<T> dst, int rows, int heads)
+    {
+        int cols = w.Length / rows, headDim = rows / heads, half = headDim / 2;
         for (int h = 0; h < heads; h++)
         {
             for (int j = 0; j < 2; j++)
@@ -58,10 +65,9 @@ public static class LlamaTensorNames
                 for (int i = 0; i < half; i++)
                 {
                     int src = h * headDim + j * half + i, to = h * headDim + 2 * i + j;
-                    Array.Copy(w, (long)src * cols, dst, (long)to * cols, cols);
+                    w.Slice(src * cols, cols).CopyTo(dst.Slice(to * cols, cols));
                 }
             }
         }
-        return dst;
     }
 }
