@@ -2,7 +2,8 @@
 // t == 1 is the decode GEMV; t > 1 the prefill GEMM (token tiles of four share each weight load; from 128 tokens on
 // f32 weights and 16 on f16/bf16, MatMulFloatGemm's outer-product micro-kernel).
 // Activations are first brought to the weight's dot type as llama.cpp does (ggml vec_dot_type):
-//   F32 -> as is;  F16 -> rounded to f16;  BF16 -> rounded to bf16;  Q8_0, Q4_0 -> quantized to Q8_0 blocks.
+//   F32 -> as is;  F16 -> rounded to f16;  BF16 -> rounded to bf16;  Q8_0, Q4_0, Q5_0, IQ4_NL -> quantized to Q8_0
+//   blocks;  Q4_1, Q5_1 -> Q8_1 blocks;  Q2_K..Q6_K, IQ4_XS -> Q8_K super-blocks (MatMulKQuant).
 // Rows are split across the context's threads; nothing is allocated per call. Interleaved8 Q8_0/Q4_0 weights
 // (Repack) go to the packed kernels (MatMulPacked), split by 8-row groups.
 using System.Runtime.CompilerServices;
@@ -34,6 +35,36 @@ public static unsafe class MatMul
                     else RunFloat<BF16Load>(py, rounded, t, w, ctx);
                     break;
                 }
+                case DType.Q4_1:
+                    RunQuant<Q4_1Block>(py, px, t, w, ctx);
+                    break;
+                case DType.Q5_0:
+                    RunQuant<Q5_0Block>(py, px, t, w, ctx);
+                    break;
+                case DType.Q5_1:
+                    RunQuant<Q5_1Block>(py, px, t, w, ctx);
+                    break;
+                case DType.IQ4_NL:
+                    RunQuant<IQ4_NLBlock>(py, px, t, w, ctx);
+                    break;
+                case DType.Q2_K:
+                    RunKQuant<Q2_KBlock>(py, px, t, w, ctx);
+                    break;
+                case DType.Q3_K:
+                    RunKQuant<Q3_KBlock>(py, px, t, w, ctx);
+                    break;
+                case DType.Q4_K:
+                    RunKQuant<Q4_KBlock>(py, px, t, w, ctx);
+                    break;
+                case DType.Q5_K:
+                    RunKQuant<Q5_KBlock>(py, px, t, w, ctx);
+                    break;
+                case DType.Q6_K:
+                    RunKQuant<Q6_KBlock>(py, px, t, w, ctx);
+                    break;
+                case DType.IQ4_XS:
+                    RunKQuant<IQ4_XSBlock>(py, px, t, w, ctx);
+                    break;
                 case DType.Q8_0:
                 case DType.Q4_0:
                 {
@@ -72,6 +103,30 @@ public static unsafe class MatMul
     private static void RunQuant<TB>(float* y, ActivationQ8 x, int t, WeightMatrix w, KernelContext ctx) where TB : struct, IQuantBlock
     {
         var job = new MatMulQuant.Job<TB> { Y = y, X = x, T = t, W = w };
+        ctx.Run(ref job, w.Rows, t == 1 ? 16 : 32);
+    }
+
+    // activations quantized to Q8_0 / Q8_1 blocks (same block math; Q8_1's sums are always filled), then the 32-block kernel
+    private static void RunQuant<TB>(float* y, float* x, int t, WeightMatrix w, KernelContext ctx) where TB : struct, IQuantBlock
+    {
+        int nb = w.Cols / 32;
+        var aq = new ActivationQ8(ctx.Scratch(ScratchSlot.MatMulX, ActivationQ8.BytesFor(t, nb)), t, nb, TB.Offset);
+        var quant = new MatMulQuant.QuantizeJob { Out = aq, X = x, Cols = w.Cols };
+        if (t == 1) quant.Execute(0, 1, 0);
+        else ctx.Run(ref quant, t);
+        RunQuant<TB>(y, aq, t, w, ctx);
+    }
+
+    // activations quantized to Q8_K super-blocks, then the K-quant kernel
+    private static void RunKQuant<TK>(float* y, float* x, int t, WeightMatrix w, KernelContext ctx) where TK : struct, IKQuantBlock
+    {
+        int nb = w.Cols / DTypes.SuperBlock;
+        var aq = new ActivationQ8K(ctx.Scratch(ScratchSlot.MatMulX, ActivationQ8K.BytesFor(t, nb)), nb);
+        var quant = new KQuant.QuantizeJob { Out = aq, X = x, Cols = w.Cols };
+        if (t == 1) quant.Execute(0, 1, 0);
+        else ctx.Run(ref quant, t);
+        byte* unpacked = t == 1 ? null : (byte*)ctx.Scratch(ScratchSlot.MatMulKQuant, KQuant.UnpackedRowBytes(nb) * ctx.Threads);
+        var job = new KQuant.Job<TK> { Y = y, X = aq, T = t, W = w, Unpacked = unpacked };
         ctx.Run(ref job, w.Rows, t == 1 ? 16 : 32);
     }
 

@@ -1,10 +1,15 @@
-// Quantized-weight matmul kernels: Q8_0 / Q4_0 weight rows against Q8_0-quantized activations (ActivationQ8),
-// mirroring ggml_vec_dot_q8_0_q8_0 / ggml_vec_dot_q4_0_q8_0: per 32-block an exact integer dot, then
-// sum += isum * d_x * d_w in f32 (ggml rounds d_w * d_x first; the difference is one f32 rounding per block).
+// Quantized-weight matmul kernels for the 32-value block types: Q8_0 / Q4_0 / Q5_0 / IQ4_NL weight rows against
+// Q8_0-quantized activations and Q4_1 / Q5_1 against Q8_1 (ActivationQ8), mirroring ggml-cpu's ggml_vec_dot_q8_0_q8_0,
+// _q4_0_q8_0, _q5_0_q8_0, _iq4_nl_q8_0, _q4_1_q8_1, _q5_1_q8_1: per 32-block an exact integer dot, then
+// sum += isum * d_x * d_w in f32 (ggml rounds d_w * d_x first; the difference is one f32 rounding per block), and for
+// the types with a minimum (Q4_1, Q5_1) + m_w * s_x.
 // With AVX-VNNI (vpdpbusd: u8 x s8 -> i32) the weights are made unsigned and the offset removed exactly through
 // the accumulator's start value, using the activation block sums:
 //   Q8_0: (w + 128) . x - 128 * sum(x)       (w + 128 = w ^ 0x80 as a byte)
 //   Q4_0: q . x - 8 * sum(x)                 (q = stored nibble in 0..15; value = q - 8)
+//   Q5_0: q . x - 16 * sum(x)                (q = nibble | fifth bit << 4; value = q - 16)
+//   IQ4_NL: (k + 128) . x - 128 * sum(x)     (k = kvalues_iq4nl[index], looked up shifted with pshufb)
+//   Q4_1, Q5_1: q . x                        (unsigned already; value = d * q + m)
 // Without VNNI the same integer sums are formed in scalar code.
 // Port pressure shapes the inner block (port 5 is the bottleneck on Intel): nibbles are split with a broadcast load
 // and a per-lane variable shift instead of an insert, the bias enters through a scalar load, and both scales are
@@ -25,6 +30,8 @@ internal unsafe interface IQuantBlock
     static abstract Vector256<byte> Unsigned(byte* blk);
 
     static abstract int UnsignedScalar(byte* blk, int j);
+
+    static abstract bool HasMin { get; } // f16 m at byte 2 (Q4_1, Q5_1), paired with the Q8_1 activation sum s
 }
 
 internal readonly unsafe struct Q8_0Block : IQuantBlock
@@ -38,6 +45,8 @@ internal readonly unsafe struct Q8_0Block : IQuantBlock
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnsignedScalar(byte* blk, int j) => ((sbyte*)(blk + 2))[j] + 128;
+
+    public static bool HasMin => false;
 }
 
 internal readonly unsafe struct Q4_0Block : IQuantBlock
@@ -63,6 +72,8 @@ internal readonly unsafe struct Q4_0Block : IQuantBlock
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnsignedScalar(byte* blk, int j) => j < 16 ? blk[2 + j] & 0x0F : blk[2 + j - 16] >> 4;
+
+    public static bool HasMin => false;
 }
 
 internal static unsafe class MatMulQuant
@@ -75,9 +86,9 @@ internal static unsafe class MatMulQuant
     private static Vector256<float> Accumulate(Vector256<int> idot, float* dx, byte* blk, float* f16, Vector256<float> acc)
         => Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(idot) * Vector256.Create(*dx), Vector256.Create(f16[*(ushort*)blk]), acc);
 
-    // w row (nb blocks) . activation row (xq (nb,32), xd (nb,), xb (nb,) biases for TB.Offset) -> scalar
+    // w row (nb blocks) . activation row (xq (nb,32), xd (nb,), xb (nb,) biases for TB.Offset, xs (nb,) Q8_1 sums) -> scalar
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
-    public static float Dot<TB>(byte* w, sbyte* xq, float* xd, int* xb, int nb) where TB : struct, IQuantBlock
+    public static float Dot<TB>(byte* w, sbyte* xq, float* xd, int* xb, float* xs, int nb) where TB : struct, IQuantBlock
     {
         int bb = TB.BlockBytes;
         float* f16 = HalfTable.Pointer;
@@ -94,8 +105,17 @@ internal static unsafe class MatMulQuant
                 a3 = BlockFma<TB>(p + 3 * bb, xq + b * 32 + 96, xd + b + 3, xb + b + 3, f16, a3);
             }
             for (; b < nb; b++) a0 = BlockFma<TB>(w + b * bb, xq + b * 32, xd + b, xb + b, f16, a0);
-            return Vector256.Sum((a0 + a1) + (a2 + a3));
+            float r = Vector256.Sum((a0 + a1) + (a2 + a3));
+            return TB.HasMin ? r + MinSum(w, bb, xs, nb) : r;
         }
+        return DotScalar<TB>(w, xq, xd, xb, xs, nb);
+    }
+
+    // scalar twin of Dot: ggml_vec_dot_<type>_q8_0/_q8_1 generic, with the zero point removed through xb
+    public static float DotScalar<TB>(byte* w, sbyte* xq, float* xd, int* xb, float* xs, int nb) where TB : struct, IQuantBlock
+    {
+        int bb = TB.BlockBytes;
+        float* f16 = HalfTable.Pointer;
         float sum = 0;
         for (int b = 0; b < nb; b++)
         {
@@ -103,8 +123,19 @@ internal static unsafe class MatMulQuant
             int isum = xb[b];
             for (int j = 0; j < 32; j++) isum += TB.UnsignedScalar(p, j) * xq[b * 32 + j];
             sum += isum * (f16[*(ushort*)p] * xd[b]);
+            if (TB.HasMin) sum += f16[*(ushort*)(p + 2)] * xs[b];
         }
         return sum;
+    }
+
+    // sum_b m_b * s_b: the minimum term of Q4_1/Q5_1 against Q8_1
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MinSum(byte* w, int bb, float* xs, int nb)
+    {
+        float* f16 = HalfTable.Pointer;
+        float s = 0;
+        for (int b = 0; b < nb; b++) s += f16[*(ushort*)(w + b * bb + 2)] * xs[b];
+        return s;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -140,12 +171,19 @@ internal static unsafe class MatMulQuant
                 a3 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i3) * Vector256.Create(d3[b]), vdw, a3);
             }
             o[0] = Vector256.Sum(a0); o[1] = Vector256.Sum(a1); o[2] = Vector256.Sum(a2); o[3] = Vector256.Sum(a3);
+            if (TB.HasMin)
+            {
+                o[0] += MinSum(w, bb, x.RowS(t0), nb);
+                o[1] += MinSum(w, bb, x.RowS(t1), nb);
+                o[2] += MinSum(w, bb, x.RowS(t2), nb);
+                o[3] += MinSum(w, bb, x.RowS(t3), nb);
+            }
             return;
         }
-        o[0] = Dot<TB>(w, q0, d0, s0, nb);
-        o[1] = Dot<TB>(w, q1, d1, s1, nb);
-        o[2] = Dot<TB>(w, q2, d2, s2, nb);
-        o[3] = Dot<TB>(w, q3, d3, s3, nb);
+        o[0] = Dot<TB>(w, q0, d0, s0, x.RowS(t0), nb);
+        o[1] = Dot<TB>(w, q1, d1, s1, x.RowS(t1), nb);
+        o[2] = Dot<TB>(w, q2, d2, s2, x.RowS(t2), nb);
+        o[3] = Dot<TB>(w, q3, d3, s3, x.RowS(t3), nb);
     }
 
     // y (t, rows) = x (t, cols) @ W^T over rows [start, end), x given as Q8 activation rows
@@ -162,7 +200,7 @@ internal static unsafe class MatMulQuant
             int rows = W.Rows, nb = X.Blocks;
             if (T == 1)
             {
-                for (int r = start; r < end; r++) Y[r] = Dot<TB>(W.Row(r), X.Qs, X.D, X.Bias, nb);
+                for (int r = start; r < end; r++) Y[r] = Dot<TB>(W.Row(r), X.Qs, X.D, X.Bias, X.S, nb);
                 return;
             }
             float* o = stackalloc float[4];

@@ -1,11 +1,13 @@
-// Activation rows quantized to Q8_0 for the integer dot products of Q8_0/Q4_0 weights, as llama.cpp does
-// (vec_dot_type of q8_0 and q4_0 is q8_0). Mirrors ggml-cpu quants.c quantize_row_q8_0 on x86 (AVX path):
+// Activation rows quantized to Q8_0 for the integer dot products of Q8_0/Q4_0/Q5_0/IQ4_NL weights, and to Q8_1 for
+// Q4_1/Q5_1, as llama.cpp does (ggml vec_dot_type). Mirrors ggml-cpu arch/x86/quants.c quantize_row_q8_0 and
+// quantize_row_q8_1 (AVX paths), which share the block math:
 //   amax = max|x|, d = amax/127 (stored as f16), id = amax != 0 ? 127/amax : 0, q = round_half_even(x*id).
 // That differs from the reference quantizer (Quantize.Q8_0Block: id = 1/d, round half away from zero) only on
 // ties and last-ulp cases; the weights themselves are quantized by the reference version.
-// Layout here is split for SIMD instead of ggml's 34-byte blocks: qs (nb, 32) int8 | d (nb,) float | bias (nb,) int,
-// where d is the f16-rounded scale as float and bias = -offset * sum(qs): the start value of a u8 x s8 VNNI dot
-// whose weights were shifted up by offset, which makes the signed dot exact (see MatMulQuant).
+// Q8_1 adds s = f16(d * sum(q)) with the unrounded d (quantize_row_q8_1), the term of the weight minimum m.
+// Layout here is split for SIMD instead of ggml's 34/36-byte blocks: qs (nb, 32) int8 | d (nb,) float | bias (nb,) int
+// | s (nb,) float, where d is the f16-rounded scale as float and bias = -offset * sum(qs): the start value of a u8 x s8
+// VNNI dot whose weights were shifted up by offset, which makes the signed dot exact (see MatMulQuant).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -16,6 +18,7 @@ internal readonly unsafe struct ActivationQ8
     public readonly sbyte* Qs;  // (t, nb, 32)
     public readonly float* D;   // (t, nb)
     public readonly int* Bias;  // (t, nb)
+    public readonly float* S;   // (t, nb) Q8_1's f16(d * sum(qs)) as float
     public readonly int Blocks; // nb per token row
     public readonly int Offset; // weight zero point the biases remove
 
@@ -26,15 +29,18 @@ internal readonly unsafe struct ActivationQ8
         Qs = (sbyte*)buffer;
         D = (float*)((byte*)buffer + (long)t * blocks * 32);
         Bias = (int*)(D + (long)t * blocks);
+        S = (float*)(Bias + (long)t * blocks);
     }
 
-    public static long BytesFor(int t, int blocks) => (long)t * blocks * (32 + 4 + 4);
+    public static long BytesFor(int t, int blocks) => (long)t * blocks * (32 + 4 + 4 + 4);
 
     public sbyte* RowQs(int token) => Qs + (long)token * Blocks * 32;
 
     public float* RowD(int token) => D + (long)token * Blocks;
 
     public int* RowBias(int token) => Bias + (long)token * Blocks;
+
+    public float* RowS(int token) => S + (long)token * Blocks;
 
     // token row (nb*32,) of x -> Q8 blocks
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
@@ -43,7 +49,28 @@ internal readonly unsafe struct ActivationQ8
         sbyte* qs = RowQs(token);
         float* dd = RowD(token);
         int* ss = RowBias(token);
-        for (int b = 0; b < Blocks; b++) QuantizeBlock(qs + b * 32, dd + b, ss + b, x + b * 32, -Offset);
+        float* s1 = RowS(token);
+        for (int b = 0; b < Blocks; b++) QuantizeBlock(qs + b * 32, dd + b, ss + b, s1 + b, x + b * 32, -Offset);
+    }
+
+    // x (nb*32,) -> ggml block_q8_1 bytes (nb, 36: f16 d | f16 s | 32 int8) through the kernel path; for tests
+    public static void QuantizeQ8_1(ReadOnlySpan<float> x, Span<byte> y)
+    {
+        int nb = x.Length / 32;
+        if (x.Length % 32 != 0 || y.Length < nb * 36) throw new ArgumentException($"{x.Length} values do not fill {nb} q8_1 blocks of the output");
+        fixed (float* px = x)
+        fixed (byte* py = y)
+        {
+            float d, s;
+            int bias;
+            for (int b = 0; b < nb; b++)
+            {
+                byte* o = py + b * 36;
+                QuantizeBlock((sbyte*)(o + 4), &d, &bias, &s, px + b * 32, 1);
+                *(Half*)o = (Half)d;
+                *(Half*)(o + 2) = (Half)s;
+            }
+        }
     }
 
     // x (nb*32,) -> q (nb*32,), d (nb,), sum (nb,) = sum of each block's qs, through the kernel path; for tests
@@ -57,19 +84,21 @@ internal readonly unsafe struct ActivationQ8
         fixed (float* pd = d)
         fixed (int* ps = sum)
         {
-            for (int b = 0; b < nb; b++) QuantizeBlock(pq + b * 32, pd + b, ps + b, px + b * 32, 1);
+            float s1;
+            for (int b = 0; b < nb; b++) QuantizeBlock(pq + b * 32, pd + b, ps + b, &s1, px + b * 32, 1);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void QuantizeBlock(sbyte* q, float* d, int* bias, float* x, int mul)
+    private static void QuantizeBlock(sbyte* q, float* d, int* bias, float* s1, float* x, int mul)
     {
         if (Vector512.IsHardwareAccelerated)
         {
             var v0 = Vector512.Load(x);
             var v1 = Vector512.Load(x + 16);
             float amax = Vector512.MaxNative(Vector512.Abs(v0), Vector512.Abs(v1)) is var m ? MaxAcross(m) : 0;
-            *d = (float)(Half)(amax / 127f);
+            float dd = amax / 127f;
+            *d = (float)(Half)dd;
             float id = amax != 0 ? 127f / amax : 0f;
             var vid = Vector512.Create(id);
             // x*id lies in [-127, 127], so float -> int conversion after rounding is exact
@@ -78,12 +107,15 @@ internal readonly unsafe struct ActivationQ8
             var s16 = Vector512.Narrow(i0, i1);                        // (32,) int16 in order
             var s8 = Vector256.Narrow(s16.GetLower(), s16.GetUpper());   // (32,) int8 in order
             s8.Store(q);
-            *bias = mul * Vector512.Sum(i0 + i1);
+            int sum = Vector512.Sum(i0 + i1);
+            *bias = mul * sum;
+            *s1 = (float)(Half)(dd * sum);
             return;
         }
         float a = 0;
         for (int j = 0; j < 32; j++) a = MathF.Max(a, MathF.Abs(x[j]));
-        *d = (float)(Half)(a / 127f);
+        float d0 = a / 127f;
+        *d = (float)(Half)d0;
         float inv = a != 0 ? 127f / a : 0f;
         int s = 0;
         for (int j = 0; j < 32; j++)
@@ -93,6 +125,7 @@ internal readonly unsafe struct ActivationQ8
             s += v;
         }
         *bias = mul * s;
+        *s1 = (float)(Half)(d0 * s);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

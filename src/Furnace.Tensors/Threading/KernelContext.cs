@@ -246,5 +246,6 @@ internal enum ScratchSlot
     AttentionScores, // per-thread score rows
     AttentionKeys,   // keys transposed per (sequence, head) for bidirectional attention
     MatMulFloatGemm,    // per-thread packed weight blocks of MatMulFloatGemm
+    MatMulKQuant,       // per-thread unpacked weight rows of MatMulKQuant's GEMM
     Count,
 }

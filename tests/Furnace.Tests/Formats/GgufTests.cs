@@ -65,6 +65,40 @@ public sealed class GgufTests
         Assert.Contains("'t'", ex.Message);
     }
 
+    [Theory]
+    [InlineData(DType.Q4_K)]
+    [InlineData(DType.Q6_K)]
+    [InlineData(DType.IQ4_XS)]
+    [InlineData(DType.Q5_1)]
+    public void Write_ThenOpen_LlamaCppQuantTypesRoundTrip(DType type)
+    {
+        using var dir = new TempDir();
+        var rng = new Random(2);
+        float[] w = Enumerable.Range(0, 256 * 3).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        new GgufWriter().Add("general.architecture", "llama").AddTensor("t.weight", type, [256, 3], w).Write(dir.File("m.gguf"));
+        using var f = GgufFile.Open(dir.File("m.gguf"));
+        var t = f.FindTensor("t.weight")!;
+        Assert.Equal(type, t.Type);
+        Assert.Equal(3 * DTypes.RowBytes(type, 256), t.ByteLength);
+        float[] back = f.Map.ReadFloats(t.Offset, w.Length, type);
+        for (int i = 0; i < w.Length; i++) Assert.InRange(back[i] - w[i], -0.1f, 0.1f);
+    }
+
+    [Fact]
+    public void Open_KQuantRowNotMultipleOf256_ThrowsNamingTheTensor()
+    {
+        using var dir = new TempDir();
+        new GgufWriter().Add("general.architecture", "llama").AddTensor("blk.0.ffn_down.weight", DType.Q4_K, [256, 2], new float[512]).Write(dir.File("m.gguf"));
+        byte[] bytes = File.ReadAllBytes(dir.File("m.gguf"));
+        int at = bytes.AsSpan().IndexOf("blk.0.ffn_down.weight"u8) + "blk.0.ffn_down.weight".Length;
+        BitConverter.TryWriteBytes(bytes.AsSpan(at + 4), 128UL); // dims [256, 2] -> [128, 4]: same bytes, rows of 128
+        BitConverter.TryWriteBytes(bytes.AsSpan(at + 12), 4UL);
+        File.WriteAllBytes(dir.File("bad.gguf"), bytes);
+        var ex = Assert.Throws<FurnaceFormatException>(() => GgufFile.Open(dir.File("bad.gguf")));
+        Assert.Contains("bad.gguf", ex.Message);
+        Assert.Contains("'blk.0.ffn_down.weight' row length 128", ex.Message);
+    }
+
     [Fact]
     public void Open_NotGguf_ThrowsBadMagic()
     {

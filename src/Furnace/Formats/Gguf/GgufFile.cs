@@ -114,7 +114,8 @@ public sealed class GgufFile : ITensorSource
             }
             uint rawType = r.U32($"type of tensor '{name}'");
             // the stored weight types this build reads and runs (grows as kernels land; Q8_K/Q8_1 are activation-only)
-            if (rawType is not (0 or 1 or 2 or 8 or 30)) throw r.Error($"tensor '{name}' has ggml type {rawType}, which Furnace does not support (f32, f16, bf16, q8_0, q4_0)");
+            if (rawType is not (0 or 1 or 2 or 3 or 6 or 7 or 8 or 10 or 11 or 12 or 13 or 14 or 20 or 23 or 30))
+                throw r.Error($"tensor '{name}' has ggml type {rawType}, which Furnace does not support (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K..q6_K, iq4_nl, iq4_xs)");
             var type = (DType)rawType;
             if (shape[0] % DTypes.BlockSize(type) != 0) throw r.Error($"tensor '{name}' row length {shape[0]} is not a multiple of the {DTypes.Name(type)} block size");
             ulong offset = r.U64($"offset of tensor '{name}'");
