@@ -76,4 +76,30 @@ public sealed class DeepSeekCliTests
             Assert.Equal(expected.Ppl, value, 6);
         }
     }
+
+    [Fact]
+    public void Generate_ThinkHideWithR1Template_AnswerEmptyAndReasoningIsTheShownText()
+    {
+        // the R1 template opens "<think>" in the prompt; a random model never closes it, so everything is reasoning
+        using var dir = new TempDir();
+        string gguf = dir.File("v3.gguf");
+        Assert.Equal(0, FurnaceProcess.Run("convert", "--from", "random:test-v3", "--to", gguf, "--type", "f32", "--seed", "2").ExitCode);
+        string[] common = ["generate", "-m", gguf, "--chat", "--template", "deepseek-r1", "--temperature", "0", "-n", "12", "--json", "-p", "hi"];
+        var show = FurnaceProcess.Run([.. common, "--think", "show"]);
+        var hide = FurnaceProcess.Run([.. common, "--think", "hide"]);
+        Assert.True(show.ExitCode == 0, show.Stderr);
+        Assert.True(hide.ExitCode == 0, hide.Stderr);
+        using var s = JsonDocument.Parse(show.Stdout);
+        using var h = JsonDocument.Parse(hide.Stdout);
+        string shown = s.RootElement.GetProperty("text").GetString()!;
+        Assert.NotEqual("", shown);
+        Assert.DoesNotContain("</think>", shown);
+        Assert.False(s.RootElement.TryGetProperty("reasoning_content", out _));
+        Assert.Equal("", h.RootElement.GetProperty("text").GetString());
+        Assert.Equal(shown, h.RootElement.GetProperty("reasoning_content").GetString());
+
+        var bad = FurnaceProcess.Run([.. common, "--think", "maybe"]);
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("--think 'maybe' is not one of show, hide", bad.Stderr);
+    }
 }
