@@ -52,11 +52,13 @@ internal static class ConvertCommand
         }
         // a progress line per tensor, rewritten in place on a terminal
         bool tty = !Console.IsErrorRedirected;
-        HfToGgufConverter.Convert(from, to, requested, (i, n, name) =>
+        void Progress(int i, int n, string name)
         {
             if (tty) Console.Error.Write($"\rtensor {i}/{n} {name}\u001b[K");
             else Console.Error.WriteLine($"tensor {i}/{n} {name}");
-        });
+        }
+        if (Directory.Exists(from) && DeepSeekHfToGguf.IsDeepSeekDirectory(from)) DeepSeekHfToGguf.Convert(from, to, type, progress: Progress);
+        else HfToGgufConverter.Convert(from, to, requested, Progress);
         if (tty) Console.Error.WriteLine();
         Console.Error.WriteLine($"wrote {to} ({(requested is { } r ? DTypes.Name(r) : "default types")}, {new FileInfo(to).Length / 1e6:F1} MB)");
         return 0;

@@ -29,10 +29,11 @@ internal static class GenerateCommand
         var ctxLen = new Option<int>("--ctx") { Description = "Context length (default: the model's, at most 4096)", DefaultValueFactory = _ => 0 };
         var threads = Cli.ThreadsOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON object (text, token counts, finish reason, speeds) instead of streaming" };
+        var think = new Option<string>("--think") { Description = "R1-style reasoning (<think>…</think>): show (as generated) or hide (the answer only; --json adds reasoning_content)", DefaultValueFactory = _ => "show" };
         var lora = new LoraOptions();
         var cmd = new Command("generate", "Generate text with a decoder (GGUF file or Hugging Face directory).\n\nExamples:\n  furnace generate -m deepseek-llm-7b-chat-q4_0.gguf --chat -p \"Why is the sky blue?\"\n  furnace generate -m ./DeepSeek-R1-Distill-Qwen-1.5B -p \"def fib(n):\" --temperature 0 -n 64 --json\n  furnace generate -m deepseek-llm-7b-base.gguf --lora ./my-adapter --lora-scale 0.5 -p \"Once upon a time\"")
         {
-            model, prompt, chat, system, template, maxTokens, temperature, topK, topP, minP, repeat, seed, stop, ctxLen, threads, json,
+            model, prompt, chat, system, template, maxTokens, temperature, topK, topP, minP, repeat, seed, stop, ctxLen, threads, json, think,
         };
         foreach (var o in lora.All) cmd.Add(o);
         cmd.SetAction(r => Cli.Run(() =>
@@ -53,14 +54,20 @@ internal static class GenerateCommand
                 Stop = r.GetValue(stop) ?? [],
             }.Validated();
             string? templateName = r.GetValue(template);
+            ThinkMode thinkMode = r.GetValue(think) switch
+            {
+                "show" => ThinkMode.Show,
+                "hide" => ThinkMode.Hide,
+                var other => throw new FurnaceException($"--think '{other}' is not one of show, hide"),
+            };
             return Run(r.GetValue(model)!, lora.Load(r), lora.ScaleOf(r), r.GetValue(prompt)!, r.GetValue(chat) || templateName != null, r.GetValue(system),
-                templateName == null ? null : ChatTemplate.ByName(templateName), options, r.GetValue(ctxLen), Cli.CheckThreads(r.GetValue(threads)), r.GetValue(json));
+                templateName == null ? null : ChatTemplate.ByName(templateName), options, r.GetValue(ctxLen), Cli.CheckThreads(r.GetValue(threads)), r.GetValue(json), thinkMode);
         }));
         return cmd;
     }
 
     private static int Run(string path, LoraAdapter? adapter, float loraScale, string prompt, bool chat, string? system, ChatTemplate? template, GenerationOptions options,
-        int ctxLen, int threads, bool json)
+        int ctxLen, int threads, bool json, ThinkMode thinkMode)
     {
         if (ctxLen < 0) throw new FurnaceException($"--ctx {ctxLen} must be positive");
         using var lm = LanguageModel.Open(path, adapter, loraScale);
@@ -68,6 +75,7 @@ internal static class GenerateCommand
         int context = ctxLen > 0 ? ctxLen : Math.Min(lm.Decoder.MaxPositions, Math.Max(4096, ids.Length + options.MaxTokens));
         using var ctx = new KernelContext(threads);
         var gen = new Generator(lm.Decoder, lm.Tokenizer, ctx, context);
+        var think = new ThinkFilter(thinkMode, ThinkFilter.OpensThink(lm.Tokenizer.Decode(ids)));
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
@@ -77,23 +85,27 @@ internal static class GenerateCommand
         if (json)
         {
             GenerationResult res = gen.Generate(ids, options, cancel.Token);
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            string text = think.Push(res.Text) + think.Flush();
+            var fields = new Dictionary<string, object>
             {
-                ["text"] = res.Text,
+                ["text"] = text,
                 ["prompt_tokens"] = res.PromptTokens,
                 ["generated_tokens"] = res.GeneratedTokens,
                 ["finish_reason"] = res.FinishReason,
                 ["prefill_tok_s"] = Math.Round(res.PrefillTokensPerSecond, 2),
                 ["decode_tok_s"] = Math.Round(res.DecodeTokensPerSecond, 2),
-            }, Cli.Json));
+            };
+            if (thinkMode == ThinkMode.Hide) fields["reasoning_content"] = think.Reasoning;
+            Console.WriteLine(JsonSerializer.Serialize(fields, Cli.Json));
             return 0;
         }
         var stdout = Console.Out;
         foreach (string piece in gen.Stream(ids, options, cancel.Token))
         {
-            stdout.Write(piece);
+            stdout.Write(think.Push(piece));
             stdout.Flush();
         }
+        stdout.Write(think.Flush());
         stdout.WriteLine();
         var last = gen.LastResult!;
         Console.Error.WriteLine($"[{last.PromptTokens} prompt tokens at {last.PrefillTokensPerSecond:F1} tok/s, {last.GeneratedTokens} generated at {last.DecodeTokensPerSecond:F1} tok/s, finish: {last.FinishReason}]");

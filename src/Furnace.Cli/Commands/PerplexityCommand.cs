@@ -76,10 +76,10 @@ internal static class PerplexityCommand
         if (basePath != null && !File.Exists(basePath) && !Directory.Exists(basePath)) throw new FurnaceException($"--kl-divergence {basePath}: no such file or directory");
         var (adapter, scale) = lora();
         using var lm = LanguageModel.Open(modelPath, adapter, scale);
-        int nCtx = ctxSize ?? Math.Min(DefaultContext, lm.Model.Config.MaxPositions);
+        int nCtx = ctxSize ?? Math.Min(DefaultContext, lm.Decoder.MaxPositions);
         var options = new TextPerplexityOptions { Context = nCtx, Chunks = chunks, Batch = batch }.Validated();
-        if (nCtx > lm.Model.Config.MaxPositions)
-            throw new FurnaceException($"--ctx {nCtx} is larger than the model's context length {lm.Model.Config.MaxPositions}");
+        if (nCtx > lm.Decoder.MaxPositions)
+            throw new FurnaceException($"--ctx {nCtx} is larger than the model's context length {lm.Decoder.MaxPositions}");
         int[] tokens = TextPerplexity.Tokenize(lm.Tokenizer, text);
         TextPerplexity.CheckLength(tokens.Length, nCtx);
         using var baseLm = basePath == null ? null : LanguageModel.Open(basePath);
@@ -88,7 +88,7 @@ internal static class PerplexityCommand
             $"perplexity: {file}: {tokens.Length} tokens; {nChunk} chunks, n_ctx={nCtx}, batch_size={options.EffectiveBatch}{(baseLm == null ? "" : ", KL divergence from " + basePath)}"));
         var progress = new ProgressLine(nChunk, 0, "chunks");
         using var ctx = new KernelContext(threads);
-        PerplexityResult res = TextPerplexity.Run(lm.Model, tokens, TextPerplexity.ChunkBos(lm.Tokenizer), options, ctx, baseLm?.Model,
+        PerplexityResult res = TextPerplexity.Run(lm.Decoder, tokens, TextPerplexity.ChunkBos(lm.Tokenizer), options, ctx, baseLm?.Decoder,
             (done, _, ppl) => progress.Report(done, string.Create(CultureInfo.InvariantCulture, $"ppl {ppl:F4}")));
         if (json)
         {

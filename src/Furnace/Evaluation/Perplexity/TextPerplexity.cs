@@ -1,4 +1,4 @@
-// Perplexity of a decoder over a text, exactly llama.cpp's method (tools/perplexity/perplexity.cpp, perplexity();
+// Perplexity of a decoder (any IDecoder: Llama family, DeepSeek-V2/V3) over a text, exactly llama.cpp's method (tools/perplexity/perplexity.cpp, perplexity();
 // ggml-org/llama.cpp @ 050fc7f32de16858ac667d775b43a51ed8976e6f):
 //   tokens = tokenize(text, add_special = true)          BOS in front when the vocabulary adds one
 //   refuse when tokens < 2·n_ctx
@@ -9,7 +9,7 @@
 // With a base model (llama.cpp's --kl-divergence mode, kl_divergence()) the base runs live over the same chunks
 // and each scored position also feeds KlDivergence.
 using Furnace.Formats.Tokenizers;
-using Furnace.Models.Llama;
+using Furnace.Models;
 using Furnace.Tensors;
 
 namespace Furnace.Evaluation.Perplexity;
@@ -33,28 +33,28 @@ public static class TextPerplexity
     /// <param name="bos">ChunkBos of the vocabulary.</param>
     /// <param name="baseModel">The reference model for KL(base ‖ model), or null.</param>
     /// <param name="progress">Called after each chunk with (chunks done, chunks in all, running PPL).</param>
-    public static PerplexityResult Run(LlamaModel model, int[] tokens, int? bos, TextPerplexityOptions options, KernelContext ctx,
-        LlamaModel? baseModel = null, Action<int, int, double>? progress = null, CancellationToken cancellation = default)
+    public static PerplexityResult Run(IDecoder model, int[] tokens, int? bos, TextPerplexityOptions options, KernelContext ctx,
+        IDecoder? baseModel = null, Action<int, int, double>? progress = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokens);
         options = options.Validated();
-        int nCtx = options.Context, vocab = model.Config.VocabSize;
-        if (nCtx > model.Config.MaxPositions)
-            throw new FurnaceException($"--ctx {nCtx} is larger than the model's context length {model.Config.MaxPositions}");
+        int nCtx = options.Context, vocab = model.VocabSize;
+        if (nCtx > model.MaxPositions)
+            throw new FurnaceException($"--ctx {nCtx} is larger than the model's context length {model.MaxPositions}");
         if (baseModel != null)
         {
-            if (baseModel.Config.VocabSize != vocab)
-                throw new FurnaceException($"the base model's vocabulary has {baseModel.Config.VocabSize} tokens and the model's {vocab}: KL divergence needs the same vocabulary");
-            if (nCtx > baseModel.Config.MaxPositions)
-                throw new FurnaceException($"--ctx {nCtx} is larger than the base model's context length {baseModel.Config.MaxPositions}");
+            if (baseModel.VocabSize != vocab)
+                throw new FurnaceException($"the base model's vocabulary has {baseModel.VocabSize} tokens and the model's {vocab}: KL divergence needs the same vocabulary");
+            if (nCtx > baseModel.MaxPositions)
+                throw new FurnaceException($"--ctx {nCtx} is larger than the base model's context length {baseModel.MaxPositions}");
         }
         CheckLength(tokens.Length, nCtx);
         int nChunk = Math.Min(options.Chunks ?? int.MaxValue, tokens.Length / nCtx);
         int first = nCtx / 2, scored = nCtx - 1 - first, batch = options.EffectiveBatch;
 
-        var state = model.NewState(nCtx, batch);
-        var baseState = baseModel?.NewState(nCtx, batch);
+        var state = model.NewDecoderState(nCtx, batch);
+        var baseState = baseModel?.NewDecoderState(nCtx, batch);
         var logits = new float[(long)scored * vocab];         // (scored, vocab): rows for positions first … n_ctx − 2
         var baseLogits = baseModel == null ? null : new float[(long)scored * vocab];
         var chunk = new int[nCtx];
@@ -100,9 +100,9 @@ public static class TextPerplexity
 
     // One chunk from an empty cache, batch tokens per forward; copies the logits of positions first … n_ctx − 2
     // into dst (n_ctx − 1 − first, vocab).
-    private static void ScoredLogits(LlamaModel model, LlamaState state, int[] chunk, int first, int batch, float[] dst, KernelContext ctx)
+    private static void ScoredLogits(IDecoder model, IDecoderState state, int[] chunk, int first, int batch, float[] dst, KernelContext ctx)
     {
-        int nCtx = chunk.Length, vocab = model.Config.VocabSize, last = nCtx - 2;
+        int nCtx = chunk.Length, vocab = model.VocabSize, last = nCtx - 2;
         state.Reset();
         for (int start = 0; start < nCtx; start += batch)
         {

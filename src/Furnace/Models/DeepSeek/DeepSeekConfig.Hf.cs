@@ -31,6 +31,12 @@ public sealed partial record DeepSeekConfig
         }
         // group-limited routing: llama.cpp's converter writes n_group / topk_group whatever topk_method says
         int groups = raw.TopkMethod is "group_limited_greedy" or "noaux_tc" ? raw.NGroup ?? 0 : 0;
+        // A directory runs as its own reference code does (modeling_deepseek_v2.py / _v3.py MoEGate), where that differs
+        // from llama.cpp: V2's group_limited_greedy scores a group by its max, and V2 scales the routed weights by
+        // routed_scaling_factor only when it does not normalise them (V3 normalises, then always scales).
+        bool v2 = raw.Architectures is { Length: > 0 } arch ? arch[0] == "DeepseekV2ForCausalLM" : raw.ModelType == "deepseek_v2";
+        bool norm = raw.NormTopkProb ?? false;
+        int used = Required(raw.NumExpertsPerTok, "num_experts_per_tok");
         return new DeepSeekConfig
         {
             Dim = Required(raw.HiddenSize, "hidden_size"),
@@ -46,14 +52,15 @@ public sealed partial record DeepSeekConfig
             FfnDim = Required(raw.IntermediateSize, "intermediate_size"),
             LeadingDenseLayers = raw.FirstKDenseReplace ?? 0,
             Experts = Required(raw.NRoutedExperts, "n_routed_experts"),
-            ExpertsUsed = Required(raw.NumExpertsPerTok, "num_experts_per_tok"),
+            ExpertsUsed = used,
             SharedExperts = raw.NSharedExperts ?? 0,
             ExpertFfnDim = Required(raw.MoeIntermediateSize, "moe_intermediate_size"),
-            ExpertWeightsScale = (float)(raw.RoutedScalingFactor ?? 1),
-            ExpertWeightsNorm = raw.NormTopkProb ?? false,
+            ExpertWeightsScale = v2 && norm && used > 1 ? 1f : (float)(raw.RoutedScalingFactor ?? 1),
+            ExpertWeightsNorm = norm && used > 1,
             Gating = gating,
             ExpertGroups = groups,
             ExpertGroupsUsed = groups > 1 ? Required(raw.TopkGroup, "topk_group") : 0,
+            GroupScore = v2 && raw.TopkMethod == "group_limited_greedy" ? ExpertGroupScore.Max : ExpertGroupScore.SumOfTopTwo,
             RmsEps = (float)(raw.RmsNormEps ?? 1e-6),
             RopeTheta = (float)(raw.RopeTheta ?? 10000),
             Yarn = yarn,

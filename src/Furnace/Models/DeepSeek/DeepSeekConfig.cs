@@ -20,6 +20,16 @@ public enum ExpertGating
 /// </summary>
 /// <param name="LogMultiplier">HF rope_scaling.mscale_all_dim (the GGUF stores 0.1 times it).</param>
 /// <param name="AttnFactor">GGUF rope.scaling.attn_factor (1 when absent).</param>
+/// <summary>How group-limited routing scores a group of experts.</summary>
+public enum ExpertGroupScore
+{
+    /// <summary>The sum of its two best selection scores: llama.cpp (every deepseek2 GGUF) and HF DeepSeek-V3's noaux_tc.</summary>
+    SumOfTopTwo,
+
+    /// <summary>Its best score: HF DeepSeek-V2's group_limited_greedy (modeling_deepseek_v2.py MoEGate).</summary>
+    Max,
+}
+
 public sealed record YarnScaling(float Factor, int OriginalContext, float LogMultiplier, float AttnFactor = 1f, float BetaFast = 32f, float BetaSlow = 1f);
 
 public sealed partial record DeepSeekConfig
@@ -76,6 +86,9 @@ public sealed partial record DeepSeekConfig
     public int ExpertGroups { get; init; }
 
     public int ExpertGroupsUsed { get; init; }
+
+    /// <summary>Group scoring; GGUF files always sum the top two (llama.cpp), HF V2 directories take the max.</summary>
+    public ExpertGroupScore GroupScore { get; init; } = ExpertGroupScore.SumOfTopTwo;
 
     public float RmsEps { get; init; } = 1e-6f;
 

@@ -309,7 +309,8 @@ public sealed class DeepSeekModel : IDecoder
     }
 
     // One token's routing (llama.cpp build_moe_ffn): probs = softmax or sigmoid of the router logits (in place);
-    // choose by probs + selection bias, restricted to the best groups (a group's score = the sum of its top two);
+    // choose by probs + selection bias, restricted to the best groups (a group's score = the sum of its top two, or its
+    // max for HF V2 directories);
     // mix with the unbiased probs of the chosen, normalised to sum 1 when asked, then scaled.
     private void Route(Span<float> probs, float[]? bias, DeepSeekState s, Span<int> chosen, Span<float> weights)
     {
@@ -333,7 +334,7 @@ public sealed class DeepSeekModel : IDecoder
                     if (v > a) { b = a; a = v; }
                     else if (v > b) b = v;
                 }
-                groups[g] = a + b;
+                groups[g] = c.GroupScore == ExpertGroupScore.Max ? a : a + b;
             }
             // keep the ExpertGroupsUsed best groups: mask the others, worst first
             for (int drop = 0; drop < c.ExpertGroups - c.ExpertGroupsUsed; drop++)

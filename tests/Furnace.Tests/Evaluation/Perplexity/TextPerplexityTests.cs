@@ -148,4 +148,41 @@ public sealed class TextPerplexityTests
         for (int i = 0; i < r.Length; i++) r[i] = logits[i] - lse;
         return r;
     }
+
+    [Fact]
+    public void Run_DeepSeek2Decoder_EqualsNllFromWholeChunkForwardWithin1e5Relative()
+    {
+        // any IDecoder runs the method: a random deepseek2 (MLA + MoE) against -log softmax of its own whole-chunk logits
+        using var dir = new TempDir();
+        string path = dir.File("ds.gguf");
+        var c = Furnace.Models.DeepSeek.DeepSeekConfig.Preset("test-v3");
+        Furnace.Models.DeepSeek.RandomDeepSeek.WriteGguf(path, c, DType.F32, seed: 9, selectionBias: true);
+        var rng = new Random(3);
+        int[] tokens = Enumerable.Range(0, 64).Select(_ => rng.Next(3, c.VocabSize)).ToArray();
+        using var model = Furnace.Models.ModelLoader.OpenDecoder(path);
+        using var ctx = new KernelContext(2);
+        var res = TextPerplexity.Run(model, tokens, bos: 1, new TextPerplexityOptions { Context = 32, Chunks = 2, Batch = 8 }, ctx);
+
+        double nll = 0;
+        int count = 0;
+        var state = model.NewDecoderState(32, maxBatch: 32);
+        for (int ch = 0; ch < 2; ch++)
+        {
+            int[] chunk = tokens.AsSpan(ch * 32, 32).ToArray();
+            chunk[0] = 1;
+            state.Reset();
+            model.Forward(chunk, state, ctx, allLogits: true);
+            for (int p = 16; p <= 30; p++, count++)
+            {
+                ReadOnlySpan<float> row = state.Logits.AsSpan(p * c.VocabSize, c.VocabSize);
+                double max = double.NegativeInfinity, sum = 0;
+                foreach (float v in row) max = Math.Max(max, v);
+                foreach (float v in row) sum += Math.Exp(v - max);
+                nll += max + Math.Log(sum) - row[tokens[ch * 32 + p + 1]];
+            }
+        }
+        Assert.Equal(count, res.Tokens);
+        // batch 8 vs one 32-token forward: the same sums in a different blocking, so only float rounding differs
+        Assert.True(Math.Abs(res.NllMean - nll / count) <= 1e-5 * (nll / count), $"mean NLL {res.NllMean} vs {nll / count}");
+    }
 }

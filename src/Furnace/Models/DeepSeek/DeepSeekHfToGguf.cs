@@ -1,0 +1,157 @@
+// Hugging Face DeepseekV2ForCausalLM / DeepseekV3ForCausalLM directory -> one deepseek2 GGUF file, as llama.cpp's
+// convert_hf_to_gguf.py (DeepseekV2Model.modify_tensors / set_gguf_parameters) writes it for the llama.cpp that
+// LLamaSharp 0.30.0 bundles (c0c7e147): kv_b_proj (h·(nope + v), kvLora) split into attn_k_b = per-head W_UKᵀ
+// (ggml ne [nope, kvLora, h]) and attn_v_b = per-head W_UV (ne [kvLora, v, h]); head_count_kv 1 with
+// key_length_mla / value_length_mla (the MLA keys DeepSeekConfig.WriteGguf writes); routed experts merged into
+// ffn_{gate,up,down}_exps stacks (ne [cols, rows, n_expert]); no rope permutation of q_pe / k_pe (llama.cpp's deepseek2
+// rotates adjacent pairs, which is what the DeepSeek HF code does after its de-interleave). Tensors stream one at a time.
+using Furnace.Formats.Gguf;
+using Furnace.Formats.HfConfig;
+using Furnace.Formats.SafeTensors;
+using Furnace.Formats.Tokenizers;
+using Furnace.Formats.Weights;
+using Furnace.Tensors;
+
+namespace Furnace.Models.DeepSeek;
+
+public static class DeepSeekHfToGguf
+{
+    /// <summary>True when the directory's config.json names a DeepSeek-V2/V3 model.</summary>
+    public static bool IsDeepSeekDirectory(string hfDir) =>
+        File.Exists(Path.Combine(hfDir, "config.json")) && DeepSeekConfig.IsHfDeepSeek(HfConfigFile.Read(Path.Combine(hfDir, "config.json")));
+
+    /// <param name="vocab">GGUF tokenizer metadata; null = from the directory's tokenizer.json.</param>
+    /// <param name="progress">Called before each tensor is encoded with (index from 1, count, GGUF name).</param>
+    public static void Convert(string hfDir, string ggufPath, DType type, IEnumerable<KeyValuePair<string, GgufValue>>? vocab = null,
+        Action<int, int, string>? progress = null)
+    {
+        if (!DTypes.IsWeightType(type)) throw new FurnaceException($"cannot convert to {DTypes.Name(type)}");
+        string configPath = Path.Combine(hfDir, "config.json");
+        HfModelConfig raw = HfConfigFile.Read(configPath);
+        // the GGUF carries llama.cpp's routing (group score = sum of top two; routed_scaling_factor as written), as its converter
+        DeepSeekConfig c = DeepSeekConfig.FromHf(raw, configPath) with
+        {
+            ExpertWeightsScale = (float)(raw.RoutedScalingFactor ?? 1), ExpertWeightsNorm = raw.NormTopkProb ?? false,
+            GroupScore = ExpertGroupScore.SumOfTopTwo,
+        };
+        if (vocab == null)
+        {
+            string tokenizerPath = Path.Combine(hfDir, "tokenizer.json");
+            if (!File.Exists(tokenizerPath)) throw new FurnaceException($"{hfDir}: no tokenizer.json (a GGUF file carries the vocabulary)");
+            vocab = Tokenizer.FromHuggingFace(tokenizerPath).ToGgufMetadata(c.VocabSize);
+        }
+
+        using ITensorSource source = SafeTensorsCheckpoint.Open(hfDir);
+        int firstMoe = c.LeadingDenseLayers;
+        bool bias = firstMoe < c.Layers && source.Find($"model.layers.{firstMoe}.mlp.gate.e_score_correction_bias") != null;
+        var specs = RandomDeepSeek.Tensors(c, bias).ToList();
+
+        var w = new GgufWriter();
+        c.WriteGguf(w, ModelName(hfDir));
+        w.Add("general.file_type", (uint)(type switch { DType.F32 => 0, DType.F16 => 1, DType.Q4_0 => 2, DType.Q8_0 => 7, DType.BF16 => 32, _ => 0 }));
+        foreach (var (k, v) in vocab) w.Add(k, v);
+        int done = 0;
+        foreach (RandomDeepSeek.TensorSpec t in specs)
+        {
+            int cols = (int)t.Ne[0];
+            long rows = t.Count / cols;
+            // matrices whose rows fit the type's blocks take the type; the router, norms and biases stay f32 (as llama.cpp)
+            bool matrix = t.Ne.Length >= 2 && !t.Name.EndsWith("ffn_gate_inp.weight", StringComparison.Ordinal);
+            DType tt = matrix && cols % DTypes.BlockSize(type) == 0 ? type : DType.F32;
+            var spec = t;
+            w.AddTensor(t.Name, tt, t.Ne, DTypes.RowBytes(tt, cols) * rows, s =>
+            {
+                progress?.Invoke(++done, specs.Count, spec.Name);
+                float[] v = Values(source, c, spec);
+                var buf = new byte[DTypes.RowBytes(tt, cols)];
+                for (long r = 0; r < rows; r++)
+                {
+                    Quantize.Row(buf, v.AsSpan((int)(r * cols), cols), tt);
+                    s.Write(buf);
+                }
+            });
+        }
+        w.Write(ggufPath);
+    }
+
+    private static string ModelName(string dir) =>
+        Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))) is { Length: > 0 } n ? n : "model";
+
+    // a checkpoint tensor as float, checked against the shape the config implies (row-major, HF order)
+    private static float[] Read(ITensorSource source, string name, params long[] shape)
+    {
+        TensorEntry e = source.Find(name) ?? throw new FurnaceFormatException(source.Path, $"missing tensor '{name}'");
+        if (!e.Shape.SequenceEqual(shape))
+            throw new FurnaceFormatException(source.Path, $"tensor '{name}' has shape {e.ShapeText}, expected [{string.Join(", ", shape)}]");
+        if (e.Type is not (DType.F32 or DType.F16 or DType.BF16))
+            throw new FurnaceFormatException(source.Path, $"tensor '{name}' is {DTypes.Name(e.Type)}; conversion reads F32, F16 and BF16");
+        return e.File.ReadFloats(e.Offset, checked((int)e.ElementCount), e.Type);
+    }
+
+    // the values of one GGUF tensor (row-major in ggml order: ne0 fastest) from the HF checkpoint
+    private static float[] Values(ITensorSource src, DeepSeekConfig c, RandomDeepSeek.TensorSpec t)
+    {
+        long[] shape = t.Ne.Reverse().ToArray();
+        string n = t.Name;
+        switch (n)
+        {
+            case "token_embd.weight": return Read(src, "model.embed_tokens.weight", shape);
+            case "output_norm.weight": return Read(src, "model.norm.weight", shape);
+            case "output.weight": return Read(src, "lm_head.weight", shape);
+        }
+        int dot = n.IndexOf('.', 4);
+        string p = $"model.layers.{n[4..dot]}.", rest = n[(dot + 1)..];
+        int h = c.Heads, nope = c.QkNopeDim, v = c.VHeadDim, kvLora = c.KvLoraRank;
+        switch (rest)
+        {
+            case "attn_k_b.weight" or "attn_v_b.weight":
+            {
+                // kv_b_proj rows per head: nope rows of W_UK, then v rows of W_UV, each kvLora wide
+                float[] kv = Read(src, p + "self_attn.kv_b_proj.weight", h * (nope + v), kvLora);
+                bool key = rest == "attn_k_b.weight";
+                var o = new float[(long)h * (key ? nope : v) * kvLora];
+                for (int hd = 0; hd < h; hd++)
+                {
+                    long head = (long)hd * (nope + v) * kvLora;
+                    if (key) // (h, kvLora, nope): W_UK transposed
+                        for (int i = 0; i < nope; i++)
+                            for (int r = 0; r < kvLora; r++) o[((long)hd * kvLora + r) * nope + i] = kv[head + (long)i * kvLora + r];
+                    else // (h, v, kvLora): W_UV as is
+                        Array.Copy(kv, head + (long)nope * kvLora, o, (long)hd * v * kvLora, (long)v * kvLora);
+                }
+                return o;
+            }
+            case "ffn_gate_exps.weight" or "ffn_up_exps.weight" or "ffn_down_exps.weight":
+            {
+                string proj = rest[4..rest.IndexOf('_', 4)] + "_proj";
+                long rows = shape[1], cols = shape[2], each = rows * cols;
+                var o = new float[c.Experts * each];
+                for (int e = 0; e < c.Experts; e++)
+                    Read(src, $"{p}mlp.experts.{e}.{proj}.weight", rows, cols).CopyTo(o, e * each);
+                return o;
+            }
+        }
+        string name = rest switch
+        {
+            "attn_norm.weight" => "input_layernorm.weight",
+            "attn_q.weight" => "self_attn.q_proj.weight",
+            "attn_q_a.weight" => "self_attn.q_a_proj.weight",
+            "attn_q_a_norm.weight" => "self_attn.q_a_layernorm.weight",
+            "attn_q_b.weight" => "self_attn.q_b_proj.weight",
+            "attn_kv_a_mqa.weight" => "self_attn.kv_a_proj_with_mqa.weight",
+            "attn_kv_a_norm.weight" => "self_attn.kv_a_layernorm.weight",
+            "attn_output.weight" => "self_attn.o_proj.weight",
+            "ffn_norm.weight" => "post_attention_layernorm.weight",
+            "ffn_gate.weight" => "mlp.gate_proj.weight",
+            "ffn_up.weight" => "mlp.up_proj.weight",
+            "ffn_down.weight" => "mlp.down_proj.weight",
+            "ffn_gate_inp.weight" => "mlp.gate.weight",
+            "exp_probs_b.bias" => "mlp.gate.e_score_correction_bias",
+            "ffn_gate_shexp.weight" => "mlp.shared_experts.gate_proj.weight",
+            "ffn_up_shexp.weight" => "mlp.shared_experts.up_proj.weight",
+            "ffn_down_shexp.weight" => "mlp.shared_experts.down_proj.weight",
+            _ => throw new InvalidOperationException(n),
+        };
+        return Read(src, p + name, shape);
+    }
+}
