@@ -3,7 +3,7 @@
 // reps, each started once other processes use < 5 % of the machine (/proc/stat) and redone when disturbed; the
 // engines alternate process by process; figures are medians over every timed rep, printed with the worst CPU share
 // other processes took.
-//   compare [--threads 2] [--prompt 128] [--gen 64] [--rounds 2] [--reps 3] [--models DIR] [--shapes bench-768,tinyllama-1.1b] [--types f32,q8_0,q4_0]
+//   compare [--threads 2] [--prompt 128] [--gen 64] [--rounds 2] [--reps 3] [--models DIR] [--shapes bench-768,tinyllama-1.1b] [--types f32,q8_0,q4_0,Q4_K_M,…]
 //       writes seeded random-weight GGUF files of the named shapes (once, cached in DIR), then alternates
 //       `furnace bench llm` and this program's `peer` mode as child processes and prints a markdown table of medians.
 //   peer --model FILE [--threads 2] [--prompt 128] [--gen 64] [--reps 3]
@@ -13,6 +13,7 @@ using System.Globalization;
 using System.Text.Json;
 using Furnace.Benchmarking;
 using Furnace.Models.Llama;
+using Furnace.Quantization;
 using Furnace.Tensors;
 using LLama;
 using LLama.Common;
@@ -53,12 +54,25 @@ foreach (string shape in shapes)
 {
     foreach (string typeName in types)
     {
-        if (!DTypes.TryParse(typeName, out DType type)) throw new ArgumentException($"unknown type {typeName}");
         string file = Path.Combine(modelDir, $"{shape}-{typeName}.gguf");
         if (!File.Exists(file))
         {
             Console.Error.WriteLine($"writing {file}");
-            RandomLlama.WriteGguf(file, LlamaConfig.Preset(shape), type, seed: 1);
+            if (DTypes.TryParse(typeName, out DType type))
+            {
+                RandomLlama.WriteGguf(file, LlamaConfig.Preset(shape), type, seed: 1);
+            }
+            else if (QuantFileTypes.TryParse(typeName, out QuantFileType ftype))
+            {
+                // a llama-quantize recipe (Q4_K_M, …) applied to the f32 file: the per-tensor mix of a downloaded GGUF
+                string f32 = Path.Combine(modelDir, $"{shape}-f32.gguf");
+                if (!File.Exists(f32)) RandomLlama.WriteGguf(f32, LlamaConfig.Preset(shape), DType.F32, seed: 1);
+                GgufQuantizer.Quantize(f32, file, new QuantizeOptions(ftype));
+            }
+            else
+            {
+                throw new ArgumentException($"unknown type {typeName}");
+            }
         }
         var ours = new List<JsonElement>();
         var peer = new List<JsonElement>();
