@@ -79,7 +79,7 @@ public static class ClipMmprojExport
         if ((projector != null) != (header.ProjectorType != null))
             throw new ArgumentException("the header's projector_type and the projector shape must agree");
         var w = new GgufWriter();
-        header.Write(w, FileType(type));
+        header.Write(w, GgufFileType.OfSingleType(type));
         foreach (var (gguf, hf, shape) in Tensors(header, projector, visualProjectionDim))
         {
             bool patch = shape.Length == 4;
@@ -165,24 +165,4 @@ public static class ClipMmprojExport
         TensorEntry e = vb.Find(name) ?? throw new FurnaceFormatException(vb.SourcePath, $"missing tensor '{vb.Key(name)}'");
         return vb.Floats(name, e.Shape);
     }
-
-    // llama_ftype of a file whose 2-D weights are all of one type
-    private static uint FileType(DType t) => t switch
-    {
-        DType.F16 => 1,
-        DType.Q4_0 => 2,
-        DType.Q4_1 => 3,
-        DType.Q8_0 => 7,
-        DType.Q5_0 => 8,
-        DType.Q5_1 => 9,
-        DType.Q2_K => 10,
-        DType.Q3_K => 11, // LLAMA_FTYPE_MOSTLY_Q3_K_S: the _S variants are the ones with every weight of the one type
-        DType.Q4_K => 14,
-        DType.Q5_K => 16,
-        DType.Q6_K => 18,
-        DType.IQ4_NL => 25,
-        DType.IQ4_XS => 30,
-        DType.BF16 => 32,
-        _ => 0,
-    };
 }

@@ -174,27 +174,7 @@ public static class RandomDeepSeek
                     continue;
                 }
             }
-            string name = rest switch
-            {
-                "attn_norm.weight" => "input_layernorm.weight",
-                "attn_q.weight" => "self_attn.q_proj.weight",
-                "attn_q_a.weight" => "self_attn.q_a_proj.weight",
-                "attn_q_a_norm.weight" => "self_attn.q_a_layernorm.weight",
-                "attn_q_b.weight" => "self_attn.q_b_proj.weight",
-                "attn_kv_a_mqa.weight" => "self_attn.kv_a_proj_with_mqa.weight",
-                "attn_kv_a_norm.weight" => "self_attn.kv_a_layernorm.weight",
-                "attn_output.weight" => "self_attn.o_proj.weight",
-                "ffn_norm.weight" => "post_attention_layernorm.weight",
-                "ffn_gate.weight" => "mlp.gate_proj.weight",
-                "ffn_up.weight" => "mlp.up_proj.weight",
-                "ffn_down.weight" => "mlp.down_proj.weight",
-                "ffn_gate_inp.weight" => "mlp.gate.weight",
-                "exp_probs_b.bias" => "mlp.gate.e_score_correction_bias",
-                "ffn_gate_shexp.weight" => "mlp.shared_experts.gate_proj.weight",
-                "ffn_up_shexp.weight" => "mlp.shared_experts.up_proj.weight",
-                "ffn_down_shexp.weight" => "mlp.shared_experts.down_proj.weight",
-                _ => throw new InvalidOperationException(n),
-            };
+            string name = DeepSeekTensorNames.HfLayerName(rest) ?? throw new InvalidOperationException(n);
             st.Add(p + name, shape, x);
         }
         st.Write(Path.Combine(dir, "model.safetensors"));

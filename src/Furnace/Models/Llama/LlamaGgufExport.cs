@@ -17,7 +17,7 @@ public static class LlamaGgufExport
     {
         var w = new GgufWriter();
         c.WriteGguf(w, name);
-        w.Add("general.file_type", (uint)FileType(fileType ?? type));
+        w.Add("general.file_type", GgufFileType.OfSingleType(fileType ?? type));
         foreach (var (k, v) in tokenizerMetadata) w.Add(k, v);
         foreach (var t in LlamaTensorNames.All(c))
         {
@@ -71,25 +71,4 @@ public static class LlamaGgufExport
         else if (t.Permutation == RowPermutation.KeyHeads) order = LlamaTensorNames.PermuteRows(order, rows, c.KvHeads);
         foreach (float r in order) s.Write(bytes, (int)r * rowBytes, rowBytes);
     }
-
-    // llama_ftype of a file whose 2-D weights are all of one type.
-    private static int FileType(DType t) => t switch
-    {
-        DType.F32 => 0,
-        DType.F16 => 1,
-        DType.Q4_0 => 2,
-        DType.Q4_1 => 3,
-        DType.Q8_0 => 7,
-        DType.Q5_0 => 8,
-        DType.Q5_1 => 9,
-        DType.Q2_K => 10,
-        DType.Q3_K => 11, // LLAMA_FTYPE_MOSTLY_Q3_K_S: the _S variants are the ones with every weight of the one type
-        DType.Q4_K => 14,
-        DType.Q5_K => 16,
-        DType.Q6_K => 18,
-        DType.IQ4_NL => 25,
-        DType.IQ4_XS => 30,
-        DType.BF16 => 32,
-        _ => 0,
-    };
 }
