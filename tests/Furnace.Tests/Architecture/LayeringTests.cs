@@ -27,8 +27,6 @@ public sealed partial class LayeringTests
     private static readonly string[] Pending =
     [
         "Models/Projectors/ContrastiveProjectors.cs -> Training",
-        "Models/Vlm/Captioner.cs -> Generation",
-        "Models/Vlm/LlavaModel.cs -> Generation",
         "Models/Vlm/LlavaTrainable.cs -> Training",
     ];
 
