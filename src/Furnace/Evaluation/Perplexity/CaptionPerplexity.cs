@@ -1,5 +1,5 @@
 // Caption perplexity of a vision-language model: the training objective's teacher-forced next-token NLL
-// (LlavaTrainable.Loss: CE over the answer tokens of TrainingSampleBuilder.Caption, end-of-turn marker included),
+// (VlmTraining.Loss: CE over the answer tokens of TrainingSampleBuilder.Caption, end-of-turn marker included),
 // computed with the inference forward (LlavaModel.BuildPrompt + LlamaModel.ForwardEmbeddings), so it also runs on
 // quantized decoders. The prompt is exactly what `furnace caption` sends (CaptionInstruction.UserTurn through
 // LlavaModel.RenderChat); it is evaluated once per image and its KV cache reused for each reference caption:
