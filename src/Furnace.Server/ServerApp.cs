@@ -159,8 +159,8 @@ public static class ServerApp
     {
         var assembly = typeof(ServerApp).Assembly;
         string appJs = Resource(assembly, "wwwroot/app.js")
-            .Replace("\"__CAPTION_EN__\"", JsonSerializer.Serialize(Captioner.English), StringComparison.Ordinal)
-            .Replace("\"__CAPTION_ZH__\"", JsonSerializer.Serialize(Captioner.Chinese), StringComparison.Ordinal);
+            .Replace("\"__CAPTION_EN__\"", JsonSerializer.Serialize(CaptionInstruction.English), StringComparison.Ordinal)
+            .Replace("\"__CAPTION_ZH__\"", JsonSerializer.Serialize(CaptionInstruction.Chinese), StringComparison.Ordinal);
         string index = Resource(assembly, "wwwroot/index.html");
         string css = Resource(assembly, "wwwroot/style.css");
         const string Csp = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";

@@ -247,7 +247,7 @@ public sealed class ChatCompletionsTests(TinyLlavaFixture f)
         Assert.Contains("<script src=\"/app.js\">", await r.Content.ReadAsStringAsync());
         Assert.Contains("default-src 'self'", r.Headers.GetValues("Content-Security-Policy").Single());
         string js = await f.Server.Http.GetStringAsync("/app.js");
-        Assert.Contains(JsonSerializer.Serialize(Furnace.Models.Vlm.Captioner.Chinese), js);
+        Assert.Contains(JsonSerializer.Serialize(Furnace.Models.Vlm.CaptionInstruction.Chinese), js);
         Assert.DoesNotContain("__CAPTION_", js);
     }
 

@@ -18,7 +18,7 @@ public sealed class WebPageTests(TinyLlavaFixture f)
         await File.WriteAllBytesAsync(imagePath, f.Png);
         GenerationResult expected;
         using (var ctx = new Furnace.Tensors.KernelContext(1))
-            expected = f.Oracle.Generate("<image>\n" + Captioner.English, [f.Image], new GenerationOptions { MaxTokens = maxTokens, Sampling = SamplingOptions.Greedy }, ctx);
+            expected = f.Oracle.Generate("<image>\n" + CaptionInstruction.English, [f.Image], new GenerationOptions { MaxTokens = maxTokens, Sampling = SamplingOptions.Greedy }, ctx);
 
         Assert.NotEmpty(expected.Text); // else the check below would prove nothing
 

@@ -18,19 +18,19 @@ internal static class CaptionCommand
         var images = new Argument<string[]>("images") { Description = "Image files (JPEG, PNG, WebP, GIF, BMP) or data: URLs", Arity = ArgumentArity.OneOrMore };
         var vlm = new VlmOptions();
         var lang = new Option<string>("--lang") { Description = "Instruction language: en or zh", DefaultValueFactory = _ => "en" };
-        var prompt = new Option<string?>("--prompt", "-p") { Description = $"Instruction instead of the default (\"{Captioner.English}\"); may hold one <image> placeholder" };
+        var prompt = new Option<string?>("--prompt", "-p") { Description = $"Instruction instead of the default (\"{CaptionInstruction.English}\"); may hold one <image> placeholder" };
         var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Most tokens per caption", DefaultValueFactory = _ => 64 };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy", DefaultValueFactory = _ => 0f };
         var threads = Cli.ThreadsOption();
         var json = new Option<bool>("--json") { Description = "One JSON object per image: image, caption, tokens, ms, ttft_ms (time to first token), peak_rss_mb" };
-        var cmd = new Command("caption", $"Caption images with a vision-language model.\n\nDefault instruction: \"{Captioner.English}\" (--lang zh: \"{Captioner.Chinese}\").\n\nExamples:\n  furnace caption cat.jpg --model ./llava-1.5-7b-hf\n  furnace caption *.jpg --model deepseek-llm-7b-chat.gguf --vision ./clip-vit-large-patch14-336 --projector mm_projector.safetensors --json")
+        var cmd = new Command("caption", $"Caption images with a vision-language model.\n\nDefault instruction: \"{CaptionInstruction.English}\" (--lang zh: \"{CaptionInstruction.Chinese}\").\n\nExamples:\n  furnace caption cat.jpg --model ./llava-1.5-7b-hf\n  furnace caption *.jpg --model deepseek-llm-7b-chat.gguf --vision ./clip-vit-large-patch14-336 --projector mm_projector.safetensors --json")
         {
             images, lang, prompt, maxTokens, temperature, threads, json,
         };
         foreach (var o in vlm.All) cmd.Add(o);
         cmd.SetAction(r => Cli.Run(() =>
         {
-            string instruction = Captioner.InstructionFor(r.GetValue(lang), r.GetValue(prompt));
+            string instruction = CaptionInstruction.For(r.GetValue(lang), r.GetValue(prompt));
             var options = new GenerationOptions
             {
                 MaxTokens = r.GetValue(maxTokens),

@@ -65,7 +65,7 @@ internal static class EvalCommand
         var data = new Option<string>("--data", "-d") { Description = "With --model: the dataset to caption (COCO captions JSON, JSONL, or a folder of images with .txt captions)" };
         var limit = new Option<int?>("--limit") { Description = "With --model: caption only the first N images" };
         var lang = new Option<string>("--lang") { Description = "With --model: instruction language, en or zh", DefaultValueFactory = _ => "en" };
-        var prompt = new Option<string?>("--prompt") { Description = $"With --model: instruction instead of the default (\"{Furnace.Models.Vlm.Captioner.English}\")" };
+        var prompt = new Option<string?>("--prompt") { Description = $"With --model: instruction instead of the default (\"{Furnace.Models.Vlm.CaptionInstruction.English}\")" };
         var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "With --model: most tokens per caption", DefaultValueFactory = _ => 64 };
         var cmd = new Command("eval", Help)
         {

@@ -35,7 +35,7 @@ internal static class EvalModelCommand
     public static int Run(EvalModelArgs a, Func<LlavaModel> openModel, string modelLabel)
     {
         if (a.Limit is int l && l < 1) throw new FurnaceException($"--limit {l} must be at least 1");
-        string instruction = Captioner.InstructionFor(a.Lang, a.Prompt);
+        string instruction = CaptionInstruction.For(a.Lang, a.Prompt);
         var options = new GenerationOptions { MaxTokens = a.MaxTokens, Sampling = SamplingOptions.Greedy }.Validated();
 
         var dataset = CaptionDataset.Load(a.Data, requireImages: false);

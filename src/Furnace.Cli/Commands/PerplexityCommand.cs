@@ -30,7 +30,7 @@ internal static class PerplexityCommand
         var batch = new Option<int>("--batch", "-b") { Description = "--file: tokens per forward call within a chunk (default: the whole chunk)", DefaultValueFactory = _ => 0 };
         var kl = new Option<string?>("--kl-divergence") { Description = "--file: a base model (e.g. the F32 original) to compare against: KL(base ‖ model) per scored token and top-token agreement" };
         var lang = new Option<string>("--lang") { Description = "--data: instruction language (en, zh; zh scores the Chinese references)", DefaultValueFactory = _ => "en" };
-        var prompt = new Option<string?>("--prompt", "-p") { Description = $"--data: instruction instead of the default (\"{Captioner.English}\")" };
+        var prompt = new Option<string?>("--prompt", "-p") { Description = $"--data: instruction instead of the default (\"{CaptionInstruction.English}\")" };
         var limit = new Option<int?>("--limit") { Description = "--data: score only the first N images" };
         var threads = Cli.ThreadsOption();
         var json = new Option<bool>("--json") { Description = "One JSON object: ppl, nll_mean, tokens and the mode's other figures" };
@@ -153,7 +153,7 @@ internal static class PerplexityCommand
     private static int RunCaptions(string data, string lang, string? prompt, int? limit, int threads, bool json, Func<LlavaModel> open, string label)
     {
         if (limit is int l && l < 1) throw new FurnaceException($"--limit {l} must be at least 1");
-        string instruction = Captioner.InstructionFor(lang, prompt);
+        string instruction = CaptionInstruction.For(lang, prompt);
         var dataset = CaptionDataset.Load(data, requireImages: false);
         var items = dataset.Items.Take(limit ?? int.MaxValue).ToArray();
         if (items.Length == 0) throw new FurnaceException($"{data}: the dataset has no images");

@@ -12,9 +12,9 @@ public sealed record TrainingSetOptions
     /// folder, then the folders beside it and beside its parent (as COCO captions are found).</summary>
     public string? ImageFolder { get; init; }
 
-    /// <summary>Caption datasets: the user turn's instruction, without the placeholder (Captioner.English or
-    /// Captioner.Chinese, or a custom one that may hold "&lt;image&gt;" itself).</summary>
-    public string Instruction { get; init; } = Captioner.English;
+    /// <summary>Caption datasets: the user turn's instruction, without the placeholder (CaptionInstruction.English or
+    /// CaptionInstruction.Chinese, or a custom one that may hold "&lt;image&gt;" itself).</summary>
+    public string Instruction { get; init; } = CaptionInstruction.English;
 
     public CaptionSampling Captions { get; init; } = CaptionSampling.EachCaption;
 
@@ -25,7 +25,7 @@ public sealed record TrainingSetOptions
     /// <summary>The options for a captioning language as `furnace caption --lang` takes it ("en", "zh"), or a custom
     /// instruction.</summary>
     public static TrainingSetOptions ForLanguage(string? lang, string? prompt = null) =>
-        new() { Instruction = Captioner.InstructionFor(lang, prompt) };
+        new() { Instruction = CaptionInstruction.For(lang, prompt) };
 
     /// <summary>The user turn for a captioned image, exactly as Captioner builds it at inference:
     /// "&lt;image&gt;\n" + instruction, unless the instruction places the placeholder itself.</summary>

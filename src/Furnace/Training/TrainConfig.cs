@@ -104,7 +104,7 @@ public sealed record TrainConfig
         if (val != null && data.ValSplit is > 0) throw Bad("data.val_split", "give either data.val or data.val_split");
         if (split < 0 || double.IsNaN(split) || (split >= 1 && split != Math.Floor(split))) throw Bad("data.val_split", $"{split} must be a fraction in [0, 1) or a whole sample count");
         if (data.Lang != null && data.Lang is not ("en" or "zh")) throw Bad("data.lang", $"'{data.Lang}' must be en or zh");
-        string instruction = Models.Vlm.Captioner.InstructionFor(data.Lang ?? "en", data.Instruction);
+        string instruction = Models.Vlm.CaptionInstruction.For(data.Lang ?? "en", data.Instruction);
         CaptionSampling captions = (data.Captions ?? "each") switch
         {
             "each" => CaptionSampling.EachCaption,

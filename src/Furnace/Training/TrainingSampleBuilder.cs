@@ -23,7 +23,7 @@ public sealed class TrainingSampleBuilder
     public string? System { get; }
 
     /// <summary>A captioning sample: user "&lt;image&gt;\n" + instruction, assistant the caption.</summary>
-    public TrainingSample Caption(string caption, string instruction = Captioner.English)
+    public TrainingSample Caption(string caption, string instruction = CaptionInstruction.English)
     {
         string user = instruction.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal) ? instruction : LlavaModel.ImagePlaceholder + "\n" + instruction;
         return Build([new ConversationTurn(ConversationTurn.Human, user), new ConversationTurn(ConversationTurn.Gpt, caption)]);
@@ -49,7 +49,7 @@ public sealed class TrainingSampleBuilder
     }
 
     /// <summary>The caption prompt ids for an instruction (with "&lt;image&gt;\n" in front unless it places one).</summary>
-    public int[] CaptionPrompt(string instruction = Captioner.English) =>
+    public int[] CaptionPrompt(string instruction = CaptionInstruction.English) =>
         Prompt(instruction.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal) ? instruction : LlavaModel.ImagePlaceholder + "\n" + instruction);
 
     /// <summary>

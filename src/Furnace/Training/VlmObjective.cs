@@ -7,6 +7,7 @@
 // mean next-token cross-entropy over answer tokens. Also makes greedy sample captions for progress reports.
 using Furnace.Data;
 using Furnace.Formats.Images;
+using Furnace.Generation;
 using Furnace.Models.Vlm;
 using Furnace.Tensors;
 using Furnace.Tensors.Autograd;

@@ -194,8 +194,8 @@ public sealed class LlavaConversationReaderTests
     [Fact]
     public void CaptionUserTurn_IsWhatCaptionerSends()
     {
-        Assert.Equal(LlavaModel.ImagePlaceholder + "\n" + Captioner.English, TrainingSetOptions.Default.CaptionUserTurn());
-        Assert.Equal("<image>\n" + Captioner.Chinese, TrainingSetOptions.ForLanguage("zh").CaptionUserTurn());
+        Assert.Equal(LlavaModel.ImagePlaceholder + "\n" + CaptionInstruction.English, TrainingSetOptions.Default.CaptionUserTurn());
+        Assert.Equal("<image>\n" + CaptionInstruction.Chinese, TrainingSetOptions.ForLanguage("zh").CaptionUserTurn());
         Assert.Equal("Caption: <image>", TrainingSetOptions.ForLanguage("en", "Caption: <image>").CaptionUserTurn());
         Assert.ThrowsAny<FurnaceException>(() => TrainingSetOptions.ForLanguage("fr"));
     }

@@ -35,7 +35,7 @@ public sealed class TrainingSetTests
         var ex = set.Example(1);
         Assert.Equal("000", ex.Id);
         Assert.Equal(dir.File("img/000.jpg"), ex.ImagePath);
-        Assert.Equal([new TrainingTurn(TrainingRole.User, "<image>\n" + Captioner.English), new TrainingTurn(TrainingRole.Assistant, "caption 1 of image 0")], ex.Turns);
+        Assert.Equal([new TrainingTurn(TrainingRole.User, "<image>\n" + CaptionInstruction.English), new TrainingTurn(TrainingRole.Assistant, "caption 1 of image 0")], ex.Turns);
         Assert.Equal("img/000.jpg", set.ImageKeyOf(1));
     }
 

@@ -57,8 +57,8 @@ public sealed class OnnxVisionLlavaTests
         using var ctx = new KernelContext(1);
         var pixels = new byte[64 * 48 * 3];
         for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(i * 7);
-        var result = model.Generate("<image>\n" + Captioner.English, [new RgbImage(64, 48, pixels)], new GenerationOptions { MaxTokens = 5 }, ctx);
-        int text = model.TokenizeSegments(model.RenderChat("<image>\n" + Captioner.English)).Sum(s => s.Length);
+        var result = model.Generate("<image>\n" + CaptionInstruction.English, [new RgbImage(64, 48, pixels)], new GenerationOptions { MaxTokens = 5 }, ctx);
+        int text = model.TokenizeSegments(model.RenderChat("<image>\n" + CaptionInstruction.English)).Sum(s => s.Length);
         Assert.Equal(text + 49, result.PromptTokens); // BOS + text around the placeholder, and the 49 image rows
         Assert.InRange(result.GeneratedTokens, 0, 5);
     }

@@ -85,7 +85,7 @@ public sealed class ContrastiveTests
         var (testI, testT) = Views(test, 20);
 
         using var ctx = new KernelContext(2);
-        var pair = ContrastiveProjectors.Initial(ProjectorKind.Mlp2xGelu, di, dt, 32, seed: 5);
+        var pair = ContrastiveTraining.Initial(ProjectorKind.Mlp2xGelu, di, dt, 32, seed: 5);
         var opt = new AdamW(pair.ParameterGroups(3e-3f));
         var tape = new Tape(ctx);
         double Loss(float[] i, float[] t, int n)

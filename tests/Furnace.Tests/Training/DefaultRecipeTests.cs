@@ -59,7 +59,7 @@ public sealed class DefaultRecipeTests
         var answers = images.RootElement.EnumerateArray().Select(s => s.GetProperty("conversations")[1].GetProperty("value").GetString()!).ToList();
         Assert.Equal(8 + 4, answers.Count); // 8 images in English, every other one in Chinese too
         Assert.Equal(4, answers.Count(a => a.Contains('狗')));
-        Assert.Contains(images.RootElement.EnumerateArray(), s => s.GetProperty("conversations")[0].GetProperty("value").GetString() == "<image>\n" + Captioner.Chinese);
+        Assert.Contains(images.RootElement.EnumerateArray(), s => s.GetProperty("conversations")[0].GetProperty("value").GetString() == "<image>\n" + CaptionInstruction.Chinese);
         Assert.All(images.RootElement.EnumerateArray(), s => Assert.True(File.Exists(s.GetProperty("image").GetString())));
 
         var tok = Tokenizer.Open(recipe.InitDir);

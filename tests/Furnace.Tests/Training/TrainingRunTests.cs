@@ -64,7 +64,7 @@ public sealed class TrainingRunTests
         using (var trained = LlavaModel.Load(summaries[1].Model!))
         using (var ctx = new KernelContext(1))
         {
-            var captioner = new Captioner(trained, Captioner.English, new GenerationOptions { MaxTokens = 4, Sampling = SamplingOptions.Greedy });
+            var captioner = new Captioner(trained, CaptionInstruction.English, new GenerationOptions { MaxTokens = 4, Sampling = SamplingOptions.Greedy });
             captioner.Caption(LlavaOracleTests.RandomImage(32, 32, 1), ctx);
         }
         var adapter = LoraAdapter.Load(summaries[1].Adapter!);

@@ -19,7 +19,7 @@ public sealed class TrainingSampleTests
         using var ctx = new KernelContext(1);
         var builder = new TrainingSampleBuilder(m);
         TrainingSample s = builder.Caption("a red circle");
-        int[] inference = m.BuildPrompt(m.RenderChat("<image>\n" + Captioner.English), [LlavaOracleTests.RandomImage(32, 32, 1)], ctx).InputIds;
+        int[] inference = m.BuildPrompt(m.RenderChat("<image>\n" + CaptionInstruction.English), [LlavaOracleTests.RandomImage(32, 32, 1)], ctx).InputIds;
         Assert.Equal(inference, s.InputIds.Take(inference.Length));
         Assert.Equal(inference, builder.CaptionPrompt());
         Assert.All(s.Labels.Take(inference.Length), l => Assert.Equal(TrainingSample.IgnoreIndex, l));

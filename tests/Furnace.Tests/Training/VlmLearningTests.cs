@@ -3,6 +3,7 @@
 // ("a red circle on the left") captions held-out renderings exactly; and training only the projector leaves every
 // frozen decoder weight bit-identical and never gives a frozen tensor a gradient buffer.
 using Furnace.Formats.Images;
+using Furnace.Generation;
 using Furnace.Models.Llama;
 using Furnace.Models.Projectors;
 using Furnace.Models.Vlm;

@@ -1,12 +1,11 @@
 // Caption perplexity of a vision-language model: the training objective's teacher-forced next-token NLL
-// (LlavaTrainable.Loss: CE over the answer tokens of TrainingSampleBuilder.Caption, end-of-turn marker included),
+// (VlmTraining.Loss: CE over the answer tokens of TrainingSampleBuilder.Caption, end-of-turn marker included),
 // computed with the inference forward (LlavaModel.BuildPrompt + LlamaModel.ForwardEmbeddings), so it also runs on
-// quantized decoders. The prompt is exactly what `furnace caption` sends (Captioner.Instruction through
+// quantized decoders. The prompt is exactly what `furnace caption` sends (CaptionInstruction.UserTurn through
 // LlavaModel.RenderChat); it is evaluated once per image and its KV cache reused for each reference caption:
 //   prompt (P positions: text + image rows) → logits at P − 1 predict answer[0]
 //   answer[0 .. A − 2] at positions P … P + A − 2 → logits predict answer[1 .. A − 1]
 using Furnace.Formats.Images;
-using Furnace.Generation;
 using Furnace.Models.Llama;
 using Furnace.Models.Vlm;
 using Furnace.Tensors;
@@ -19,18 +18,18 @@ public sealed class CaptionPerplexity
     private readonly TrainingSampleBuilder _builder;
     private LlamaState? _state;
 
-    /// <param name="instruction">The captioning instruction (Captioner.InstructionFor); "&lt;image&gt;\n" goes in front unless it places one.</param>
+    /// <param name="instruction">The captioning instruction (CaptionInstruction.For); "&lt;image&gt;\n" goes in front unless it places one.</param>
     public CaptionPerplexity(LlavaModel model, string instruction)
     {
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
-        Instruction = new Captioner(model, instruction, new GenerationOptions()).Instruction;
+        Instruction = CaptionInstruction.UserTurn(instruction);
         _builder = new TrainingSampleBuilder(model);
     }
 
     public LlavaModel Model { get; }
 
-    /// <summary>The user turn, placeholder included (Captioner.Instruction).</summary>
+    /// <summary>The user turn, placeholder included (CaptionInstruction.UserTurn, as Captioner sends it).</summary>
     public string Instruction { get; }
 
     /// <summary>The training sample of a caption: prompt ids (unlabelled) then the answer ids (labelled).</summary>

@@ -2,10 +2,10 @@
 // the LiT / "locked image tuning" setting when both towers are frozen feature extractors): frozen image features
 // and frozen text features each go through their own projector, and the symmetric InfoNCE loss with a learnable
 // temperature pulls matching pairs together. Parameters: "image_projector.*", "text_projector.*", "logit_scale".
+// This class holds the parameters and the forward pass (Embed); the fresh initialisation, the loss, the optimiser
+// groups and the temperature clamp live in Training (ContrastiveTraining, InfoNce).
 using Furnace.Formats.SafeTensors;
 using Furnace.Tensors.Autograd;
-using Furnace.Training;
-using Furnace.Training.Losses;
 
 namespace Furnace.Models.Projectors;
 
@@ -29,37 +29,11 @@ public sealed class ContrastiveProjectors
 
     public int SharedDim => Image.OutDim;
 
-    /// <summary>Fresh projectors (torch.nn.Linear initialisation) and t = ln(1/0.07).</summary>
-    public static ContrastiveProjectors Initial(ProjectorKind kind, int imageDim, int textDim, int sharedDim, int seed) =>
-        new(ProjectorTrainable.Initial(kind, imageDim, sharedDim, seed, "image_projector."),
-            ProjectorTrainable.Initial(kind, textDim, sharedDim, seed, "text_projector."),
-            InfoNce.LogitScale());
-
     public IReadOnlyList<Tensor> Parameters => Image.Parameters.Concat(Text.Parameters).Append(LogitScale).ToList();
-
-    /// <summary>One optimiser group "projector" (weight decay on matrices only, by CLIP's convention).</summary>
-    public IReadOnlyList<ParameterGroup> ParameterGroups(float lr, float weightDecay = 0f)
-    {
-        var matrices = Parameters.Where(p => p.Rank >= 2).ToList();
-        var rest = Parameters.Where(p => p.Rank < 2).ToList();
-        if (weightDecay == 0) return [new ParameterGroup("projector", Parameters) { LearningRate = lr }];
-        return [new ParameterGroup("projector", matrices) { LearningRate = lr, WeightDecay = weightDecay },
-                new ParameterGroup("projector.no_decay", rest) { LearningRate = lr }];
-    }
 
     /// <summary>Shared-space embeddings (n, SharedDim) of image features (n, imageDim) and text features (n, textDim).</summary>
     public (Tensor Images, Tensor Texts) Embed(Tape tape, float[] imageFeatures, float[] textFeatures, int n) =>
         (Image.Forward(tape, new Tensor([n, Image.InDim], imageFeatures)), Text.Forward(tape, new Tensor([n, Text.InDim], textFeatures)));
-
-    /// <summary>The symmetric InfoNCE loss (1,) of n matching pairs (row i of both is pair i).</summary>
-    public Tensor Loss(Tape tape, float[] imageFeatures, float[] textFeatures, int n)
-    {
-        var (a, b) = Embed(tape, imageFeatures, textFeatures, n);
-        return InfoNce.Loss(tape, a, b, LogitScale);
-    }
-
-    /// <summary>Call after every optimiser step: clamps the log temperature into [0, ln 100] as CLIP does.</summary>
-    public void AfterStep() => InfoNce.Clamp(LogitScale);
 
     /// <summary>All parameters in one safetensors file under their names.</summary>
     public void Save(string path)

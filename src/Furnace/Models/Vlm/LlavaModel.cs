@@ -1,6 +1,7 @@
 // A LLaVA-style vision-language model (Liu et al. 2023, "Visual Instruction Tuning"; transformers
 // modeling_llava.py LlavaForConditionalGeneration): vision encoder -> feature select -> projector -> features spliced
-// at the <image> placeholders into the decoder's input embeddings -> the decoder generates.
+// at the <image> placeholders into the decoder's input embeddings -> the decoder generates (the loops: Furnace.Generation's
+// VlmGeneration and Captioner).
 // Loads one HF directory (vision_tower.*, multi_modal_projector.*, language_model.* in the safetensors, with
 // tokenizer.json and preprocessor_config.json; or vision_config model_type onnx_resnet18: the frozen ResNet18 next to
 // the binary as the tower, no vision_tower.* keys, see OnnxVisionSpec), or composes parts: any IVisionEncoder, a projector safetensors file
@@ -10,7 +11,6 @@ using Furnace.Formats.Images;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Tokenizers;
 using Furnace.Formats.Weights;
-using Furnace.Generation;
 using Furnace.Models.Clip;
 using Furnace.Models.Llama;
 using Furnace.Models.Lora;
@@ -271,19 +271,6 @@ public sealed class LlavaModel : IDisposable
         }
         if (positions == 0) throw new FurnaceException("the prompt is empty");
         return new LlavaPrompt(inputIds, embeddings, text.ToArray(), imageCount);
-    }
-
-    /// <summary>A generator over the decoder; contextLength 0 takes the model's (at most 4096).</summary>
-    public Generator NewGenerator(KernelContext ctx, int contextLength = 0) =>
-        new(Decoder, Tokenizer, ctx, contextLength > 0 ? contextLength : Math.Min(Decoder.Config.MaxPositions, 4096));
-
-    /// <summary>Answers a user turn (with one placeholder per image) through the chat format; greedy unless options say otherwise.</summary>
-    public GenerationResult Generate(string userText, IReadOnlyList<RgbImage> images, GenerationOptions options, KernelContext ctx,
-        string? system = null, CancellationToken cancellation = default)
-    {
-        LlavaPrompt prompt = BuildPrompt(RenderChat(userText, system), images, ctx);
-        var gen = NewGenerator(ctx, Math.Min(Decoder.Config.MaxPositions, Math.Max(4096, prompt.Positions + options.MaxTokens)));
-        return gen.GenerateEmbeddings(prompt.Embeddings, prompt.TextIds, options, cancellation);
     }
 
     public void Dispose()

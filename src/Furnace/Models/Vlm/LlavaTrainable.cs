@@ -1,8 +1,10 @@
 // A LLaVA model as a training graph (Liu et al. 2023 §4.2; HF LlavaForConditionalGeneration.forward with labels):
 //   features = vision(images)                     frozen, outside the tape (IVisionEncoder.Encode; cacheable)
 //   x = embed(text ids) with projector(features) spliced in at the image slots, in order
-//   loss = CE(lm_head(decoder(x))[t], labels[t + 1]) over answer tokens
-// The projector is a float parameter set; the decoder is frozen, LoRA-adapted or fully trainable (LlamaTrainable).
+//   loss = CE(lm_head(decoder(x))[t], labels[t + 1]) over answer tokens  (Furnace.Training's VlmTraining.Loss)
+// This class holds the forward passes; the loss, optimiser groups and sample builder over it live in Training
+// (VlmTraining), the greedy loop in Generation (VlmGeneration). The projector is a float parameter set; the decoder
+// is frozen, LoRA-adapted or fully trainable (LlamaTrainable).
 // Trained weights go back into the HF LLaVA directory layout LlavaModel.Load reads (Export), the adapter into PEFT's
 // layout (SaveAdapter), the projector alone into a projector file (SaveProjector).
 using Furnace.Formats.SafeTensors;
@@ -11,8 +13,6 @@ using Furnace.Models.Lora;
 using Furnace.Models.Projectors;
 using Furnace.Tensors;
 using Furnace.Tensors.Autograd;
-using Furnace.Training;
-using Furnace.Training.Losses;
 
 namespace Furnace.Models.Vlm;
 
@@ -102,35 +102,6 @@ public sealed class LlavaTrainable : IDisposable
     public IReadOnlyList<Tensor> Parameters =>
         Projector.Parameters.Where(p => p.RequiresGrad).Concat(Language.LoraParameters).Concat(Language.Parameters).ToList();
 
-    /// <summary>
-    /// The trainable parameters as the optimiser groups "projector", "lora" and "lm" (empty groups left out), each with
-    /// its peak learning rate; weight decay applies to matrices only (norm weights, biases and vectors get 0).
-    /// </summary>
-    public IReadOnlyList<ParameterGroup> ParameterGroups(float projectorLr, float loraLr, float lmLr, float weightDecay = 0f)
-    {
-        var groups = new List<ParameterGroup>();
-        void Add(string name, IEnumerable<Tensor> ps, float lr)
-        {
-            var list = ps.Where(p => p.RequiresGrad).ToList();
-            var decayed = list.Where(p => p.Rank >= 2).ToList();
-            var plain = list.Where(p => p.Rank < 2).ToList();
-            if (weightDecay == 0 || plain.Count == 0 || decayed.Count == 0)
-            {
-                if (list.Count > 0) groups.Add(new ParameterGroup(name, list) { LearningRate = lr, WeightDecay = decayed.Count > 0 ? weightDecay : 0 });
-                return;
-            }
-            groups.Add(new ParameterGroup(name, decayed) { LearningRate = lr, WeightDecay = weightDecay });
-            groups.Add(new ParameterGroup(name + ".no_decay", plain) { LearningRate = lr, WeightDecay = 0 });
-        }
-        Add("projector", Projector.Parameters, projectorLr);
-        Add("lora", Language.LoraParameters, loraLr);
-        Add("lm", Language.Parameters, lmLr);
-        return groups;
-    }
-
-    /// <summary>A sample builder over this model's chat template and tokenizer.</summary>
-    public TrainingSampleBuilder SampleBuilder(string? system = null) => new(Model, system);
-
     /// <summary>Frozen vision features (images, TokensPerImage, FeatureDim) of the images, outside the tape.</summary>
     public float[] EncodeImages(IReadOnlyList<Formats.Images.RgbImage> images, KernelContext ctx) => Model.Vision.Encode(images, ctx);
 
@@ -153,23 +124,27 @@ public sealed class LlavaTrainable : IDisposable
         return clip.Tower.HiddenStates(all, pixels.Count, clip.Layer, clip.Strategy, ctx);
     }
 
-    /// <summary>Decoder input embeddings (batch*seq, dim): token embeddings with the projected image rows spliced in.</summary>
-    public Tensor InputEmbeddings(Tape tape, TrainingBatch batch)
+    /// <summary>
+    /// Decoder input embeddings (ids, dim): token embeddings with the projected image rows spliced in. inputIds hold
+    /// the image token index at image slots; imageFeatures are the frozen features (images * TokensPerImage, FeatureDim)
+    /// of the images, in slot order.
+    /// </summary>
+    public Tensor InputEmbeddings(Tape tape, int[] inputIds, float[] imageFeatures, int images)
     {
-        int per = TokensPerImage, n = batch.InputIds.Length;
+        int per = TokensPerImage, n = inputIds.Length;
         var text = new List<int>(n);
         int slots = 0;
-        foreach (int id in batch.InputIds)
+        foreach (int id in inputIds)
         {
             if (id == ImageTokenIndex) slots++;
             else text.Add(id);
         }
-        if (slots != batch.Images * per)
-            throw new FurnaceException($"the batch has {slots} image slots but {batch.Images} image{(batch.Images == 1 ? "" : "s")} of {per} rows");
-        if (batch.ImageFeatures.Length != (long)slots * FeatureDim)
-            throw new FurnaceException($"the batch holds {batch.ImageFeatures.Length} feature values, {slots} image rows of {FeatureDim} need {(long)slots * FeatureDim}");
+        if (slots != images * per)
+            throw new FurnaceException($"the batch has {slots} image slots but {images} image{(images == 1 ? "" : "s")} of {per} rows");
+        if (imageFeatures.Length != (long)slots * FeatureDim)
+            throw new FurnaceException($"the batch holds {imageFeatures.Length} feature values, {slots} image rows of {FeatureDim} need {(long)slots * FeatureDim}");
         if (slots == 0) return Language.Embed(tape, text.ToArray());
-        Tensor projected = Projector.Forward(tape, new Tensor([slots, FeatureDim], batch.ImageFeatures));
+        Tensor projected = Projector.Forward(tape, new Tensor([slots, FeatureDim], imageFeatures));
         if (text.Count == 0) return projected;
         Tensor embedded = Language.Embed(tape, text.ToArray());
 
@@ -178,9 +153,9 @@ public sealed class LlavaTrainable : IDisposable
         int t = 0, im = 0;
         for (int i = 0; i < n;)
         {
-            bool image = batch.InputIds[i] == ImageTokenIndex;
+            bool image = inputIds[i] == ImageTokenIndex;
             int j = i;
-            while (j < n && (batch.InputIds[j] == ImageTokenIndex) == image) j++;
+            while (j < n && (inputIds[j] == ImageTokenIndex) == image) j++;
             int len = j - i;
             parts.Add(image ? tape.SliceRows(projected, im, len) : tape.SliceRows(embedded, t, len));
             if (image) im += len;
@@ -190,50 +165,14 @@ public sealed class LlavaTrainable : IDisposable
         return parts.Count == 1 ? parts[0] : tape.ConcatRows(parts);
     }
 
-    /// <summary>Final normed hidden states (batch*seq, dim); dropoutRng drives LoRA dropout (null: none).</summary>
-    public Tensor Hidden(Tape tape, TrainingBatch batch, Random? dropoutRng = null) =>
-        Language.Hidden(tape, InputEmbeddings(tape, batch), batch.Batch, batch.Seq, dropoutRng);
+    /// <summary>Final normed hidden states (batch*seq, dim) of batch sequences of seq ids each (right-padded; see
+    /// InputEmbeddings for the ids and features); dropoutRng drives LoRA dropout (null: none).</summary>
+    public Tensor Hidden(Tape tape, int[] inputIds, int batch, int seq, float[] imageFeatures, int images, Random? dropoutRng = null) =>
+        Language.Hidden(tape, InputEmbeddings(tape, inputIds, imageFeatures, images), batch, seq, dropoutRng);
 
     /// <summary>Logits of every position (batch*seq, vocab).</summary>
-    public Tensor Logits(Tape tape, TrainingBatch batch, Random? dropoutRng = null) => Language.Logits(tape, Hidden(tape, batch, dropoutRng));
-
-    /// <summary>The captioning / instruction loss of a batch (1,): mean next-token CE over answer tokens.</summary>
-    public Tensor Loss(Tape tape, TrainingBatch batch, Random? dropoutRng = null) =>
-        NextTokenLoss.Compute(tape, Language, Hidden(tape, batch, dropoutRng), batch.ShiftedTargets());
-
-    /// <summary>
-    /// Greedy continuation of a prompt (input ids with image slots, e.g. TrainingSampleBuilder.Prompt) through the
-    /// training graph with recording off: recomputes the whole sequence per token (for evaluating small models).
-    /// </summary>
-    public int[] GenerateGreedy(Tape tape, int[] promptIds, float[] imageFeatures, int images, int maxTokens)
-    {
-        bool was = tape.Enabled;
-        tape.Enabled = false;
-        try
-        {
-            var ids = new List<int>(promptIds);
-            var output = new List<int>();
-            for (int step = 0; step < maxTokens; step++)
-            {
-                var batch = new TrainingBatch(1, ids.Count, ids.ToArray(), new int[ids.Count], imageFeatures, images);
-                Tensor hidden = Hidden(tape, batch);
-                Tensor logits = Language.Logits(tape, tape.SliceRows(hidden, ids.Count - 1, 1));
-                int next = 0;
-                for (int v = 1; v < logits.Length; v++)
-                {
-                    if (logits.Data[v] > logits.Data[next]) next = v;
-                }
-                if (Model.Tokenizer.IsEndOfGeneration(next)) break;
-                output.Add(next);
-                ids.Add(next);
-            }
-            return output.ToArray();
-        }
-        finally
-        {
-            tape.Enabled = was;
-        }
-    }
+    public Tensor Logits(Tape tape, int[] inputIds, int batch, int seq, float[] imageFeatures, int images, Random? dropoutRng = null) =>
+        Language.Logits(tape, Hidden(tape, inputIds, batch, seq, imageFeatures, images, dropoutRng));
 
     /// <summary>The LoRA adapter in PEFT's layout (adapter_config.json + adapter_model.safetensors).</summary>
     public void SaveAdapter(string dir) =>

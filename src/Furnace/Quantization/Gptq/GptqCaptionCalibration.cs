@@ -30,7 +30,7 @@ public static class GptqCaptionCalibration
         if (pairs.Count == 0) throw new FurnaceException($"{datasetPath}: the calibration dataset has no captions");
         new Random(seed).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pairs));
 
-        var scorer = new CaptionPerplexity(model, instruction ?? Captioner.English);
+        var scorer = new CaptionPerplexity(model, instruction ?? CaptionInstruction.English);
         string rendered = model.RenderChat(scorer.Instruction);
         int dim = model.Decoder.Config.Dim, context = model.Decoder.Config.MaxPositions;
         var sequences = new List<float[]>();

@@ -1,9 +1,9 @@
 // `furnace train --recipe default`: the recipe of the captioner shipped in models/ (docs/training.md, "The default
 // model recipe"). Everything from package-served data, seeded:
 //   1. datasets   `data build` scenes / emoji-google / flags into DATA (reused when already built)
-//   2. samples    LLaVA JSON: per image one English sample (its first caption, the Captioner.English instruction)
+//   2. samples    LLaVA JSON: per image one English sample (its first caption, the CaptionInstruction.English instruction)
 //                 and, for every other image where the data has one, a Chinese sample (first captions_zh,
-//                 Captioner.Chinese)
+//                 CaptionInstruction.Chinese)
 //   3. tokenizer  byte-level BPE (BpeTrainer) on all training captions (both languages) and both instructions
 //   4. init       ScratchLlava: frozen ResNet18 grid (49 × 512) → mlp2x_gelu → a small Llama from scratch
 //   5. stage 1    "joint": projector and the whole decoder from scratch on the image samples. LLaVA's stage 1 (projector
@@ -124,16 +124,16 @@ public sealed record DefaultRecipe
         // samples
         var images = new JsonArray();
         var bpe = new BpeTrainer { VocabSize = VocabSize };
-        bpe.Add(Captioner.English);
-        bpe.Add(Captioner.Chinese);
+        bpe.Add(CaptionInstruction.English);
+        bpe.Add(CaptionInstruction.Chinese);
         bpe.Add("USER: ASSISTANT:");
         int n = 0;
         foreach (var item in items)
         {
             string image = Path.GetFullPath(item.ImagePath);
-            images.Add(Sample($"{n}-en", image, Captioner.English, item.Captions[0]));
+            images.Add(Sample($"{n}-en", image, CaptionInstruction.English, item.Captions[0]));
             // Chinese for every other image: both languages learn from every kind of picture at 1.5 samples per image
-            if (n % 2 == 0 && item.CaptionsZh is { Count: > 0 } zh) images.Add(Sample($"{n}-zh", image, Captioner.Chinese, zh[0]));
+            if (n % 2 == 0 && item.CaptionsZh is { Count: > 0 } zh) images.Add(Sample($"{n}-zh", image, CaptionInstruction.Chinese, zh[0]));
             foreach (string c in item.Captions) bpe.Add(c);
             foreach (string c in item.CaptionsZh ?? []) bpe.Add(c);
             n++;

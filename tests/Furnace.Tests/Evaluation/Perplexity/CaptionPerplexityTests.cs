@@ -27,14 +27,14 @@ public sealed class CaptionPerplexityTests
         using var ctx = new KernelContext(2);
         var image = LlavaOracleTests.RandomImage(40, 36, 5);
         string[] captions = ["a red circle on the left", "two dogs play in the snow near a big tree", "x"];
-        var scorer = new CaptionPerplexity(m.Model, Captioner.English);
+        var scorer = new CaptionPerplexity(m.Model, CaptionInstruction.English);
         CaptionNll[] scores = scorer.Score("img", image, captions, ctx);
 
         float[] features = m.EncodeImages([image], ctx);
         var tape = new Tape(ctx) { Enabled = false };
         for (int c = 0; c < captions.Length; c++)
         {
-            TrainingSample sample = m.SampleBuilder().Caption(captions[c], Captioner.English);
+            TrainingSample sample = m.SampleBuilder().Caption(captions[c], CaptionInstruction.English);
             var batch = TrainingBatch.Collate([sample], [features], padId: 0);
             double loss = m.Loss(tape, batch).Data[0];
             Assert.Equal(batch.ScoredTokens, scores[c].Tokens);
@@ -59,7 +59,7 @@ public sealed class CaptionPerplexityTests
         CaptionNll[] Score(string decoder)
         {
             using var m = LlavaModel.Compose(new PatchPoolEncoder(), projector, ProjectorKind.Mlp2xGelu, decoder);
-            return new CaptionPerplexity(m, Captioner.English).Score("img", image, captions, ctx);
+            return new CaptionPerplexity(m, CaptionInstruction.English).Score("img", image, captions, ctx);
         }
         CaptionNll[] full = Score(f32), quantized = Score(q8);
         for (int c = 0; c < captions.Length; c++)
