@@ -12,6 +12,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Furnace.Benchmarking;
+using Furnace.Models.DeepSeek;
 using Furnace.Models.Llama;
 using Furnace.Quantization;
 using Furnace.Tensors;
@@ -60,13 +61,13 @@ foreach (string shape in shapes)
             Console.Error.WriteLine($"writing {file}");
             if (DTypes.TryParse(typeName, out DType type))
             {
-                RandomLlama.WriteGguf(file, LlamaConfig.Preset(shape), type, seed: 1);
+                WriteRandom(file, shape, type);
             }
             else if (QuantFileTypes.TryParse(typeName, out QuantFileType ftype))
             {
                 // a llama-quantize recipe (Q4_K_M, …) applied to the f32 file: the per-tensor mix of a downloaded GGUF
                 string f32 = Path.Combine(modelDir, $"{shape}-f32.gguf");
-                if (!File.Exists(f32)) RandomLlama.WriteGguf(f32, LlamaConfig.Preset(shape), DType.F32, seed: 1);
+                if (!File.Exists(f32)) WriteRandom(f32, shape, DType.F32);
                 GgufQuantizer.Quantize(f32, file, new QuantizeOptions(ftype));
             }
             else
@@ -104,6 +105,13 @@ Console.WriteLine("| shape | type | file MB | prefill tok/s furnace | llama.cpp 
 Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (string row in rows) Console.WriteLine(row);
 return 0;
+
+// seeded random weights of a llama-family preset, or of a deepseek2 one (bench-moe, …)
+static void WriteRandom(string file, string shape, DType type)
+{
+    if (DeepSeekConfig.PresetNames.Contains(shape)) RandomDeepSeek.WriteGguf(file, DeepSeekConfig.Preset(shape), type, seed: 1);
+    else RandomLlama.WriteGguf(file, LlamaConfig.Preset(shape), type, seed: 1);
+}
 
 static JsonElement RunJson(string exe, string arguments)
 {

@@ -186,6 +186,14 @@ public sealed partial record DeepSeekConfig
             SharedExperts = 1, ExpertFfnDim = 2048, ExpertWeightsScale = 2.5f, ExpertWeightsNorm = true, Gating = ExpertGating.Sigmoid,
             ExpertGroups = 8, ExpertGroupsUsed = 4, RmsEps = 1e-6f, Yarn = new YarnScaling(40f, 4096, 1f),
         },
+        // The speed issue's mid-size benchmark shape: dim 1024, 6 layers, 16 routed experts (4 used) + 1 shared, expert
+        // FFN 768 (a multiple of 256, so K-quant recipes need no fallbacks), no q LoRA, softmax routing.
+        "bench-moe" => new()
+        {
+            Dim = 1024, Layers = 6, Heads = 16, VocabSize = 32000, MaxPositions = 4096, QLoraRank = 0, KvLoraRank = 256,
+            QkNopeDim = 64, QkRopeDim = 32, VHeadDim = 64, FfnDim = 2816, LeadingDenseLayers = 1, Experts = 16, ExpertsUsed = 4,
+            SharedExperts = 1, ExpertFfnDim = 768, ExpertWeightsScale = 1f, Gating = ExpertGating.Softmax, RmsEps = 1e-6f,
+        },
         // V2-Lite in miniature: no q LoRA, softmax routing, 2 shared experts, one dense layer, YaRN.
         "test-v2-lite" => new()
         {
@@ -202,8 +210,8 @@ public sealed partial record DeepSeekConfig
             SharedExperts = 1, ExpertFfnDim = 32, ExpertWeightsScale = 2.5f, ExpertWeightsNorm = true, Gating = ExpertGating.Sigmoid,
             ExpertGroups = 4, ExpertGroupsUsed = 2, RmsEps = 1e-6f, Yarn = new YarnScaling(4f, 128, 1f),
         },
-        _ => throw new FurnaceException($"unknown deepseek2 preset '{name}' (deepseek-v2-lite, deepseek-v3, test-v2-lite, test-v3)"),
+        _ => throw new FurnaceException($"unknown deepseek2 preset '{name}' (deepseek-v2-lite, deepseek-v3, bench-moe, test-v2-lite, test-v3)"),
     };
 
-    public static IReadOnlyList<string> PresetNames { get; } = ["deepseek-v2-lite", "deepseek-v3", "test-v2-lite", "test-v3"];
+    public static IReadOnlyList<string> PresetNames { get; } = ["deepseek-v2-lite", "deepseek-v3", "bench-moe", "test-v2-lite", "test-v3"];
 }
