@@ -36,14 +36,7 @@ public sealed class BlockFormatGgufOracleTests
         using (var cpp = new LlamaCpp(f32)) want = cpp.AllLogits(tokens);
         using (var cpp = new LlamaCpp(q)) got = cpp.AllLogits(tokens);
         double worst = 1;
-        for (int i = 0; i < tokens.Length; i++) worst = Math.Min(worst, Cosine(got[i], want[i]));
+        for (int i = 0; i < tokens.Length; i++) worst = Math.Min(worst, LlamaCpp.Cosine(got[i], want[i]));
         Assert.True(worst >= minCosine, $"{DTypes.Name(type)}: worst logits cosine {worst:F5} < {minCosine}");
-    }
-
-    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double ab = 0, aa = 0, bb = 0;
-        for (int i = 0; i < a.Length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
-        return ab / Math.Sqrt(aa * bb);
     }
 }

@@ -38,12 +38,6 @@ public sealed class DeepSeekKQuantOracleTests
         return dst;
     }
 
-    private static int[] Tokens(int n, int vocab, int seed)
-    {
-        var rng = new Random(seed);
-        return Enumerable.Range(0, n).Select(_ => rng.Next(3, vocab)).ToArray();
-    }
-
     [Theory]
     [MemberData(nameof(Presets))]
     public void Forward_LlamaCppQ4KMFile_SameArgmaxAndCosineAtEveryPosition(string preset)
@@ -58,7 +52,7 @@ public sealed class DeepSeekKQuantOracleTests
             Assert.Equal(DType.Q8_0, f.Tensors.Single(t => t.Name == "blk.2.ffn_down_exps.weight").Type);
         }
         int vocab = Config(preset).VocabSize;
-        int[] tokens = Tokens(48, vocab, 4);
+        int[] tokens = LlamaCpp.RandomTokens(48, vocab, 4);
 
         float[][] expected;
         using (var cpp = new LlamaCpp(path)) expected = cpp.AllLogits(tokens);
@@ -71,7 +65,7 @@ public sealed class DeepSeekKQuantOracleTests
         for (int i = 0; i < tokens.Length; i++)
         {
             ReadOnlySpan<float> ours = state.Logits.AsSpan(i * vocab, vocab);
-            double cos = Cosine(ours, expected[i]);
+            double cos = LlamaCpp.Cosine(ours, expected[i]);
             int ea = LlamaCpp.ArgMax(expected[i]), oa = LlamaCpp.ArgMax(ours);
             // the same argmax, except on a near tie in llama.cpp's own logits (top two within 0.005), where one rounding
             // flip of llama.cpp's Q8_K/Q8_0 activations may swap them
@@ -143,12 +137,5 @@ public sealed class DeepSeekKQuantOracleTests
         double bestLeft = Enumerable.Range(0, c.Experts).Where(j => kept.Contains(j / per) && !chosen.Contains(j)).Max(j => (double)sel[j]);
         margin = Math.Min(margin, chosen.Min(j => sel[j]) - bestLeft);
         return margin;
-    }
-
-    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double ab = 0, aa = 0, bb = 0;
-        for (int i = 0; i < a.Length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
-        return ab / Math.Sqrt(aa * bb);
     }
 }

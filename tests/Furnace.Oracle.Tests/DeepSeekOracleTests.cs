@@ -19,19 +19,13 @@ public sealed class DeepSeekOracleTests
         return path;
     }
 
-    private static int[] Tokens(int n, int vocab, int seed)
-    {
-        var rng = new Random(seed);
-        return Enumerable.Range(0, n).Select(_ => rng.Next(3, vocab)).ToArray();
-    }
-
     [Theory]
     [MemberData(nameof(Presets))]
     public void Forward_F32Weights_MatchesLlamaCppLogitsWithin1e4Relative(string preset)
     {
         using var dir = new TempDir();
         string path = Write(dir, preset, DType.F32, seed: 11);
-        int[] tokens = Tokens(64, 320, 3);
+        int[] tokens = LlamaCpp.RandomTokens(64, 320, 3);
 
         float[][] expected;
         using (var cpp = new LlamaCpp(path)) expected = cpp.AllLogits(tokens);
@@ -56,7 +50,7 @@ public sealed class DeepSeekOracleTests
         using var dir = new TempDir();
         string path = dir.File("legacy.gguf");
         RandomDeepSeek.WriteGguf(path, DeepSeekConfig.Preset("test-v3"), type, seed: 13, selectionBias: true, legacyKvB: true);
-        int[] tokens = Tokens(40, 320, 6);
+        int[] tokens = LlamaCpp.RandomTokens(40, 320, 6);
 
         float[][] expected;
         using (var cpp = new LlamaCpp(path)) expected = cpp.AllLogits(tokens);
@@ -69,7 +63,7 @@ public sealed class DeepSeekOracleTests
         for (int i = 0; i < tokens.Length; i++)
         {
             Assert.Equal(LlamaCpp.ArgMax(expected[i]), LlamaCpp.ArgMax(state.Logits.AsSpan(i * 320, 320)));
-            minCos = Math.Min(minCos, Cosine(state.Logits.AsSpan(i * 320, 320), expected[i]));
+            minCos = Math.Min(minCos, LlamaCpp.Cosine(state.Logits.AsSpan(i * 320, 320), expected[i]));
         }
         double rel = LlamaCpp.MaxAbsDiff(state.Logits, expected) / scale;
         if (type == DType.F32) Assert.True(rel < 1e-4, $"relative max |logit diff| {rel:E3}");
@@ -82,7 +76,7 @@ public sealed class DeepSeekOracleTests
     {
         using var dir = new TempDir();
         string path = Write(dir, preset, DType.Q8_0, seed: 11);
-        int[] tokens = Tokens(48, 320, 4);
+        int[] tokens = LlamaCpp.RandomTokens(48, 320, 4);
 
         float[][] expected;
         using (var cpp = new LlamaCpp(path)) expected = cpp.AllLogits(tokens);
@@ -96,7 +90,7 @@ public sealed class DeepSeekOracleTests
         {
             ReadOnlySpan<float> ours = state.Logits.AsSpan(i * 320, 320);
             Assert.Equal(LlamaCpp.ArgMax(expected[i]), LlamaCpp.ArgMax(ours));
-            minCos = Math.Min(minCos, Cosine(ours, expected[i]));
+            minCos = Math.Min(minCos, LlamaCpp.Cosine(ours, expected[i]));
         }
         Assert.True(minCos >= 0.999, $"min cosine {minCos:F6}");
     }
@@ -128,12 +122,5 @@ public sealed class DeepSeekOracleTests
         }
         Assert.Equal(expected, ours);
         Assert.True(expected.Distinct().Count() > 3, "degenerate test: greedy output barely varies");
-    }
-
-    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double ab = 0, aa = 0, bb = 0;
-        for (int i = 0; i < a.Length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
-        return ab / Math.Sqrt(aa * bb);
     }
 }

@@ -80,7 +80,7 @@ public sealed class LlamaKQuantOracleTests
         for (int i = 0; i < tokens.Length; i++)
         {
             ReadOnlySpan<float> ours = state.Logits.AsSpan(i * vocab, vocab);
-            double cos = Cosine(ours, expected[i]);
+            double cos = LlamaCpp.Cosine(ours, expected[i]);
             int ea = LlamaCpp.ArgMax(expected[i]), oa = LlamaCpp.ArgMax(ours);
             // the same argmax, except on a near tie in llama.cpp's own logits (top two within 0.005, e.g. Q6_K position 45:
             // 1.2189 vs 1.2167), where one activation rounding flip may swap them
@@ -117,7 +117,7 @@ public sealed class LlamaKQuantOracleTests
             ReadOnlySpan<float> ours = state.Logits.AsSpan(i * c.VocabSize, c.VocabSize);
             int ea = LlamaCpp.ArgMax(expected[i]), oa = LlamaCpp.ArgMax(ours);
             Assert.True(ea == oa || expected[i][ea] - expected[i][oa] < 0.005f, $"{type} position {i}: argmax {oa} vs llama.cpp {ea}");
-            double cos = Cosine(ours, expected[i]);
+            double cos = LlamaCpp.Cosine(ours, expected[i]);
             Assert.True(cos >= 0.999, $"{type} position {i}: cosine {cos:F6} < 0.999");
         }
     }
@@ -181,12 +181,5 @@ public sealed class LlamaKQuantOracleTests
         Assert.Contains("'blk.0.attn_q.weight'", ex.Message);
         Assert.Contains("q4_K", ex.Message);
         Assert.DoesNotContain('\n', ex.Message);
-    }
-
-    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double ab = 0, aa = 0, bb = 0;
-        for (int i = 0; i < a.Length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
-        return ab / Math.Sqrt(aa * bb);
     }
 }

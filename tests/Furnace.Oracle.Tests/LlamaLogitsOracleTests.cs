@@ -31,12 +31,6 @@ public sealed class LlamaLogitsOracleTests
         { "qwen2", 4, 2, 1000000f, 1e-6f, true },  // Qwen2: NEOX rope, q/k/v biases
     };
 
-    private static int[] Tokens(int n, int vocab, int seed)
-    {
-        var rng = new Random(seed);
-        return Enumerable.Range(0, n).Select(_ => rng.Next(3, vocab)).ToArray();
-    }
-
     [Theory]
     [MemberData(nameof(Shapes))]
     public void Forward_F32Weights_MatchesLlamaCppLogitsWithin1e4(string arch, int heads, int kv, float theta, float eps, bool bias)
@@ -45,7 +39,7 @@ public sealed class LlamaLogitsOracleTests
         var c = Tiny(arch, heads, kv, theta, eps, bias);
         string path = dir.File("m.gguf");
         RandomLlama.WriteGguf(path, c, DType.F32, seed: 7);
-        int[] tokens = Tokens(64, c.VocabSize, 1);
+        int[] tokens = LlamaCpp.RandomTokens(64, c.VocabSize, 1);
 
         float[][] expected;
         using (var cpp = new LlamaCpp(path)) expected = cpp.AllLogits(tokens);

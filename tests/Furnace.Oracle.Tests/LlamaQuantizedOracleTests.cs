@@ -47,7 +47,7 @@ public sealed class LlamaQuantizedOracleTests
             int[] want = Top(expected[i], 5), got = Top(ours, 5);
             Assert.Equal(want[0], got[0]);
             Assert.Equal(want.Order(), got.Order());
-            double cos = Cosine(ours, expected[i]);
+            double cos = LlamaCpp.Cosine(ours, expected[i]);
             Assert.True(cos >= 0.999, $"position {i}: cosine {cos:F6} < 0.999");
         }
     }
@@ -89,12 +89,5 @@ public sealed class LlamaQuantizedOracleTests
         var copy = v.ToArray();
         Array.Sort(copy.Select(x => -x).ToArray(), idx);
         return idx[..k];
-    }
-
-    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double ab = 0, aa = 0, bb = 0;
-        for (int i = 0; i < a.Length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
-        return ab / Math.Sqrt(aa * bb);
     }
 }

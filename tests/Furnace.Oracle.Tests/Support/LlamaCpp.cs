@@ -108,6 +108,21 @@ public sealed class LlamaCpp : IDisposable
         return max;
     }
 
+    /// <summary>Cosine similarity of two logit rows, in double.</summary>
+    public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double ab = 0, aa = 0, bb = 0;
+        for (int i = 0; i < a.Length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+        return ab / Math.Sqrt(aa * bb);
+    }
+
+    /// <summary>n seeded token ids in [3, vocab): clear of the low special ids.</summary>
+    public static int[] RandomTokens(int n, int vocab, int seed)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => rng.Next(3, vocab)).ToArray();
+    }
+
     public static int ArgMax(ReadOnlySpan<float> v)
     {
         int best = 0;
