@@ -48,27 +48,16 @@ public static class DeepSeekHfToGguf
 
         var w = new GgufWriter();
         c.WriteGguf(w, ModelName(hfDir));
-        w.Add("general.file_type", (uint)(type switch { DType.F32 => 0, DType.F16 => 1, DType.Q4_0 => 2, DType.Q8_0 => 7, DType.BF16 => 32, _ => 0 }));
+        w.Add("general.file_type", GgufFileType.OfSingleType(type));
         foreach (var (k, v) in vocab) w.Add(k, v);
         int done = 0;
         foreach (RandomDeepSeek.TensorSpec t in specs)
         {
-            int cols = (int)t.Ne[0];
-            long rows = t.Count / cols;
-            // matrices whose rows fit the type's blocks take the type; the router, norms and biases stay f32 (as llama.cpp)
-            bool matrix = t.Ne.Length >= 2 && !t.Name.EndsWith("ffn_gate_inp.weight", StringComparison.Ordinal);
-            DType tt = matrix && cols % DTypes.BlockSize(type) == 0 ? type : DType.F32;
             var spec = t;
-            w.AddTensor(t.Name, tt, t.Ne, DTypes.RowBytes(tt, cols) * rows, s =>
+            RandomDeepSeek.AddTensor(w, spec, type, () =>
             {
                 progress?.Invoke(++done, specs.Count, spec.Name);
-                float[] v = Values(source, c, spec);
-                var buf = new byte[DTypes.RowBytes(tt, cols)];
-                for (long r = 0; r < rows; r++)
-                {
-                    Quantize.Row(buf, v.AsSpan((int)(r * cols), cols), tt);
-                    s.Write(buf);
-                }
+                return Values(source, c, spec);
             });
         }
         w.Write(ggufPath);

@@ -96,28 +96,38 @@ public static class RandomDeepSeek
     {
         var w = new GgufWriter();
         c.WriteGguf(w, name, mla: !legacyKvB);
-        w.Add("general.file_type", (uint)(type switch { DType.F32 => 0, DType.F16 => 1, DType.Q4_0 => 2, DType.Q8_0 => 7, DType.BF16 => 32, _ => 0 }));
+        w.Add("general.file_type", GgufFileType.OfSingleType(type));
         foreach (var (k, v) in tokenizerMetadata ?? RandomLlama.SyntheticVocab(c.VocabSize)) w.Add(k, v);
         foreach (TensorSpec t in Tensors(c, selectionBias, legacyKvB))
         {
-            int cols = (int)t.Ne[0];
-            long rows = t.Count / cols;
-            bool matrix = t.Ne.Length >= 2 && !t.Name.EndsWith("ffn_gate_inp.weight", StringComparison.Ordinal);
-            DType tt = matrix && cols % DTypes.BlockSize(type) == 0 ? type : DType.F32;
             var spec = t;
-            w.AddTensor(t.Name, tt, t.Ne, DTypes.RowBytes(tt, cols) * rows, s =>
-            {
-                float[] v = Values(spec, seed);
-                var buf = new byte[DTypes.RowBytes(tt, cols)];
-                for (long r = 0; r < rows; r++)
-                {
-                    Quantize.Row(buf, v.AsSpan((int)(r * cols), cols), tt);
-                    s.Write(buf);
-                }
-            });
+            AddTensor(w, spec, type, () => Values(spec, seed));
         }
         amend?.Invoke(w); // tests: files with a key missing or wrong
         w.Write(path);
+    }
+
+    /// <summary>
+    /// Adds one tensor of the GGUF layout: a matrix whose rows fit type's blocks in type; the router, norms, biases and
+    /// matrices with other row lengths in f32 (as llama.cpp's quantizer leaves them). values is called when the writer
+    /// reaches the tensor, so one tensor's floats are in memory at a time.
+    /// </summary>
+    internal static void AddTensor(GgufWriter w, TensorSpec t, DType type, Func<float[]> values)
+    {
+        int cols = (int)t.Ne[0];
+        long rows = t.Count / cols;
+        bool matrix = t.Ne.Length >= 2 && !t.Name.EndsWith("ffn_gate_inp.weight", StringComparison.Ordinal);
+        DType tt = matrix && cols % DTypes.BlockSize(type) == 0 ? type : DType.F32;
+        w.AddTensor(t.Name, tt, t.Ne, DTypes.RowBytes(tt, cols) * rows, s =>
+        {
+            float[] v = values();
+            var buf = new byte[DTypes.RowBytes(tt, cols)];
+            for (long r = 0; r < rows; r++)
+            {
+                Quantize.Row(buf, v.AsSpan((int)(r * cols), cols), tt);
+                s.Write(buf);
+            }
+        });
     }
 
     /// <summary>The same model (same seed, same values) as a Hugging Face directory: config.json + model.safetensors (f32).</summary>
