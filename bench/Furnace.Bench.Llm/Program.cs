@@ -170,20 +170,16 @@ internal static class Peer
         }
 
         IReadOnlyList<RepResult> results = Reps.Run(Rep, new RepOptions { Reps = reps });
-        return JsonSerializer.Serialize(new Dictionary<string, object>
+        var report = new Dictionary<string, object>
         {
             ["engine"] = "llama.cpp",
             ["model"] = Path.GetFileName(path),
             ["threads"] = threads,
             ["load_ms"] = Math.Round(loadMs, 1),
-            ["reps"] = results.Count,
-            ["prefill_tok_s"] = Math.Round(Reps.Median(results, "prefill_tok_s"), 2),
-            ["decode_tok_s"] = Math.Round(Reps.Median(results, "decode_tok_s"), 2),
-            ["prefill_tok_s_reps"] = results.Select(r => Math.Round(r.Figures["prefill_tok_s"], 2)).ToArray(),
-            ["decode_tok_s_reps"] = results.Select(r => Math.Round(r.Figures["decode_tok_s"], 2)).ToArray(),
-            ["other_cpu_pct"] = Math.Round(100 * Reps.WorstOthersShare(results), 1),
-            ["peak_rss_mb"] = Math.Round(PeakRss() / 1048576.0, 1),
-        });
+        };
+        Reps.Report(report, results, "prefill_tok_s", "decode_tok_s");
+        report["peak_rss_mb"] = Math.Round(PeakMemory.RssBytes() / 1048576.0, 1);
+        return JsonSerializer.Serialize(report);
     }
 
     private static void Decode(LLamaContext ctx, LLamaBatch batch)
@@ -197,15 +193,5 @@ internal static class Peer
         int best = 0;
         for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
         return best;
-    }
-
-    private static long PeakRss()
-    {
-        foreach (string line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
-        }
-        return 0;
     }
 }

@@ -81,34 +81,12 @@ internal static class BenchCommand
             ["load_ms"] = Math.Round(loadMs, 1),
             ["prompt_tokens"] = promptTokens,
             ["gen_tokens"] = genTokens,
-            ["reps"] = results.Count,
-            ["prefill_tok_s"] = Math.Round(Reps.Median(results, "prefill_tok_s"), 2),
-            ["decode_tok_s"] = Math.Round(Reps.Median(results, "decode_tok_s"), 2),
-            ["prefill_tok_s_reps"] = results.Select(x => Math.Round(x.Figures["prefill_tok_s"], 2)).ToArray(),
-            ["decode_tok_s_reps"] = results.Select(x => Math.Round(x.Figures["decode_tok_s"], 2)).ToArray(),
-            ["other_cpu_pct"] = Math.Round(100 * Reps.WorstOthersShare(results), 1),
-            ["peak_rss_mb"] = Math.Round(PeakRssBytes() / 1048576.0, 1),
-            ["kv_cache_mb"] = Math.Round(state.KvCacheBytes / 1048576.0, 1),
-            ["file_mb"] = Math.Round(new FileInfo(path).Exists ? new FileInfo(path).Length / 1048576.0 : 0, 1),
         };
+        Reps.Report(result, results, "prefill_tok_s", "decode_tok_s");
+        result["peak_rss_mb"] = Math.Round(PeakMemory.RssBytes() / 1048576.0, 1);
+        result["kv_cache_mb"] = Math.Round(state.KvCacheBytes / 1048576.0, 1);
+        result["file_mb"] = Math.Round(new FileInfo(path).Exists ? new FileInfo(path).Length / 1048576.0 : 0, 1);
         Console.WriteLine(JsonSerializer.Serialize(result, Cli.Json));
         return 0;
-    }
-
-    // VmHWM of /proc/self/status (Linux); the managed peak working set elsewhere.
-    public static long PeakRssBytes()
-    {
-        try
-        {
-            foreach (string line in File.ReadLines("/proc/self/status"))
-            {
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim()) * 1024;
-            }
-        }
-        catch (IOException)
-        {
-        }
-        return Process.GetCurrentProcess().PeakWorkingSet64;
     }
 }

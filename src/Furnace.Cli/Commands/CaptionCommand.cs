@@ -55,7 +55,7 @@ internal static class CaptionCommand
                         ["image"] = VlmCli.Label(paths[i]), ["caption"] = caption, ["tokens"] = res.GeneratedTokens, ["ms"] = ms,
                         // time to the first token: preprocessing, vision tower, projector, prefill, first sample
                         ["ttft_ms"] = Math.Max(0, ms - (long)res.DecodeTime.TotalMilliseconds),
-                        ["peak_rss_mb"] = Math.Round(BenchCommand.PeakRssBytes() / 1048576.0, 1),
+                        ["peak_rss_mb"] = Math.Round(Furnace.Benchmarking.PeakMemory.RssBytes() / 1048576.0, 1),
                     }, Cli.Json));
                 else Console.WriteLine(paths.Length == 1 ? caption : $"{VlmCli.Label(paths[i])}\t{caption}");
                 Console.Out.Flush();

@@ -111,7 +111,7 @@ internal static class EvalModelCommand
             LatencyMsP50 = Math.Round(Percentile(latencies, 50), 3),
             LatencyMsP95 = Math.Round(Percentile(latencies, 95), 3),
             ImagesPerSecond = Math.Round(records.Length / Math.Max(latencies.Sum() / 1000, 1e-9), 4),
-            PeakRssMb = Math.Round(BenchCommand.PeakRssBytes() / 1048576.0, 1),
+            PeakRssMb = Math.Round(Furnace.Benchmarking.PeakMemory.RssBytes() / 1048576.0, 1),
         };
         if (a.Clip is not null)
             report = report.WithClipScores(EvalCommand.ScoreClip(a.Clip, dataset, evaluation.ImageIds, predictions, a.Threads));

@@ -61,6 +61,18 @@ public static class Reps
         return v[v.Length / 2];
     }
 
+    /// <summary>
+    /// The fields every benchmark's JSON line carries for its reps: "reps", the median of each figure, each figure's
+    /// per-rep values ("&lt;figure&gt;_reps"), and "other_cpu_pct" (WorstOthersShare, in percent); figures rounded to 2 places.
+    /// </summary>
+    public static void Report(IDictionary<string, object> into, IReadOnlyList<RepResult> reps, params string[] figures)
+    {
+        into["reps"] = reps.Count;
+        foreach (string f in figures) into[f] = Math.Round(Median(reps, f), 2);
+        foreach (string f in figures) into[f + "_reps"] = reps.Select(r => Math.Round(r.Figures[f], 2)).ToArray();
+        into["other_cpu_pct"] = Math.Round(100 * WorstOthersShare(reps), 1);
+    }
+
     /// <summary>The largest share of the machine other processes took before or during any rep.</summary>
     public static double WorstOthersShare(IReadOnlyList<RepResult> reps) =>
         reps.Count == 0 ? 0 : reps.Max(r => Math.Max(r.OthersShare, r.OthersShareBefore));
