@@ -129,7 +129,8 @@ internal readonly unsafe struct ActivationQ8
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float MaxAcross(Vector512<float> m)
+    // max over the 16 lanes (also the Q8_K quantizer's)
+    internal static float MaxAcross(Vector512<float> m)
     {
         var h = Vector256.Max(m.GetLower(), m.GetUpper());
         var q = Vector128.Max(h.GetLower(), h.GetUpper());

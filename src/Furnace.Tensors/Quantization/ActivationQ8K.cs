@@ -72,7 +72,7 @@ internal readonly unsafe struct ActivationQ8K
         }
         Vector512<float> m = Vector512.Abs(Vector512.Load(x));
         for (int i = 16; i < 256; i += 16) m = Vector512.MaxNative(m, Vector512.Abs(Vector512.Load(x + i)));
-        float amax = MaxAcross(m);
+        float amax = ActivationQ8.MaxAcross(m);
         if (amax == 0)
         {
             new Span<byte>(y, BlockBytes).Clear();
@@ -148,47 +148,7 @@ internal readonly unsafe struct ActivationQ8K
         *(float*)y = 1f / iscale;
     }
 
-    // scalar twin of QuantizeBlock: quantize_row_q8_K_ref line by line
-    public static void QuantizeBlockScalar(byte* y, float* x)
-    {
-        float max = 0, amax = 0;
-        for (int j = 0; j < 256; j++)
-        {
-            float ax = MathF.Abs(x[j]);
-            if (ax > amax)
-            {
-                amax = ax;
-                max = x[j];
-            }
-        }
-        if (amax == 0)
-        {
-            new Span<byte>(y, BlockBytes).Clear();
-            return;
-        }
-        float iscale = -127f / max;
-        sbyte* qs = (sbyte*)(y + QsOffset);
-        short* sums = (short*)(y + SumsOffset);
-        for (int j = 0; j < 256; j++) qs[j] = (sbyte)Math.Min(127, NearestInt(iscale * x[j]));
-        for (int j = 0; j < 16; j++)
-        {
-            int s = 0;
-            for (int i = 0; i < 16; i++) s += qs[j * 16 + i];
-            sums[j] = (short)s;
-        }
-        *(float*)y = 1f / iscale;
-    }
-
-    // ggml nearest_int: round to nearest, ties to even, for |v| < 2^22
-    private static int NearestInt(float v) => (int)MathF.Round(v, MidpointRounding.ToEven);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float MaxAcross(Vector512<float> m)
-    {
-        var h = Vector256.Max(m.GetLower(), m.GetUpper());
-        var q = Vector128.Max(h.GetLower(), h.GetUpper());
-        q = Vector128.Max(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
-        q = Vector128.Max(q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2)));
-        return q.ToScalar();
-    }
+    // scalar twin of QuantizeBlock: the reference quantize_row_q8_K_ref (ActivationQuant.Q8_K) on one block
+    public static void QuantizeBlockScalar(byte* y, float* x) =>
+        ActivationQuant.Q8_K(new Span<byte>(y, BlockBytes), new ReadOnlySpan<float>(x, 256));
 }
