@@ -22,7 +22,7 @@ internal static class BenchCommand
         var prompt = new Option<int>("--prompt", "-p") { Description = "Prompt tokens to prefill", DefaultValueFactory = _ => 128 };
         var gen = new Option<int>("--gen", "-n") { Description = "Tokens to decode", DefaultValueFactory = _ => 64 };
         var reps = new Option<int>("--reps") { Description = "Timed reps after one untimed warm-up rep (medians are reported)", DefaultValueFactory = _ => 3 };
-        var idleWait = new Option<double>("--idle-wait") { Description = "Seconds to wait before each rep for other processes to use < 5 % of the machine (0: measure and go on)", DefaultValueFactory = _ => 60 };
+        var idleWait = IdleWaitOption();
         var llm = new Command("llm", "Measure load time, prefill and decode tokens/s and peak RSS of a decoder; prints one JSON line.\n\nExample:\n  furnace bench llm --model model-q4_0.gguf --threads 2 --prompt 128 --gen 64 --reps 3")
         {
             model,
@@ -33,13 +33,33 @@ internal static class BenchCommand
             idleWait,
         };
         llm.SetAction(r => Cli.Run(() => RunLlm(r.GetValue(model)!, Cli.CheckThreads(r.GetValue(threads)), r.GetValue(prompt), r.GetValue(gen), r.GetValue(reps), r.GetValue(idleWait))));
-        return new Command("bench", "Benchmarks (see bench/ for side-by-side runs against llama.cpp).") { llm };
+        return new Command("bench", "Benchmarks (see bench/ for side-by-side runs against llama.cpp, ONNX Runtime and PyTorch).")
+        {
+            llm,
+            BenchVisionCommand.Create(IdleWaitOption(), JsonOption()),
+            BenchTrainCommand.Create(IdleWaitOption(), JsonOption()),
+        };
+    }
+
+    public static Option<double> IdleWaitOption() => new("--idle-wait")
+    {
+        Description = "Seconds to wait before each rep for other processes to use < 5 % of the machine (0: measure and go on)",
+        DefaultValueFactory = _ => 60,
+    };
+
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON line (the figures and their per-rep values)" };
+
+    /// <summary>The rep settings of a bench verb: count from its option (named in errors), the idle wait in seconds.</summary>
+    public static RepOptions RepOptionsFor(int reps, string option, double idleWaitS)
+    {
+        if (!(idleWaitS is >= 0 and <= 3600)) throw new FurnaceException($"--idle-wait {idleWaitS} must be between 0 and 3600 seconds");
+        if (reps is < 1 or > 1000) throw new FurnaceException($"{option} {reps} must be between 1 and 1000");
+        return new RepOptions { Reps = reps, MaxIdleWait = TimeSpan.FromSeconds(idleWaitS) }.Validated();
     }
 
     private static int RunLlm(string path, int threads, int promptTokens, int genTokens, int repCount, double idleWaitS)
     {
-        if (!(idleWaitS is >= 0 and <= 3600)) throw new FurnaceException($"--idle-wait {idleWaitS} must be between 0 and 3600 seconds");
-        var repOptions = new RepOptions { Reps = repCount, MaxIdleWait = TimeSpan.FromSeconds(idleWaitS) }.Validated();
+        var repOptions = RepOptionsFor(repCount, "--reps", idleWaitS);
         if (promptTokens < 1 || promptTokens > 1 << 20) throw new FurnaceException($"--prompt {promptTokens} must be between 1 and 1048576");
         if (genTokens < 1 || genTokens > 1 << 20) throw new FurnaceException($"--gen {genTokens} must be between 1 and 1048576");
         var sw = Stopwatch.StartNew();

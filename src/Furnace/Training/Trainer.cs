@@ -79,38 +79,8 @@ public sealed class Trainer<TBatch>
             while (Step < Options.Steps)
             {
                 cancel.ThrowIfCancellationRequested();
-                long started = Stopwatch.GetTimestamp();
-                double loss = 0;
-                int samples = 0, tokens = 0;
-                for (int micro = 0; micro < Options.Accumulation; micro++)
-                {
-                    TBatch batch = _train.Next();
-                    Tensor microLoss = _objective.Loss(Tape, batch);           // forward → loss
-                    loss += microLoss.Data[0];
-                    var counts = _objective.Count(batch);
-                    samples += counts.Samples;
-                    tokens += counts.Tokens;
-                    _objective.Backward(Tape, microLoss, scale);               // backward of loss / N
-                }
-                loss /= Options.Accumulation;
-
-                double norm = Options.ClipNorm is { } max                          // clip
-                    ? GradientClipping.ClipByGlobalNorm(trainable, max)
-                    : GradientClipping.GlobalNorm(trainable);
-                double lrScale = Options.Schedule.Multiplier(Step);
-                bool finite = double.IsFinite(loss) && double.IsFinite(norm);
-                if (!finite && Options.StopOnNonFinite)
-                    throw new FurnaceException($"step {Step + 1}: the loss ({loss}) or the gradient norm ({norm}) is not finite; lower the learning rate or check the data");
-                if (finite) Optimizer.Step(lrScale);                                // step
-                Optimizer.ZeroGrad();                                               // zero
-                Step++;
-                _samples += samples;
-                _tokens += tokens;
-
-                double seconds = Math.Max(Stopwatch.GetElapsedTime(started).TotalSeconds, 1e-9);
-                var position = _train.Position;
-                StepCompleted?.Invoke(new StepMetrics(Step, Options.Steps, loss, FirstLearningRate(lrScale), norm, samples, tokens,
-                    samples / seconds, tokens / seconds, Elapsed(), position.Epoch + (double)position.Index / _train.EpochSize, !finite));
+                StepMetrics metrics = OneStep(trainable, scale, Elapsed);
+                StepCompleted?.Invoke(metrics);
 
                 bool last = Step == Options.Steps;
                 if (_validation != null && ((Options.ValidateEvery > 0 && Step % Options.ValidateEvery == 0) || last))
@@ -124,6 +94,50 @@ public sealed class Trainer<TBatch>
             if (Checkpoints != null && Step > 0 && _savedStep != Step) SaveCheckpoint(Elapsed());
             throw;
         }
+    }
+
+    /// <summary>
+    /// One optimiser step outside Run (what `furnace bench train` times): the micro-batches' forward and backward,
+    /// clipping, the AdamW step, zeroing; no validation, checkpoint or StepCompleted event. ElapsedSeconds in the
+    /// result counts only the time restored from a checkpoint.
+    /// </summary>
+    public StepMetrics TrainStep() => OneStep(Optimizer.TrainableParameters.ToArray(), 1f / Options.Accumulation, () => _elapsedBefore);
+
+    // forward → loss → backward for each micro-batch, clip, AdamW, zero: the body of every step
+    private StepMetrics OneStep(Tensor[] trainable, float scale, Func<double> elapsed)
+    {
+        long started = Stopwatch.GetTimestamp();
+        double loss = 0;
+        int samples = 0, tokens = 0;
+        for (int micro = 0; micro < Options.Accumulation; micro++)
+        {
+            TBatch batch = _train.Next();
+            Tensor microLoss = _objective.Loss(Tape, batch);           // forward → loss
+            loss += microLoss.Data[0];
+            var counts = _objective.Count(batch);
+            samples += counts.Samples;
+            tokens += counts.Tokens;
+            _objective.Backward(Tape, microLoss, scale);               // backward of loss / N
+        }
+        loss /= Options.Accumulation;
+
+        double norm = Options.ClipNorm is { } max                          // clip
+            ? GradientClipping.ClipByGlobalNorm(trainable, max)
+            : GradientClipping.GlobalNorm(trainable);
+        double lrScale = Options.Schedule.Multiplier(Step);
+        bool finite = double.IsFinite(loss) && double.IsFinite(norm);
+        if (!finite && Options.StopOnNonFinite)
+            throw new FurnaceException($"step {Step + 1}: the loss ({loss}) or the gradient norm ({norm}) is not finite; lower the learning rate or check the data");
+        if (finite) Optimizer.Step(lrScale);                                // step
+        Optimizer.ZeroGrad();                                               // zero
+        Step++;
+        _samples += samples;
+        _tokens += tokens;
+
+        double seconds = Math.Max(Stopwatch.GetElapsedTime(started).TotalSeconds, 1e-9);
+        var position = _train.Position;
+        return new StepMetrics(Step, Options.Steps, loss, FirstLearningRate(lrScale), norm, samples, tokens,
+            samples / seconds, tokens / seconds, elapsed(), position.Epoch + (double)position.Index / _train.EpochSize, !finite);
     }
 
     /// <summary>The loss over the validation batches, with the tape off (nothing is recorded, no gradient).</summary>
