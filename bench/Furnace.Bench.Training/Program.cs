@@ -19,6 +19,8 @@ using Furnace.Tensors.Autograd;
 using Furnace.Training;
 using Furnace.Training.Losses;
 
+if (args.Length > 0 && args[0] == "compare") return TrainCompare.Run(args);
+
 string Arg(string name, string def)
 {
     int i = Array.IndexOf(args, name);
@@ -32,13 +34,7 @@ int warmup = int.Parse(Arg("--warmup", quick ? "2" : "2"), CultureInfo.Invariant
 string shape = quick ? "tiny" : Arg("--shape", "dim256");
 string[] modes = Arg("--modes", "full,lora").Split(',', StringSplitOptions.RemoveEmptyEntries);
 
-(LlamaConfig Config, int Seq, int Batch) = shape switch
-{
-    "tiny" => (new LlamaConfig { Architecture = "llama", Dim = 64, Layers = 2, Heads = 4, KvHeads = 4, HeadDim = 16, FfnDim = 176, VocabSize = 512, MaxPositions = 256, RmsEps = 1e-5f }, 32, 2),
-    "dim256" => (new LlamaConfig { Architecture = "llama", Dim = 256, Layers = 4, Heads = 8, KvHeads = 8, HeadDim = 32, FfnDim = 704, VocabSize = 4096, MaxPositions = 512, RmsEps = 1e-5f }, 128, 8),
-    "dim512" => (new LlamaConfig { Architecture = "llama", Dim = 512, Layers = 8, Heads = 8, KvHeads = 8, HeadDim = 64, FfnDim = 1408, VocabSize = 8192, MaxPositions = 512, RmsEps = 1e-5f }, 256, 4),
-    _ => throw new ArgumentException($"unknown shape '{shape}' (dim256, dim512)"),
-};
+(LlamaConfig Config, int Seq, int Batch) = TrainShapes.Get(shape);
 LlamaConfig c = Config;
 using var ctx = new KernelContext(threads);
 
@@ -62,8 +58,6 @@ try
         var lm = LlamaTrainable.Create(model, LlamaTraining.Frozen);
         NextTokenLoss.Compute(t, lm, lm.Hidden(t, lm.Embed(t, ids), Batch, Seq), targets);
     }
-    long matmulParams = (long)c.Layers * ((long)c.Dim * c.QDim * 2 + (long)c.Dim * c.KvDim * 2 + 3L * c.Dim * c.FfnDim) + (long)c.VocabSize * c.Dim;
-    double attention = 12.0 * c.Layers * c.Dim * Seq * tokens;
 
     Console.WriteLine($"shape {shape}: dim {c.Dim}, {c.Layers} layers, {c.Heads} heads, ffn {c.FfnDim}, vocab {c.VocabSize}; seq {Seq} x batch {Batch}; {threads} threads; {c.ParameterCount / 1e6:F2} M parameters");
     Console.WriteLine();
@@ -82,14 +76,14 @@ try
         {
             lm = LlamaTrainable.Create(model, LlamaTraining.Full);
             trained = lm.Parameters;
-            flops = 6.0 * matmulParams * tokens + attention;
+            flops = LlamaTrainingFlops.Step(c, Batch, Seq);
         }
         else if (mode == "lora")
         {
             var adapter = LoraAdapter.Create(new LoraConfig { Rank = 16, Alpha = 32, Targets = LoraTargets.AllLinear }, c, seed: 1);
             lm = LlamaTrainable.WithLora(model, adapter);
             trained = lm.LoraParameters;
-            flops = 4.0 * matmulParams * tokens + 6.0 * adapter.ParameterCount * tokens + attention;
+            flops = LlamaTrainingFlops.Step(c, Batch, Seq, adapter.ParameterCount);
         }
         else throw new ArgumentException($"unknown mode '{mode}' (full, lora)");
         var opt = new AdamW([new ParameterGroup(mode, trained) { LearningRate = 1e-4f }]);
