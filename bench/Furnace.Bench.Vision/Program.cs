@@ -1,6 +1,7 @@
-// Vision tower benchmark: milliseconds per 224×224 image for ML.NET's ResNet18 through ONNX Runtime; the `clip`
-// mode (ClipBench.cs) times CLIP ViT encoders against llama.cpp's clip encoder; the `caption` mode (CaptionBench.cs) times
-// a whole caption (time to first token, peak memory).
+// Vision tower benchmark: milliseconds per 224×224 image for ML.NET's ResNet18 through ONNX Runtime; the `compare`
+// mode (VitCompare.cs; `clip` is its old name) times ViT encoders against ONNX Runtime and llama.cpp's clip encoder
+// with the child modes `onnx-peer` (OnnxPeer.cs) and `clip-peer` (LlamaCppClipPeer.cs); the `caption` mode
+// (CaptionBench.cs) times a whole caption (time to first token, peak memory).
 //   Furnace.Bench.Vision [--threads 2] [--runs 30] [--rounds 3] [--models DIR]
 // Rows, timed interleaved round by round (timings here are noisy, ±20%):
 //   pooled  OnnxImageEncoder, one session, preprocessing in C#, 512-d output
@@ -12,7 +13,24 @@ using System.Globalization;
 using Furnace.Models.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
-if (args.Length > 0 && args[0] is "clip" or "clip-peer") return ClipBench.Run(args);
+if (args.Length > 0 && args[0] is "compare" or "clip") return VitCompare.Run(args);
+if (args.Length > 0 && args[0] is "clip-peer" or "onnx-peer")
+{
+    string PeerArg(string name, string def)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : def;
+    }
+    int peerThreads = int.Parse(PeerArg("--threads", "2"), CultureInfo.InvariantCulture), size = int.Parse(PeerArg("--size", "224"), CultureInfo.InvariantCulture);
+    var reps = new Furnace.Benchmarking.RepOptions
+    {
+        Reps = int.Parse(PeerArg("--runs", "3"), CultureInfo.InvariantCulture),
+        MaxIdleWait = TimeSpan.FromSeconds(double.Parse(PeerArg("--idle-wait", "60"), CultureInfo.InvariantCulture)),
+    };
+    return args[0] == "clip-peer"
+        ? LlamaCppClipPeer.Run(PeerArg("--mmproj", ""), PeerArg("--text", ""), size, peerThreads, reps)
+        : OnnxPeer.Run(PeerArg("--model", ""), size, int.Parse(PeerArg("--batch", "1"), CultureInfo.InvariantCulture), peerThreads, reps);
+}
 if (args.Length > 0 && args[0] == "caption") return CaptionBench.Run(args);
 
 string Arg(string name, string def)

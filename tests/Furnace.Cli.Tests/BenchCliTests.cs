@@ -69,7 +69,7 @@ public sealed class BenchCliTests
             "--threads", "1", "--runs", "1", "--idle-wait", "0", "--json"));
         AssertReps(j, 1, "ms_per_image", "images_per_s", "gflops");
         Assert.Equal("mmproj", j.GetProperty("kind").GetString());
-        Assert.Equal(v.Patches, j.GetProperty("tokens_per_image").GetInt32());
+        Assert.Equal(v.Positions, j.GetProperty("tokens_per_image").GetInt32());
         // the LLaVA export keeps the layers up to feature layer -2; the projector is 64 -> 48 -> 48 over the patches
         double flops = ClipVisionFlops.Tower(v, v.Layers - 1) + ClipVisionFlops.Linear(v.Patches, v.HiddenSize, 48) + ClipVisionFlops.Linear(v.Patches, 48, 48);
         Assert.Equal(Math.Round(flops / 1e9, 6), j.GetProperty("gflop_per_image").GetDouble());

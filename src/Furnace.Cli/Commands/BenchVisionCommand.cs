@@ -39,8 +39,9 @@ internal static class BenchVisionCommand
         return cmd;
     }
 
-    // What is timed: pixels of one image for the encoder, and the encode of `count` images of them.
-    private sealed record Subject(string Kind, int ImageSize, int TokensPerImage, double? FlopsPerImage, Func<RgbImage, float[]> Pixels,
+    // What is timed: pixels of one image for the encoder, and the encode of `count` images of them; TokensPerImage is
+    // the positions the transformer runs over (1 + patches), unknown for an ONNX graph without its config.
+    private sealed record Subject(string Kind, int ImageSize, int? TokensPerImage, double? FlopsPerImage, Func<RgbImage, float[]> Pixels,
         Func<float[], int, KernelContext, float[]> Encode, IDisposable Owner);
 
     private static int Run(string path, string imagePath, int threads, int runs, int batch, string compute, double idleWaitS, bool json)
@@ -127,7 +128,7 @@ internal static class BenchVisionCommand
                 int hidden = p.W1.Rows;
                 flops += ClipVisionFlops.Linear(c.Patches, p.InDim, hidden) + (p.W2 != null ? ClipVisionFlops.Linear(c.Patches, hidden, p.OutDim) : 0);
             }
-            return new Subject("mmproj", c.ImageSize, c.Patches, flops, img => pre.Preprocess(img).Data, (px, n, ctx) => m.EncodeImages(px, n, ctx), m);
+            return new Subject("mmproj", c.ImageSize, c.Positions, flops, img => pre.Preprocess(img).Data, (px, n, ctx) => m.EncodeImages(px, n, ctx), m);
         }
         if (File.Exists(path) && path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
             || Directory.Exists(path) && File.Exists(Path.Combine(path, ResNet18.ModelFile)))
@@ -143,7 +144,7 @@ internal static class BenchVisionCommand
                 ShortestEdge = null, ResizeHeight = onnx.Height, ResizeWidth = onnx.Width, DoCenterCrop = false, RescaleFactor = null, Mean = null, Std = null,
             });
             double? flops = clip != null && clip.Vision.ImageSize == onnx.Height ? EmbedFlops(clip.Vision, clip.Architecture == ClipArchitecture.VisionModel ? null : clip.ProjectionDim) : null;
-            return new Subject("onnx", onnx.Height, onnx.TokenCount, flops, img => resize.Preprocess(img).Data,
+            return new Subject("onnx", onnx.Height, clip?.Vision.Positions, flops, img => resize.Preprocess(img).Data,
                 (px, n, _) => onnx.Encode(px)[0], onnx);
         }
         if (Directory.Exists(path))
