@@ -160,4 +160,14 @@ public sealed class BenchCliTests
         else args.AddRange([option, value]);
         AssertOneLineError(FurnaceProcess.Run(["bench", "train", .. args]), expected);
     }
+
+    [Fact]
+    public void BenchLlm_JsonFlag_AcceptedAsByTheOtherVerbs()
+    {
+        using var dir = new TempDir();
+        string model = dir.File("tiny.gguf");
+        Assert.Equal(0, FurnaceProcess.Run("convert", "--from", "random:test-tiny", "--to", model, "--type", "q8_0").ExitCode);
+        JsonElement j = Json(FurnaceProcess.Run("bench", "llm", "--model", model, "--threads", "1", "--prompt", "8", "--gen", "2", "--reps", "1", "--idle-wait", "0", "--json"));
+        AssertReps(j, 1, "prefill_tok_s", "decode_tok_s");
+    }
 }

@@ -31,6 +31,7 @@ internal static class BenchCommand
             gen,
             reps,
             idleWait,
+            new Option<bool>("--json") { Description = "Accepted as in bench vision / bench train: bench llm always prints one JSON line" },
         };
         llm.SetAction(r => Cli.Run(() => RunLlm(r.GetValue(model)!, Cli.CheckThreads(r.GetValue(threads)), r.GetValue(prompt), r.GetValue(gen), r.GetValue(reps), r.GetValue(idleWait))));
         return new Command("bench", "Benchmarks (see bench/ for side-by-side runs against llama.cpp, ONNX Runtime and PyTorch).")
