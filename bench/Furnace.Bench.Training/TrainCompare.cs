@@ -29,6 +29,7 @@ internal static class TrainCompare
         if (torchEnv.Count == 0) Console.Error.WriteLine("FURNACE_TORCH_ENV is not set: PyTorch runs on the system BLAS (use bench/run-train.sh)");
 
         var rows = new List<string>();
+        var notes = new List<string>();
         foreach (string shape in Arg("--shapes", "dim256,dim512").Split(','))
         foreach (string mode in Arg("--modes", "full,lora").Split(','))
         {
@@ -51,6 +52,14 @@ internal static class TrainCompare
                 Console.Error.WriteLine($"{shape} {mode} round {r + 1}: furnace {ChildJson.F(ChildJson.Median(ours, "ms_per_step"))} ms, " +
                     $"pytorch f32 {ChildJson.F(ChildJson.Median(f32, "ms_per_step"))} ms, bf16 {ChildJson.F(ChildJson.Median(bf16, "ms_per_step"))} ms (medians so far)");
             }
+            // the two engines must train the same model: same trained parameter count and FLOPs per step
+            foreach (JsonElement t in f32.Concat(bf16).Take(1))
+            foreach (JsonElement o in ours.Take(1))
+            foreach (string key in new[] { "trained_parameters", "gflop_per_step" })
+            {
+                if (t.GetProperty(key).GetDouble() != o.GetProperty(key).GetDouble())
+                    notes.Add($"{shape} {mode}: {key} differs (furnace {o.GetProperty(key)}, pytorch {t.GetProperty(key)}): not the same model");
+            }
             double mo = ChildJson.Median(ours, "ms_per_step"), mf = ChildJson.Median(f32, "ms_per_step"), mb = ChildJson.Median(bf16, "ms_per_step");
             var (c, seq, batch) = TrainShapes.Get(shape);
             rows.Add(string.Create(CultureInfo.InvariantCulture,
@@ -64,6 +73,7 @@ internal static class TrainCompare
         Console.WriteLine("| shape | mode | Furnace f32 ms/step | PyTorch f32 ms/step | speed ratio (PyTorch ms / Furnace ms) | PyTorch bf16 autocast ms/step | speed ratio vs bf16 | GFLOP/s Furnace | PyTorch f32 | PyTorch bf16 | others' CPU % (worst rep) |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (string row in rows) Console.WriteLine(row);
-        return 0;
+        foreach (string n in notes) Console.WriteLine($"\n- {n}");
+        return notes.Count == 0 ? 0 : 1;
     }
 }
