@@ -26,10 +26,12 @@ internal static class BenchImage
     }
 
     /// <summary>A 24-bit bottom-up BMP of the image.</summary>
-    public static void WriteBmp(string path, int size)
+    public static void WriteBmp(string path, int size) => WriteBmp(path, size, size, Rgb(size));
+
+    /// <summary>A 24-bit bottom-up BMP of interleaved RGB bytes (height, width, 3).</summary>
+    public static void WriteBmp(string path, int width, int height, byte[] rgb)
     {
-        byte[] rgb = Rgb(size);
-        int stride = (size * 3 + 3) & ~3, bytes = 54 + stride * size;
+        int stride = (width * 3 + 3) & ~3, bytes = 54 + stride * height;
         var b = new byte[bytes];
         void I32(int at, int v) => BitConverter.GetBytes(v).CopyTo(b, at);
         b[0] = (byte)'B';
@@ -37,15 +39,15 @@ internal static class BenchImage
         I32(2, bytes);
         I32(10, 54);
         I32(14, 40);
-        I32(18, size);
-        I32(22, size);
+        I32(18, width);
+        I32(22, height);
         b[26] = 1;
         b[28] = 24;
-        I32(34, stride * size);
-        for (int y = 0; y < size; y++)
-        for (int x = 0; x < size; x++)
+        I32(34, stride * height);
+        for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++)
         {
-            int src = ((size - 1 - y) * size + x) * 3, dst = 54 + y * stride + x * 3;
+            int src = ((height - 1 - y) * width + x) * 3, dst = 54 + y * stride + x * 3;
             b[dst] = rgb[src + 2];
             b[dst + 1] = rgb[src + 1];
             b[dst + 2] = rgb[src];

@@ -5,7 +5,6 @@
 // (DESIGN.md), so only the encoder is compared side by side (ClipBench).
 //   Furnace.Bench.Vision caption [--vision clip-vit-base-patch32] [--llm bench-768] [--type q4_0] [--threads 2]
 //                                [--runs 5] [--tokens 32] [--models DIR] [--furnace PATH]
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Furnace.Models.Vlm;
@@ -40,8 +39,9 @@ internal static class CaptionBench
         var rss = new List<double>();
         for (int r = 0; r < runs; r++)
         {
-            JsonElement e = RunJson(furnace, ["caption", image, "--model", gguf, "--vision", clipDir, "--projector", projector,
-                "--max-tokens", tokens.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture), "--json"]);
+            JsonElement e = ChildJson.Run(furnace, ["caption", image, "--model", gguf, "--vision", clipDir, "--projector", projector,
+                "--max-tokens", tokens.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture), "--json"])
+                ?? throw new InvalidOperationException("furnace caption failed");
             ttft.Add(e.GetProperty("ttft_ms").GetDouble());
             total.Add(e.GetProperty("ms").GetDouble());
             rss.Add(e.GetProperty("peak_rss_mb").GetDouble());
@@ -55,33 +55,19 @@ internal static class CaptionBench
         return 0;
     }
 
-    private static JsonElement RunJson(string exe, string[] arguments)
-    {
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in arguments) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string stdout = p.StandardOutput.ReadToEnd();
-        string stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{exe} failed ({p.ExitCode}): {stderr}");
-        return JsonDocument.Parse(stdout.Split('\n').Last(l => l.TrimStart().StartsWith('{'))).RootElement.Clone();
-    }
-
-    // A 24-bit BMP with smooth gradients (no encoder needed).
+    // smooth gradients (no encoder needed); the BMP file itself is BenchImage's
     private static void WriteBmp(string path, int w, int h)
     {
-        int stride = (w * 3 + 3) & ~3;
-        using var f = new BinaryWriter(File.Create(path));
-        f.Write((byte)'B'); f.Write((byte)'M'); f.Write(54 + stride * h); f.Write(0); f.Write(54);
-        f.Write(40); f.Write(w); f.Write(h); f.Write((short)1); f.Write((short)24); f.Write(0); f.Write(stride * h); f.Write(2835); f.Write(2835); f.Write(0); f.Write(0);
-        var row = new byte[stride];
+        var rgb = new byte[w * h * 3];
         for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
         {
-            for (int x = 0; x < w; x++)
-            {
-                row[x * 3] = (byte)(x * 255 / w); row[x * 3 + 1] = (byte)(y * 255 / h); row[x * 3 + 2] = (byte)((x + y) & 255);
-            }
-            f.Write(row);
+            // the picture is defined by the BMP (bottom-up) row y; rgb holds rows top-down
+            int i = ((h - 1 - y) * w + x) * 3;
+            rgb[i] = (byte)((x + y) & 255);
+            rgb[i + 1] = (byte)(y * 255 / h);
+            rgb[i + 2] = (byte)(x * 255 / w);
         }
+        BenchImage.WriteBmp(path, w, h, rgb);
     }
 }
