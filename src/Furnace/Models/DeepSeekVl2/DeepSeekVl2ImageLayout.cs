@@ -73,6 +73,30 @@ public sealed class DeepSeekVl2ImageLayout
             }
     }
 
+    /// <summary>The rows of every image of a prompt, in order: projected holds all their views back to back
+    /// (image 0's global view and tiles, then image 1's, …), each side·side tokens of D.</summary>
+    public float[] AssembleAll(ReadOnlySpan<float> projected, int side, IReadOnlyList<DeepSeekVl2TileGrid> grids)
+    {
+        int d = Dim, hw = side * side;
+        long rows = 0, views = 0;
+        foreach (var g in grids)
+        {
+            rows += Rows(side, g);
+            views += g.Views;
+        }
+        if (projected.Length != views * hw * d) throw new ArgumentException($"projected holds {projected.Length} floats, not ({views}, {hw}, {d})");
+        var dst = new float[rows * d];
+        long r = 0, v = 0;
+        foreach (var g in grids)
+        {
+            int n = Rows(side, g);
+            Assemble(dst.AsSpan((int)(r * d), n * d), projected.Slice((int)(v * hw * d), g.Views * hw * d), side, g);
+            r += n;
+            v += g.Views;
+        }
+        return dst;
+    }
+
     /// <summary>
     /// masked_scatter_: embeddings (T, D) get imageRows (n, D) at the positions where imageMask is set, in order;
     /// every other row stays as the token embedding put it. n must equal the number of set positions.
