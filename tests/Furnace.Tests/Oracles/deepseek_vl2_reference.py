@@ -94,7 +94,7 @@ def get_prompt(system_message, messages):
     return ret
 
 
-# ---- a byte-level BPE tokenizer.json whose vocabulary holds every pre-token whole ----
+# ---- a byte-level BPE tokenizer.json (tokenizers' BPE without dropout, ByteLevel pre-tokenizer with its regex) ----
 def bytes_to_unicode():
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
     cs = bs[:]
@@ -147,6 +147,8 @@ class WordTokenizer:
         with open(path, encoding="utf-8") as f:
             tj = json.load(f)
         self.vocab = tj["model"]["vocab"]
+        merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in tj["model"]["merges"]]
+        self.ranks = {m: i for i, m in enumerate(merges)}
         self.added = {t["content"]: t["id"] for t in tj["added_tokens"]}
         cfg_path = os.path.join(os.path.dirname(path), "tokenizer_config.json")
         with open(cfg_path, encoding="utf-8") as f:
@@ -154,15 +156,35 @@ class WordTokenizer:
         self.bos_id = self.added[cfg["bos_token"]]
         self.eos_id = self.added[cfg["eos_token"]]
 
+    def bpe(self, piece):
+        word = list(piece)
+        while len(word) > 1:
+            pairs = [(self.ranks.get((a, b), None), i) for i, (a, b) in enumerate(zip(word, word[1:]))]
+            pairs = [(r, i) for r, i in pairs if r is not None]
+            if not pairs:
+                break
+            rank = min(pairs)[0]
+            out, i = [], 0
+            while i < len(word):  # merge every occurrence of the best pair, left to right
+                if i + 1 < len(word) and self.ranks.get((word[i], word[i + 1])) == rank:
+                    out.append(word[i] + word[i + 1])
+                    i += 2
+                else:
+                    out.append(word[i])
+                    i += 1
+            word = out
+        return word
+
     def encode(self, text):  # tokenizer.encode(text, add_special_tokens=False)
         ids = []
         for special, piece in pre_tokens(text, list(self.added)):
             if special:
                 ids.append(self.added[piece])
-            elif piece in self.vocab:
-                ids.append(self.vocab[piece])
-            else:
-                raise SystemExit(f"pre-token {piece!r} is not in the fixture vocabulary")
+                continue
+            for sym in self.bpe(piece):
+                if sym not in self.vocab:
+                    raise SystemExit(f"symbol {sym!r} is not in the fixture vocabulary")
+                ids.append(self.vocab[sym])
         return ids
 
 
