@@ -13,6 +13,13 @@
 #           images_spatial_crop
 #   embeds  {model: dir, features: raw f32 (views, hw, C), input_ids, images_seq_mask, images_spatial_crop, out}
 #           -> writes inputs_embeds (T, D) float32 to out (computed in float64)
+#   forward {model: dir (config.json, processor_config.json, model.safetensors, tokenizer.json), images: [paths],
+#           conversation, max_tokens, out} -> the whole model in float64: the SigLIP tower (siglip_vit.py's timm
+#           VisionTransformer with ignore_head: patch conv + pos_embed, pre-norm blocks with LayerNorm eps 1e-6 and
+#           tanh GELU, final norm), the projector, prepare_inputs_embeds, then the decoder of deepseek_reference.py
+#           on language.*; result input_ids, images_seq_mask, tokens (greedy, recomputed each step, EOS ignored),
+#           last_logits; the spliced image rows (n, D) float32 go to out. Images are opened as PIL does, with the
+#           EXIF orientation applied as Furnace's decoder does (DeepSeek's load_pil_images does not apply it).
 import json
 import math
 import os
@@ -313,6 +320,67 @@ def prepare_inputs_embeds(W, cfg, feats, input_ids, images_seq_mask, images_spat
     return input_embeds
 
 
+def siglip(W, vc, x):
+    """siglip_vit.py VisionTransformer.forward_features (no class token, global_pool ignored): (views, N, width)."""
+    import torch
+    import torch.nn.functional as F
+    p, width, heads = vc.get("patch_size", 16), vc.get("width", 1024), vc.get("heads", 16)
+    x = F.conv2d(x, W["vision.patch_embed.proj.weight"], W["vision.patch_embed.proj.bias"], stride=p)
+    x = x.flatten(2).transpose(1, 2) + W["vision.pos_embed"]
+    hd = width // heads
+    for i in range(vc.get("layers", 24)):
+        b = f"vision.blocks.{i}."
+        h = F.layer_norm(x, (width,), W[b + "norm1.weight"], W[b + "norm1.bias"], 1e-6)
+        B, N, C = h.shape
+        qkv = F.linear(h, W[b + "attn.qkv.weight"], W[b + "attn.qkv.bias"]).reshape(B, N, 3, heads, hd).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        a = torch.softmax(q @ k.transpose(-2, -1) * hd ** -0.5, dim=-1) @ v
+        x = x + F.linear(a.transpose(1, 2).reshape(B, N, C), W[b + "attn.proj.weight"], W[b + "attn.proj.bias"])
+        h = F.layer_norm(x, (width,), W[b + "norm2.weight"], W[b + "norm2.bias"], 1e-6)
+        h = F.gelu(F.linear(h, W[b + "mlp.fc1.weight"], W[b + "mlp.fc1.bias"]), approximate="tanh")
+        x = x + F.linear(h, W[b + "mlp.fc2.weight"], W[b + "mlp.fc2.bias"])
+    return F.layer_norm(x, (width,), W["vision.norm.weight"], W["vision.norm.bias"], 1e-6)
+
+
+def forward(req):
+    import torch
+    from PIL import Image, ImageOps
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from clip_reference import load_safetensors
+    from deepseek_reference import logits_from_embeds
+    d = req["model"]
+    with open(os.path.join(d, "config.json"), encoding="utf-8") as f:
+        cfg = json.load(f)
+    with open(os.path.join(d, "processor_config.json"), encoding="utf-8") as f:
+        proc = json.load(f)
+    W = load_safetensors(os.path.join(d, "model.safetensors"))
+    tok = WordTokenizer(os.path.join(d, "tokenizer.json"))
+    images = [ImageOps.exif_transpose(Image.open(p)).convert("RGB") for p in req["images"]]
+    ids, mask, counts, crops = build_prompt(
+        {"conversation": req["conversation"], "image_sizes": [im.size for im in images], "processor": proc}, tok)
+    cropping = len(images) <= 2
+    pixels = np.concatenate([process_image(im, proc, cropping)[0] for im in images]) if images else None
+    lang = {k[len("language."):]: v for k, v in W.items() if k.startswith("language.")}
+    lcfg = cfg["language_config"]
+    v3 = lcfg.get("model_type") == "deepseek_v3"
+    if images:
+        feats = siglip(W, cfg.get("vision_config", {}), torch.from_numpy(pixels).double())
+        emb = prepare_inputs_embeds(W, cfg, feats, torch.tensor(ids), mask, crops)
+        emb[torch.tensor(mask)].float().numpy().tofile(req["out"])
+    else:
+        emb = lang["model.embed_tokens.weight"][torch.tensor(ids)]
+    tokens, last = [], None
+    for _ in range(req.get("max_tokens", 16)):
+        logits = logits_from_embeds(lang, lcfg, emb, v3, [0])
+        if last is None:
+            last = logits[-1].tolist()
+        t = int(torch.argmax(logits[-1]))
+        tokens.append(t)
+        emb = torch.cat([emb, lang["model.embed_tokens.weight"][t][None, :]], dim=0)
+    return {"input_ids": ids, "images_seq_mask": mask, "num_image_tokens": counts, "images_spatial_crop": crops,
+            "tokens": tokens, "last_logits": last}
+
+
 def main():
     with open(sys.argv[1], encoding="utf-8") as f:
         req = json.load(f)
@@ -348,6 +416,8 @@ def main():
                                     req["images_seq_mask"], req["images_spatial_crop"])
         emb.float().numpy().tofile(req["out"])
         out = {"shape": list(emb.shape)}
+    elif op == "forward":
+        out = forward(req)
     else:
         raise SystemExit(f"unknown op {op}")
     with open(sys.argv[2], "w", encoding="utf-8") as f:

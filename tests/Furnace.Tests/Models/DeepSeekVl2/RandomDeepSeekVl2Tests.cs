@@ -1,7 +1,8 @@
 // RandomDeepSeekVl2 writes a directory in the published DeepSeek-VL2 layout: its config.json and processor_config.json
 // load back to the same shapes, and model.safetensors holds vision.* (timm SigLIP names), projector.layers.*,
 // image_newline, view_seperator and language.* = exactly the tensors of the decoder's own Hugging Face directory.
-using Furnace.Formats.ChatTemplates;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Furnace.Formats.Images;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Weights;
@@ -72,5 +73,47 @@ public sealed class RandomDeepSeekVl2Tests
         int slots = inputs.Prompt.ImageMask.Count(m => m);
         Assert.Equal(4 * 5 + 1 + 4 * (3 * 4 + 1), slots); // side 4: global 4·5, separator, local 4·13
         Assert.Equal(slots, inputs.Prompt.ImageTokenCounts.Single());
+    }
+
+    [Fact]
+    public void ForwardReference_WrittenCheckpoint_RunsWholeModelOnOurPrompt()
+    {
+        // The whole-model reference (tower, projector, layout, decoder: deepseek_vl2_reference.py "forward") runs on
+        // the writer's directory — every tensor it reads is there under DeepSeek's names — and builds the same prompt
+        // as DeepSeekVl2Processor; its greedy tokens are what the joined model must reproduce.
+        using var dir = new TempDir();
+        var (config, processor) = RandomDeepSeekVl2.TestPreset();
+        string model = dir.File("vl2");
+        RandomDeepSeekVl2.WriteHuggingFace(model, config, processor, seed: 9);
+        string photo = SharedPaths.CocoPhotos()[0];
+        var conversation = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "<image>\n请用简洁优美的语言描述这张图片的内容" },
+            new JsonObject { ["role"] = "assistant", ["content"] = "" });
+        var req = new JsonObject
+        {
+            ["op"] = "pieces", ["conversation"] = conversation, ["image_sizes"] = new JsonArray(new JsonArray(1, 1)),
+            ["processor"] = DeepSeekVl2Fixture.ProcessorJson(processor),
+            ["added_tokens"] = new JsonArray(DeepSeekVl2Fixture.Specials.Select(s => (JsonNode)s).ToArray()),
+        };
+        File.WriteAllText(dir.File("pieces.json"), req.ToJsonString());
+        PyTorchOracle.Run("deepseek_vl2_reference.py", dir.File("pieces.json"), dir.File("pieces-res.json"));
+        using (var pieces = JsonDocument.Parse(File.ReadAllBytes(dir.File("pieces-res.json"))))
+            DeepSeekVl2Fixture.WriteTokenizer(model, pieces.RootElement.GetProperty("pieces").EnumerateArray().Select(p => p.GetString()!));
+
+        var fwd = new JsonObject
+        {
+            ["op"] = "forward", ["model"] = model, ["images"] = new JsonArray(photo), ["conversation"] = conversation.DeepClone(),
+            ["max_tokens"] = 16, ["out"] = dir.File("rows.f32"),
+        };
+        File.WriteAllText(dir.File("fwd.json"), fwd.ToJsonString());
+        PyTorchOracle.Run("deepseek_vl2_reference.py", dir.File("fwd.json"), dir.File("fwd-res.json"));
+        using var res = JsonDocument.Parse(File.ReadAllBytes(dir.File("fwd-res.json")));
+
+        var inputs = DeepSeekVl2Processor.Load(model).Ask("请用简洁优美的语言描述这张图片的内容", [ImageDecoder.Load(photo)]);
+        Assert.Equal(res.RootElement.GetProperty("input_ids").EnumerateArray().Select(x => x.GetInt32()), inputs.Prompt.InputIds);
+        float[] rows = PilOracle.ReadFloats(dir.File("rows.f32"));
+        Assert.Equal(inputs.Prompt.ImageMask.Count(m => m) * config.Projector.NEmbed, rows.Length);
+        int[] tokens = res.RootElement.GetProperty("tokens").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+        Assert.Equal(16, tokens.Length);
+        Assert.True(tokens.Distinct().Count() > 1, "degenerate random model: the greedy continuation repeats one token");
     }
 }
