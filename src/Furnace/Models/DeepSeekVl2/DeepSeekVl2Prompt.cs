@@ -28,7 +28,8 @@ public sealed record DeepSeekVl2Prompt(
 
     /// <summary>
     /// The ids of a conversation for generation: messages with roles system / user (or &lt;|User|&gt;) / assistant
-    /// (or &lt;|Assistant|&gt;); the last must be the user turn being answered or an empty assistant turn after it.
+    /// (or &lt;|Assistant|&gt;); the last must be the user turn being answered or an assistant turn after it (whose
+    /// text the answer continues; its EOS is dropped as inference_mode does).
     /// imageSizes are the (width, height) of the images the &lt;image&gt; placeholders stand for, in order.
     /// </summary>
     public static DeepSeekVl2Prompt Build(IReadOnlyList<ChatMessage> messages, IReadOnlyList<(int Width, int Height)> imageSizes,
@@ -37,8 +38,9 @@ public sealed record DeepSeekVl2Prompt(
         ArgumentNullException.ThrowIfNull(messages);
         ArgumentNullException.ThrowIfNull(tokenizer);
         if (messages.Count == 0) throw new FurnaceException("a DeepSeek-VL2 prompt needs at least one user message");
+        for (int i = 0; i < messages.Count; i++) Role(messages[i].Role, i); // an unknown role fails naming its message
         var list = messages.ToList();
-        if (Role(list[^1].Role, 0) == "user") list.Add(new ChatMessage("assistant", ""));
+        if (Role(list[^1].Role, list.Count - 1) == "user") list.Add(new ChatMessage("assistant", ""));
         if (Role(list[^1].Role, list.Count - 1) != "assistant")
             throw new FurnaceException("a DeepSeek-VL2 prompt for generation must end with a user message (or an assistant turn after it)");
 
