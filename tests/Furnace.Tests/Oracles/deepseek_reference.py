@@ -146,17 +146,11 @@ def moe(W, p, cfg, x, v3, stats):
     return y
 
 
-def main():
-    req = json.load(open(sys.argv[1]))
-    d = req["model"]
-    cfg = json.load(open(os.path.join(d, "config.json")))
-    W = load_safetensors(os.path.join(d, "model.safetensors"))
-    v3 = cfg.get("model_type") == "deepseek_v3"
-    ids = torch.tensor(req["input_ids"])
+def logits_from_embeds(W, cfg, x, v3, stats):
+    """(T, vocab) logits of every position from the input embeddings x (T, dim); DeepSeek-VL2's reference feeds its
+    spliced image rows through here."""
     eps = cfg.get("rms_norm_eps", 1e-6)
-    x = W["model.embed_tokens.weight"][ids]
-    cos, sin, scale = rope_tables(cfg, len(ids))
-    stats = [0]
+    cos, sin, scale = rope_tables(cfg, x.shape[0])
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."
         x = x + attention(W, p + "self_attn.", cfg, rms(x, W[p + "input_layernorm.weight"], eps), cos, sin, scale)
@@ -165,7 +159,18 @@ def main():
         x = x + (mlp(W, p + "mlp.", hn) if dense else moe(W, p + "mlp.", cfg, hn, v3, stats))
     x = rms(x, W["model.norm.weight"], eps)
     head = W["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else W["lm_head.weight"]
-    logits = F.linear(x, head)
+    return F.linear(x, head)
+
+
+def main():
+    req = json.load(open(sys.argv[1]))
+    d = req["model"]
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    W = load_safetensors(os.path.join(d, "model.safetensors"))
+    v3 = cfg.get("model_type") == "deepseek_v3"
+    ids = torch.tensor(req["input_ids"])
+    stats = [0]
+    logits = logits_from_embeds(W, cfg, W["model.embed_tokens.weight"][ids], v3, stats)
     json.dump({"logits": logits.tolist(), "group_choice_differs": stats[0]}, open(sys.argv[2], "w"))
 
 

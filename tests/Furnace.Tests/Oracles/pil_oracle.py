@@ -7,9 +7,12 @@
 #   clip        {src, config}             transformers' CLIPImageProcessor/SiglipImageProcessor (+ LLaVA pad) in
 #                                         PIL + numpy: float32 (3, H, W)
 #   make        {src, format, exif?, mode?}  re-encode src (optionally converted to mode) with an EXIF orientation
+#   deepseek_vl2 {src, processor, cropping}  DeepSeek-VL2's global view + local tiles (deepseek_vl2_reference.py
+#                                         process_image): float32 (views, 3, S, S); prints the tiles wide and high
 # Prints one line per job: the output width and height.
 import json
 import math
+import os
 import sys
 
 import numpy as np
@@ -100,6 +103,11 @@ def main():
         elif op == "clip":
             a = clip_preprocess(load_rgb(job["src"], exif=True), job["config"])
             data, (h, w) = a.tobytes(), a.shape[1:]
+        elif op == "deepseek_vl2":
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            from deepseek_vl2_reference import process_image
+            a, (w, h) = process_image(load_rgb(job["src"], exif=True), job["processor"], job["cropping"])
+            data = a.tobytes()
         elif op == "make":
             im = Image.open(job["src"])
             if "mode" in job:

@@ -136,7 +136,17 @@ public static class RandomDeepSeek
         Directory.CreateDirectory(dir);
         AtomicFile.Write(Path.Combine(dir, "config.json"), s => WriteHfConfig(s, c));
         var st = new SafeTensorsWriter();
-        int h = c.Heads, nope = c.QkNopeDim, v = c.VHeadDim, kvLora = c.KvLoraRank, dim = c.Dim;
+        foreach (var (name, shape, values) in HfTensors(c, seed, selectionBias)) st.Add(name, shape, values);
+        st.Write(Path.Combine(dir, "model.safetensors"));
+    }
+
+    /// <summary>
+    /// Every tensor of the model under its Hugging Face name (model.*, lm_head.weight) with its shape and values, in
+    /// the order WriteHuggingFace stores them (a DeepSeek-VL2 checkpoint holds them under "language.").
+    /// </summary>
+    public static IEnumerable<(string Name, long[] Shape, float[] Values)> HfTensors(DeepSeekConfig c, int seed, bool selectionBias = false)
+    {
+        int h = c.Heads, nope = c.QkNopeDim, v = c.VHeadDim, kvLora = c.KvLoraRank;
         float[]? kB = null;
         foreach (TensorSpec t in Tensors(c, selectionBias))
         {
@@ -152,7 +162,7 @@ public static class RandomDeepSeek
                     "output.weight" => "lm_head.weight",
                     _ => throw new InvalidOperationException(n),
                 };
-                st.Add(hf, shape, x);
+                yield return (hf, shape, x);
                 continue;
             }
             int dot = n.IndexOf('.', 4);
@@ -172,7 +182,7 @@ public static class RandomDeepSeek
                             for (int r = 0; r < kvLora; r++) kv[((long)hd * (nope + v) + i) * kvLora + r] = kB![((long)hd * kvLora + r) * nope + i];
                         Array.Copy(x, (long)hd * v * kvLora, kv, ((long)hd * (nope + v) + nope) * kvLora, (long)v * kvLora);
                     }
-                    st.Add(p + "self_attn.kv_b_proj.weight", [h * (nope + v), kvLora], kv);
+                    yield return (p + "self_attn.kv_b_proj.weight", [h * (nope + v), kvLora], kv);
                     continue;
                 }
                 case "ffn_gate_exps.weight" or "ffn_up_exps.weight" or "ffn_down_exps.weight":
@@ -180,22 +190,28 @@ public static class RandomDeepSeek
                     string proj = rest[4..rest.IndexOf('_', 4)] + "_proj";
                     int rows = (int)shape[1], cols = (int)shape[2];
                     for (int e = 0; e < c.Experts; e++)
-                        st.Add($"{p}mlp.experts.{e}.{proj}.weight", [rows, cols], x.AsSpan(e * rows * cols, rows * cols).ToArray());
+                        yield return ($"{p}mlp.experts.{e}.{proj}.weight", [rows, cols], x.AsSpan(e * rows * cols, rows * cols).ToArray());
                     continue;
                 }
             }
             string name = DeepSeekTensorNames.HfLayerName(rest) ?? throw new InvalidOperationException(n);
-            st.Add(p + name, shape, x);
+            yield return (p + name, shape, x);
         }
-        st.Write(Path.Combine(dir, "model.safetensors"));
     }
 
     // DeepseekV3Config-style config.json (V2 files have the same keys; topk_method tells the routing)
     private static void WriteHfConfig(Stream s, DeepSeekConfig c)
     {
         using var j = new System.Text.Json.Utf8JsonWriter(s, new System.Text.Json.JsonWriterOptions { Indented = true });
-        bool v3 = c.Gating == ExpertGating.Sigmoid;
         j.WriteStartObject();
+        WriteHfConfigFields(j, c);
+        j.WriteEndObject();
+    }
+
+    /// <summary>The fields of the model's config.json into an open JSON object (DeepSeek-VL2 nests them as language_config).</summary>
+    public static void WriteHfConfigFields(System.Text.Json.Utf8JsonWriter j, DeepSeekConfig c)
+    {
+        bool v3 = c.Gating == ExpertGating.Sigmoid;
         j.WriteStartArray("architectures");
         j.WriteStringValue(v3 ? "DeepseekV3ForCausalLM" : "DeepseekV2ForCausalLM");
         j.WriteEndArray();
@@ -241,6 +257,5 @@ public static class RandomDeepSeek
         }
         j.WriteBoolean("tie_word_embeddings", c.TiedEmbeddings);
         j.WriteString("hidden_act", "silu");
-        j.WriteEndObject();
     }
 }
