@@ -43,7 +43,7 @@ internal static class AskCommand
             RgbImage img = VlmCli.LoadImage(path);
             using var ctx = new KernelContext(threadCount);
             LlavaPrompt prompt = model.BuildPrompt(model.RenderChat(q, r.GetValue(system)), [img], ctx);
-            var gen = model.NewGenerator(ctx, Math.Min(model.Decoder.Config.MaxPositions, Math.Max(4096, prompt.Positions + options.MaxTokens)));
+            var gen = model.NewGenerator(ctx, Math.Min(model.Decoder.MaxPositions, Math.Max(4096, prompt.Positions + options.MaxTokens)));
             var sw = System.Diagnostics.Stopwatch.StartNew();
             if (r.GetValue(json))
             {

@@ -69,7 +69,7 @@ public sealed class SequentialChatEngine : QueuedChatEngine
         if (Llava != null)
         {
             LlavaPrompt prompt = ChatPromptBuilder.Build(Llava, job.Request, Ctx);
-            generator = new Generator(Llava.Decoder, Llava.Tokenizer, Ctx, ContextFor(Llava.Decoder.Config.MaxPositions, prompt.Positions, options));
+            generator = new Generator(Llava.Decoder, Llava.Tokenizer, Ctx, ContextFor(Llava.Decoder.MaxPositions, prompt.Positions, options));
             pieces = generator.StreamEmbeddings(prompt.Embeddings, prompt.TextIds, options, token);
         }
         else
