@@ -155,9 +155,14 @@ public sealed class BatchedChatEngine : QueuedChatEngine
                     // over from the dot-product kernel at 128 rows, e.g. three ViT-B/32 images), and random or
                     // near-tied logits turn those rounding differences into different greedy answers
                     LlavaPrompt prompt = Llava.BuildPrompt(p.Rendered!, p.Images!, Ctx);
+                    StartThink(p.Job, _tokenizer, prompt.TextIds);
                     s = NewSequence(p.Job, prompt.Positions, prompt.TextIds, prompt.Embeddings, null);
                 }
-                else s = NewSequence(p.Job, p.Ids!.Length, p.Ids, null, p.Ids);
+                else
+                {
+                    StartThink(p.Job, _tokenizer, p.Ids!);
+                    s = NewSequence(p.Job, p.Ids!.Length, p.Ids, null, p.Ids);
+                }
                 _active.Add(s);
             }
             catch (Exception e)

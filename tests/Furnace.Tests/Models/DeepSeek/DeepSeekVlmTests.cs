@@ -114,6 +114,25 @@ public sealed class DeepSeekVlmTests : IDisposable
     }
 
     [Fact]
+    public void Captioner_ThinkHideWithR1Decoder_CaptionEmptyAndReasoningIsTheShownCaption()
+    {
+        // an R1-template decoder: the caption prompt opens "<think>", which a random model never closes
+        string r1 = _dir.File("r1.gguf");
+        BatchedChatEngineDeepSeekTests.WriteR1Gguf(r1, _config, seed: 3);
+        using var ctx = new KernelContext(2);
+        using LlavaModel vlm = Compose(r1);
+        Assert.EndsWith("<think>\n", vlm.RenderChat("x"));
+        var options = new GenerationOptions { Sampling = SamplingOptions.Greedy, MaxTokens = 8, IgnoreEos = true };
+        var image = BatchedChatEngineTests.Noise(30, 30, 3);
+        var (shown, shownResult) = new Captioner(vlm, "Describe.", options).Caption(image, ctx);
+        var (hidden, hiddenResult) = new Captioner(vlm, "Describe.", options, ThinkMode.Hide).Caption(image, ctx);
+        Assert.NotEqual("", shown);
+        Assert.Null(shownResult.Reasoning);
+        Assert.Equal("", hidden);
+        Assert.Equal(shownResult.Text, hiddenResult.Reasoning);
+    }
+
+    [Fact]
     public void LlamaDecoder_DeepSeekVlm_OneLineErrorNamingTheArchitecture()
     {
         using LlavaModel vlm = Compose(_gguf);
