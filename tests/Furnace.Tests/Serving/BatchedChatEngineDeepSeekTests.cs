@@ -1,12 +1,10 @@
 // The continuously batched engine over a DeepSeek decoder (MLA latent caches + DeepSeekMoE), text-only and as the
 // decoder slot of a composed VLM (random CLIP + projector): requests admitted together and joining while others
 // decode must give, token for token, the greedy answers the sequential engine gives each alone.
-using Furnace.Formats.Gguf;
 using Furnace.Generation;
 using Furnace.Models;
 using Furnace.Models.Clip;
 using Furnace.Models.DeepSeek;
-using Furnace.Models.Llama;
 using Furnace.Models.Vlm;
 using Furnace.Serving;
 using Furnace.Tensors;
@@ -80,15 +78,6 @@ public sealed class BatchedChatEngineDeepSeekTests : IDisposable
         Assert.Contains(widths, w => w > 1);
     }
 
-    /// <summary>A deepseek2 GGUF whose chat template is DeepSeek-R1's (the generation prompt opens "&lt;think&gt;").</summary>
-    internal static void WriteR1Gguf(string path, DeepSeekConfig c, int seed)
-    {
-        const string r1 = "{% for m in messages %}{% if m['role'] == 'user' %}<｜User｜>{{ m['content'] }}{% else %}<｜Assistant｜>"
-            + "{{ m['content'].split('</think>')[-1] }}{% endif %}{% endfor %}<｜Assistant｜><think>\n";
-        RandomDeepSeek.WriteGguf(path, c, DType.F32, seed, selectionBias: true,
-            tokenizerMetadata: RandomLlama.SyntheticVocab(c.VocabSize).Append(new("tokenizer.chat_template", GgufValue.Of(r1))));
-    }
-
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
@@ -96,7 +85,7 @@ public sealed class BatchedChatEngineDeepSeekTests : IDisposable
     {
         // the R1 template opens "<think>" in the prompt; a random model never closes it, so everything is reasoning
         string gguf = _dir.File("r1.gguf");
-        WriteR1Gguf(gguf, DeepSeekConfig.Preset("test-v3"), seed: 5);
+        RandomDeepSeekR1.WriteGguf(gguf, DeepSeekConfig.Preset("test-v3"), seed: 5);
         var request = TextRequest(1);
         GenerationResult shown;
         GenerationResult? hidden = null;

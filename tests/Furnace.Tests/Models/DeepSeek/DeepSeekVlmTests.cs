@@ -118,7 +118,7 @@ public sealed class DeepSeekVlmTests : IDisposable
     {
         // an R1-template decoder: the caption prompt opens "<think>", which a random model never closes
         string r1 = _dir.File("r1.gguf");
-        BatchedChatEngineDeepSeekTests.WriteR1Gguf(r1, _config, seed: 3);
+        RandomDeepSeekR1.WriteGguf(r1, _config, seed: 3);
         using var ctx = new KernelContext(2);
         using LlavaModel vlm = Compose(r1);
         Assert.EndsWith("<think>\n", vlm.RenderChat("x"));
