@@ -17,6 +17,7 @@ using Furnace.Formats.Gguf;
 using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Weights;
+using Furnace.Models.Lora;
 using Furnace.Tensors;
 
 namespace Furnace.Models.DeepSeek;
@@ -47,13 +48,16 @@ public sealed class DeepSeekModel : IDecoder
     public long ParameterCount => Config.ParameterCount;
 
     /// <summary>Loads the decoder of a deepseek2 GGUF file; the model owns and disposes the file.</summary>
-    public static DeepSeekModel FromGguf(GgufFile f)
+    public static DeepSeekModel FromGguf(GgufFile f) => FromGguf(f, null);
+
+    /// <summary>As FromGguf, with a PEFT LoRA adapter merged into the weights at load when given (see DeepSeekLora).</summary>
+    public static DeepSeekModel FromGguf(GgufFile f, LoraAdapter? lora, float loraScale = 1f)
     {
         DeepSeekConfig c = DeepSeekConfig.FromGguf(f);
         var packed = new PackedWeights();
         try
         {
-            return new DeepSeekModel(c, DeepSeekWeights.Load(new WeightLoader(f), c, packed), f, packed);
+            return new DeepSeekModel(c, LoadMerged(() => DeepSeekWeights.Load(new WeightLoader(f), c, lora == null ? packed : null), c, lora, loraScale, packed, f.Path), f, packed);
         }
         catch
         {
@@ -63,7 +67,10 @@ public sealed class DeepSeekModel : IDecoder
     }
 
     /// <summary>Loads a Hugging Face DeepseekV2/V3ForCausalLM directory (config.json + safetensors); the model owns the files.</summary>
-    public static DeepSeekModel FromHuggingFace(string dir)
+    public static DeepSeekModel FromHuggingFace(string dir) => FromHuggingFace(dir, null);
+
+    /// <summary>As FromHuggingFace, with a PEFT LoRA adapter merged into the weights at load when given.</summary>
+    public static DeepSeekModel FromHuggingFace(string dir, LoraAdapter? lora, float loraScale = 1f)
     {
         string configPath = Path.Combine(dir, "config.json");
         DeepSeekConfig c = DeepSeekConfig.FromHf(HfConfigFile.Read(configPath), configPath);
@@ -71,12 +78,28 @@ public sealed class DeepSeekModel : IDecoder
         var packed = new PackedWeights();
         try
         {
-            return new DeepSeekModel(c, DeepSeekWeights.LoadHf(new WeightLoader(source), c, packed), source, packed);
+            return new DeepSeekModel(c, LoadMerged(() => DeepSeekWeights.LoadHf(new WeightLoader(source), c, lora == null ? packed : null), c, lora, loraScale, packed, dir), source, packed);
         }
         catch
         {
             packed.Dispose();
             source.Dispose();
+            throw;
+        }
+    }
+
+    // the weights as loaded, or loaded unpacked and then merged with the adapter (packing everything as the load would)
+    private static DeepSeekWeights LoadMerged(Func<DeepSeekWeights> load, DeepSeekConfig c, LoraAdapter? lora, float loraScale, PackedWeights packed, string source)
+    {
+        DeepSeekWeights w = load();
+        if (lora == null) return w;
+        try
+        {
+            return DeepSeekLora.Apply(w, c, lora, packed, loraScale, pack: true, source: source);
+        }
+        catch
+        {
+            foreach (NativeBuffer b in w.Owned) b.Dispose();
             throw;
         }
     }
