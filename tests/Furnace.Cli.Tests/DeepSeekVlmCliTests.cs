@@ -118,4 +118,29 @@ public sealed class DeepSeekVlmCliTests : IClassFixture<DeepSeekVlmCliFixture>
         using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")));
         Assert.Contains("deepseek.gguf", report.RootElement.GetProperty("model").GetString());
     }
+
+    [Fact]
+    public void PerplexityData_ComposedWithDeepSeekDecoder_ScoresEveryReference()
+    {
+        var r = FurnaceProcess.Run(["perplexity", .. Composed(_f.Gguf), "--data", _f.Data, "--json"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal(6, root.GetProperty("captions").GetInt32());
+        Assert.Equal(3, root.GetProperty("images").GetInt32());
+        Assert.Equal(Math.Exp(root.GetProperty("nll_mean").GetDouble()), root.GetProperty("ppl").GetDouble(), 9);
+    }
+
+    [Fact]
+    public void LoraMerge_DeepSeekBase_OneLineErrorPointingAtMergeAtLoad()
+    {
+        using var dir = new TempDir();
+        string ad = dir.File("adapter");
+        var config = new Furnace.Models.Lora.LoraConfig { Rank = 2, Alpha = 4, Targets = Furnace.Models.Lora.LoraTargets.Parse("o_proj") };
+        Furnace.Models.Lora.DeepSeekLora.Create(config, DeepSeekConfig.Preset("test-v3"), seed: 1).Save(ad);
+        var r = FurnaceProcess.Run("lora", "merge", "--base", _f.Gguf, "--lora", ad, "--out", dir.File("m.gguf"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("lora merge does not write DeepSeek (deepseek2) checkpoints yet; pass --lora", r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
 }

@@ -17,6 +17,27 @@ namespace Furnace.Models.Lora;
 
 public static class DeepSeekLora
 {
+    /// <summary>
+    /// `lora merge` / `lora export` write Llama-family checkpoints only: a deepseek2 GGUF or DeepseekV2/V3 directory
+    /// base fails with one line pointing at the merge at load (--lora) instead.
+    /// </summary>
+    public static void RefuseCheckpointWrite(string basePath, string verb)
+    {
+        bool deepSeek;
+        if (File.Exists(basePath) && Formats.Gguf.GgufFile.HasMagic(basePath))
+        {
+            using var f = Formats.Gguf.GgufFile.Open(basePath);
+            deepSeek = f.Architecture == DeepSeekConfig.Arch;
+        }
+        else
+        {
+            string config = Path.Combine(basePath, "config.json");
+            deepSeek = Directory.Exists(basePath) && File.Exists(config) && DeepSeekConfig.IsHfDeepSeek(Formats.HfConfig.HfConfigFile.Read(config));
+        }
+        if (deepSeek)
+            throw new FurnaceException($"{basePath}: lora {verb} does not write DeepSeek ({DeepSeekConfig.Arch}) checkpoints yet; pass --lora to generate, logits, caption, ask, eval or serve to merge the adapter at load");
+    }
+
     /// <summary>Every linear a LoRA adapter may target in this decoder, under prefix ("" or "language_model.").</summary>
     public static IReadOnlyList<LoraModule> Modules(DeepSeekConfig c, string prefix = "")
     {
