@@ -99,6 +99,26 @@ public sealed class DeepSeekLoraTests
     }
 
     [Fact]
+    public void Compose_DeepSeekVlmWithLlavaPrefixedAdapter_SameLogitsAsTheDecoderWithTheAdapter()
+    {
+        // an adapter trained on a LLaVA-style model names its decoder modules "language_model.model.layers..."
+        using var dir = new TempDir();
+        DeepSeekConfig c = DeepSeekConfig.Preset("test-v3");
+        var clip = Furnace.Models.Clip.ClipConfig.Preset("test-tiny");
+        string gguf = dir.File("m.gguf"), clipDir = dir.File("clip"), projector = dir.File("p.safetensors");
+        RandomDeepSeek.WriteGguf(gguf, c, DType.F32, seed: 9, selectionBias: true);
+        Furnace.Models.Clip.RandomClip.WriteHuggingFace(clipDir, clip, seed: 1);
+        Furnace.Models.Vlm.RandomLlava.WriteProjector(projector, clip.Vision.HiddenSize, c.Dim, seed: 2);
+        LoraAdapter plain = Adapter(c, "all-linear");
+        var prefixed = new LoraAdapter(plain.Config, plain.Modules.Select(kv => KeyValuePair.Create(LoraModules.LlavaPrefix + kv.Key, kv.Value)));
+        float[] expected, got;
+        using (IDecoder m = ModelLoader.OpenDecoder(gguf, plain)) expected = Logits(m);
+        using (var vlm = Furnace.Models.Vlm.LlavaModel.Compose(Furnace.Models.Vlm.ClipVisionEncoder.Load(clipDir), projector, null, gguf, prefixed))
+            got = Logits(vlm.Decoder);
+        Assert.Equal(expected, got);
+    }
+
+    [Fact]
     public void OpenDecoder_AdapterOnTheRouter_OneLineErrorNamingTheModule()
     {
         using var dir = new TempDir();
