@@ -12,7 +12,8 @@
 //     x += FFN(rms(x)): dense SwiGLU in the first leading layers, else Σ_{e∈topk} g_e·E_e(x) + Σ shared experts
 //   logits = W_out·rms(x)
 // Prefill and decode share the absorbed form (one code path; a chunk of tokens turns every projection into a GEMM).
-// A decode step reads only the chosen experts' rows.
+// A decode step reads only the chosen experts' rows. ForwardBatch (continuous batching) runs the same chunk code over
+// one row per sequence, each row attending over its own sequence's latent cache at its own position.
 using Furnace.Formats.Gguf;
 using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
