@@ -35,6 +35,7 @@ internal static class ApiJson
         w.WriteStartObject("message");
         w.WriteString("role", "assistant");
         w.WriteString("content", text);
+        if (result.Reasoning != null) w.WriteString("reasoning_content", result.Reasoning); // serve --think hide, as DeepSeek's API
         w.WriteEndObject();
         w.WriteNull("logprobs");
         w.WriteString("finish_reason", result.FinishReason);

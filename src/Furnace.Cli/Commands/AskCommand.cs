@@ -20,17 +20,19 @@ internal static class AskCommand
         var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Most tokens to generate", DefaultValueFactory = _ => 256 };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy", DefaultValueFactory = _ => 0f };
         var seed = new Option<ulong>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0x5EEDUL };
+        var think = Cli.ThinkOption();
         var threads = Cli.ThreadsOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON object (image, question, answer, tokens, ms)" };
         var cmd = new Command("ask", "Answer a question about an image.\n\nExamples:\n  furnace ask cat.jpg \"What is the cat doing?\" --model ./llava-1.5-7b-hf")
         {
-            image, question, system, maxTokens, temperature, seed, threads, json,
+            image, question, system, maxTokens, temperature, seed, think, threads, json,
         };
         foreach (var o in vlm.All) cmd.Add(o);
         cmd.SetAction(r => Cli.Run(() =>
         {
             string q = r.GetValue(question)!;
             if (string.IsNullOrWhiteSpace(q)) throw new FurnaceException("the question is empty");
+            ThinkMode thinkMode = ThinkFilter.Parse(r.GetValue(think));
             if (!q.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal)) q = LlavaModel.ImagePlaceholder + "\n" + q;
             var options = new GenerationOptions
             {
@@ -42,25 +44,27 @@ internal static class AskCommand
             using LlavaModel model = vlm.Open(r);
             RgbImage img = VlmCli.LoadImage(path);
             using var ctx = new KernelContext(threadCount);
-            LlavaPrompt prompt = model.BuildPrompt(model.RenderChat(q, r.GetValue(system)), [img], ctx);
-            var gen = model.NewGenerator(ctx, Math.Min(model.Decoder.Config.MaxPositions, Math.Max(4096, prompt.Positions + options.MaxTokens)));
+            string rendered = model.RenderChat(q, r.GetValue(system));
+            LlavaPrompt prompt = model.BuildPrompt(rendered, [img], ctx);
+            var gen = model.NewGenerator(ctx, Math.Min(model.Decoder.MaxPositions, Math.Max(4096, prompt.Positions + options.MaxTokens)));
             var sw = System.Diagnostics.Stopwatch.StartNew();
             if (r.GetValue(json))
             {
-                GenerationResult res = gen.GenerateEmbeddings(prompt.Embeddings, prompt.TextIds, options);
+                GenerationResult res = ThinkFilter.Apply(gen.GenerateEmbeddings(prompt.Embeddings, prompt.TextIds, options), thinkMode, rendered);
                 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                 {
                     ["image"] = VlmCli.Label(path), ["question"] = r.GetValue(question)!, ["answer"] = res.Text.Trim(),
                     ["prompt_tokens"] = res.PromptTokens, ["tokens"] = res.GeneratedTokens, ["finish_reason"] = res.FinishReason, ["ms"] = sw.ElapsedMilliseconds,
-                }, Cli.Json));
+                }.WithReasoning(res), Cli.Json));
                 return 0;
             }
+            var filter = new ThinkFilter(thinkMode, ThinkFilter.OpensThink(rendered));
             foreach (string piece in gen.StreamEmbeddings(prompt.Embeddings, prompt.TextIds, options))
             {
-                Console.Write(piece);
+                Console.Write(filter.Push(piece));
                 Console.Out.Flush();
             }
-            Console.WriteLine();
+            Console.WriteLine(filter.Flush());
             var last = gen.LastResult!;
             Console.Error.WriteLine($"[{last.PromptTokens} prompt positions, {last.GeneratedTokens} generated at {last.DecodeTokensPerSecond:F1} tok/s, finish: {last.FinishReason}]");
             return 0;

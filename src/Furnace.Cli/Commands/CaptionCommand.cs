@@ -21,16 +21,18 @@ internal static class CaptionCommand
         var prompt = new Option<string?>("--prompt", "-p") { Description = $"Instruction instead of the default (\"{CaptionInstruction.English}\"); may hold one <image> placeholder" };
         var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Most tokens per caption", DefaultValueFactory = _ => 64 };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy", DefaultValueFactory = _ => 0f };
+        var think = Cli.ThinkOption();
         var threads = Cli.ThreadsOption();
         var json = new Option<bool>("--json") { Description = "One JSON object per image: image, caption, tokens, ms, ttft_ms (time to first token), peak_rss_mb" };
         var cmd = new Command("caption", $"Caption images with a vision-language model.\n\nDefault instruction: \"{CaptionInstruction.English}\" (--lang zh: \"{CaptionInstruction.Chinese}\").\n\nExamples:\n  furnace caption cat.jpg --model ./llava-1.5-7b-hf\n  furnace caption *.jpg --model deepseek-llm-7b-chat.gguf --vision ./clip-vit-large-patch14-336 --projector mm_projector.safetensors --json")
         {
-            images, lang, prompt, maxTokens, temperature, threads, json,
+            images, lang, prompt, maxTokens, temperature, think, threads, json,
         };
         foreach (var o in vlm.All) cmd.Add(o);
         cmd.SetAction(r => Cli.Run(() =>
         {
             string instruction = CaptionInstruction.For(r.GetValue(lang), r.GetValue(prompt));
+            ThinkMode thinkMode = ThinkFilter.Parse(r.GetValue(think));
             var options = new GenerationOptions
             {
                 MaxTokens = r.GetValue(maxTokens),
@@ -39,7 +41,7 @@ internal static class CaptionCommand
             string[] paths = r.GetValue(images)!;
             int threadCount = Cli.CheckThreads(r.GetValue(threads));
             using LlavaModel model = vlm.Open(r);
-            var captioner = new Captioner(model, instruction, options);
+            var captioner = new Captioner(model, instruction, options, thinkMode);
             // decode every image before the long part, so a bad file fails at once
             RgbImage[] decoded = paths.Select(VlmCli.LoadImage).ToArray();
             using var ctx = new KernelContext(threadCount);
@@ -56,7 +58,7 @@ internal static class CaptionCommand
                         // time to the first token: preprocessing, vision tower, projector, prefill, first sample
                         ["ttft_ms"] = Math.Max(0, ms - (long)res.DecodeTime.TotalMilliseconds),
                         ["peak_rss_mb"] = Math.Round(Furnace.Benchmarking.PeakMemory.RssBytes() / 1048576.0, 1),
-                    }, Cli.Json));
+                    }.WithReasoning(res), Cli.Json));
                 else Console.WriteLine(paths.Length == 1 ? caption : $"{VlmCli.Label(paths[i])}\t{caption}");
                 Console.Out.Flush();
                 if (progress) Console.Error.WriteLine($"[{i + 1}/{paths.Length}] {VlmCli.Label(paths[i])}: {res.GeneratedTokens} tokens in {ms} ms");

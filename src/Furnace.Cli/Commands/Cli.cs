@@ -56,6 +56,20 @@ internal static class Cli
         Required = required,
     };
 
+    /// <summary>--think show|hide: R1-style reasoning (&lt;think&gt;…&lt;/think&gt;) as generated, or left out (see ThinkFilter).</summary>
+    public static Option<string> ThinkOption() => new("--think")
+    {
+        Description = "R1-style reasoning (<think>…</think>): show (as generated) or hide (the answer only; --json adds reasoning_content)",
+        DefaultValueFactory = _ => "show",
+    };
+
+    /// <summary>Adds reasoning_content to a --json object when --think hide took a reasoning block out.</summary>
+    public static Dictionary<string, object> WithReasoning(this Dictionary<string, object> fields, Furnace.Generation.GenerationResult result)
+    {
+        if (result.Reasoning != null) fields["reasoning_content"] = result.Reasoning;
+        return fields;
+    }
+
     public static Option<int> ThreadsOption() => new("--threads", "-t")
     {
         Description = "CPU threads for the kernels (default: all cores)",

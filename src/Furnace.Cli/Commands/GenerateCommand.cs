@@ -29,7 +29,7 @@ internal static class GenerateCommand
         var ctxLen = new Option<int>("--ctx") { Description = "Context length (default: the model's, at most 4096)", DefaultValueFactory = _ => 0 };
         var threads = Cli.ThreadsOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON object (text, token counts, finish reason, speeds) instead of streaming" };
-        var think = new Option<string>("--think") { Description = "R1-style reasoning (<think>…</think>): show (as generated) or hide (the answer only; --json adds reasoning_content)", DefaultValueFactory = _ => "show" };
+        var think = Cli.ThinkOption();
         var lora = new LoraOptions();
         var cmd = new Command("generate", "Generate text with a decoder (GGUF file or Hugging Face directory).\n\nExamples:\n  furnace generate -m deepseek-llm-7b-chat-q4_0.gguf --chat -p \"Why is the sky blue?\"\n  furnace generate -m ./DeepSeek-R1-Distill-Qwen-1.5B -p \"def fib(n):\" --temperature 0 -n 64 --json\n  furnace generate -m deepseek-llm-7b-base.gguf --lora ./my-adapter --lora-scale 0.5 -p \"Once upon a time\"")
         {
@@ -54,12 +54,7 @@ internal static class GenerateCommand
                 Stop = r.GetValue(stop) ?? [],
             }.Validated();
             string? templateName = r.GetValue(template);
-            ThinkMode thinkMode = r.GetValue(think) switch
-            {
-                "show" => ThinkMode.Show,
-                "hide" => ThinkMode.Hide,
-                var other => throw new FurnaceException($"--think '{other}' is not one of show, hide"),
-            };
+            ThinkMode thinkMode = ThinkFilter.Parse(r.GetValue(think));
             return Run(r.GetValue(model)!, lora.Load(r), lora.ScaleOf(r), r.GetValue(prompt)!, r.GetValue(chat) || templateName != null, r.GetValue(system),
                 templateName == null ? null : ChatTemplate.ByName(templateName), options, r.GetValue(ctxLen), Cli.CheckThreads(r.GetValue(threads)), r.GetValue(json), thinkMode);
         }));

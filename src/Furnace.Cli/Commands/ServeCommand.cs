@@ -2,6 +2,7 @@
 // the embedded default model when no --model is given, a LLaVA directory, a decoder composed with --vision/--projector, or a text-only decoder (.gguf or HF directory).
 // Binds loopback by default; runs until Ctrl+C / SIGTERM, then finishes the requests in flight.
 using System.CommandLine;
+using Furnace.Generation;
 using Furnace.Models.Vlm;
 using Furnace.Server;
 using Furnace.Serving;
@@ -32,11 +33,12 @@ internal static class ServeCommand
         var maxTokens = new Option<int>("--max-tokens-cap") { Description = "Largest max_tokens a request may ask", DefaultValueFactory = _ => 2048 };
         var context = new Option<int>("--context") { Description = "Context length per request in tokens (default: the model's, at most 4096)", DefaultValueFactory = _ => 0 };
         var modelId = new Option<string?>("--model-id") { Description = "The id /v1/models lists and requests may name (default: the model's file or directory name)" };
+        var think = Cli.ThinkOption();
         var threads = Cli.ThreadsOption();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every request (ASP.NET Core information level)" };
         var cmd = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API (POST /v1/chat/completions, GET /v1/models), with /health, Prometheus /metrics and a web page at /.\n\nExamples:\n  furnace serve                                   (the embedded default model)\n  furnace serve --model ./llava-1.5-7b-hf\n  furnace serve --model ./llava-1.5-7b-hf --port 9000 --api-key secret --max-queue 8\n  furnace serve --model qwen2-0.5b-instruct-q8_0.gguf --host 0.0.0.0 --api-key secret\n\nThen: curl http://127.0.0.1:8080/v1/chat/completions -H 'Content-Type: application/json' -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\nSee docs/serving.md.")
         {
-            host, port, apiKey, maxBatch, maxQueue, timeout, remote, cors, maxBodyMb, maxImageMb, maxPixels, maxImages, maxTokens, context, modelId, threads, verbose,
+            host, port, apiKey, maxBatch, maxQueue, timeout, remote, cors, maxBodyMb, maxImageMb, maxPixels, maxImages, maxTokens, context, modelId, think, threads, verbose,
         };
         foreach (var o in vlm.All) cmd.Add(o);
         cmd.SetAction(r => Cli.Run(() =>
@@ -55,6 +57,7 @@ internal static class ServeCommand
                 Threads = Cli.CheckThreads(r.GetValue(threads)),
                 ContextLength = r.GetValue(context),
                 ModelId = r.GetValue(modelId),
+                Think = ThinkFilter.Parse(r.GetValue(think)),
             }.Validated();
             double seconds = r.GetValue(timeout);
             if (!(seconds > 0)) throw new FurnaceException($"--timeout {seconds} must be positive");

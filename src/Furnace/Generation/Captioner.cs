@@ -1,6 +1,7 @@
 // One caption per image from a LLaVA-style model: the code path shared by `furnace caption` and `furnace eval
 // --model`. Each image gets its own user turn (CaptionInstruction.UserTurn: "<image>\n" + the instruction, unless the
-// instruction places the placeholder itself); greedy unless the options sample.
+// instruction places the placeholder itself); greedy unless the options sample; --think hide leaves an R1-style
+// reasoning block out of the caption.
 using Furnace.Formats.Images;
 using Furnace.Models.Vlm;
 using Furnace.Tensors;
@@ -9,7 +10,7 @@ namespace Furnace.Generation;
 
 public sealed class Captioner
 {
-    public Captioner(LlavaModel model, string instruction, GenerationOptions options)
+    public Captioner(LlavaModel model, string instruction, GenerationOptions options, ThinkMode think = ThinkMode.Show)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(instruction);
@@ -17,7 +18,11 @@ public sealed class Captioner
         Model = model;
         Instruction = CaptionInstruction.UserTurn(instruction);
         Options = options.Validated();
+        Think = think;
     }
+
+    /// <summary>Hide: an R1-style reasoning block is left out of the caption (kept in the result's Reasoning).</summary>
+    public ThinkMode Think { get; }
 
     public LlavaModel Model { get; }
 
@@ -32,6 +37,7 @@ public sealed class Captioner
     {
         ArgumentNullException.ThrowIfNull(image);
         GenerationResult res = Model.Generate(Instruction, [image], Options, ctx, cancellation: cancellation);
+        res = ThinkFilter.Apply(res, Think, Model.RenderChat(Instruction));
         return (res.Text.Trim(), res);
     }
 }

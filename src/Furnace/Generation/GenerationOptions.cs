@@ -28,6 +28,9 @@ public sealed record GenerationResult(string Text, int PromptTokens, int Generat
     /// <summary>The generated token ids, end-of-generation token included when one ended the stream.</summary>
     public IReadOnlyList<int> TokenIds { get; init; } = [];
 
+    /// <summary>With --think hide: the R1-style reasoning block taken out of Text (without its tags); null otherwise.</summary>
+    public string? Reasoning { get; init; }
+
     public double PrefillTokensPerSecond => PromptTokens / Math.Max(PrefillTime.TotalSeconds, 1e-9);
 
     public double DecodeTokensPerSecond => GeneratedTokens / Math.Max(DecodeTime.TotalSeconds, 1e-9);

@@ -41,6 +41,27 @@ public sealed class ThinkFilter
     /// <summary>The prompt ends with an opened reasoning block ("<think>" and optional whitespace).</summary>
     public static bool OpensThink(string prompt) => prompt.TrimEnd().EndsWith(Open, StringComparison.Ordinal);
 
+    /// <summary>
+    /// A finished generation seen through the filter: with Hide, Text becomes the answer and Reasoning the block's
+    /// content; Show returns it unchanged. prompt is the rendered prompt text (does it open the block?).
+    /// </summary>
+    public static GenerationResult Apply(GenerationResult result, ThinkMode mode, string prompt)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (mode == ThinkMode.Show) return result;
+        var f = new ThinkFilter(mode, OpensThink(prompt));
+        string answer = f.Push(result.Text) + f.Flush();
+        return result with { Text = answer, Reasoning = f.Reasoning };
+    }
+
+    /// <summary>"show" or "hide" (the --think option); anything else is a one-line error.</summary>
+    public static ThinkMode Parse(string? value) => value switch
+    {
+        "show" or null => ThinkMode.Show,
+        "hide" => ThinkMode.Hide,
+        _ => throw new FurnaceException($"--think '{value}' is not one of show, hide"),
+    };
+
     /// <summary>The reasoning seen so far, without the tags.</summary>
     public string Reasoning => _reasoning.ToString();
 

@@ -15,7 +15,7 @@ public static class VlmGeneration
     public static Generator NewGenerator(this LlavaModel model, KernelContext ctx, int contextLength = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return new(model.Decoder, model.Tokenizer, ctx, contextLength > 0 ? contextLength : Math.Min(model.Decoder.Config.MaxPositions, 4096));
+        return new(model.Decoder, model.Tokenizer, ctx, contextLength > 0 ? contextLength : Math.Min(model.Decoder.MaxPositions, 4096));
     }
 
     /// <summary>Answers a user turn (with one placeholder per image) through the chat format; greedy unless options say otherwise.</summary>
@@ -24,7 +24,7 @@ public static class VlmGeneration
     {
         ArgumentNullException.ThrowIfNull(model);
         LlavaPrompt prompt = model.BuildPrompt(model.RenderChat(userText, system), images, ctx);
-        var gen = model.NewGenerator(ctx, Math.Min(model.Decoder.Config.MaxPositions, Math.Max(4096, prompt.Positions + options.MaxTokens)));
+        var gen = model.NewGenerator(ctx, Math.Min(model.Decoder.MaxPositions, Math.Max(4096, prompt.Positions + options.MaxTokens)));
         return gen.GenerateEmbeddings(prompt.Embeddings, prompt.TextIds, options, cancellation);
     }
 

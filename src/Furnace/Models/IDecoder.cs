@@ -23,6 +23,18 @@ public interface IDecoderState
     void Reset();
 }
 
+/// <summary>
+/// The shared activation workspace of batched decode steps (continuous batching): up to MaxBatch sequences, each with
+/// its own IDecoderState, advance one token each per step; sized once, so a step allocates nothing.
+/// </summary>
+public interface IDecoderBatch
+{
+    int MaxBatch { get; }
+
+    /// <summary>The logits row of sequence b after the last step.</summary>
+    Span<float> LogitsOf(int b);
+}
+
 public interface IDecoder : IDisposable
 {
     /// <summary>The GGUF general.architecture name (llama, qwen2, deepseek2).</summary>
@@ -53,4 +65,14 @@ public interface IDecoder : IDisposable
 
     /// <summary>dst (tokens.Length, dim) = rows of the token embedding.</summary>
     void Embed(ReadOnlySpan<int> tokens, Span<float> dst);
+
+    /// <summary>A workspace for ForwardBatch steps of up to maxBatch sequences.</summary>
+    IDecoderBatch NewDecoderBatch(int maxBatch);
+
+    /// <summary>
+    /// One decode step of B = tokens.Length independent sequences: token b is appended to states[b] at that state's
+    /// own position; every weight matrix is applied once to the B stacked rows, attention is per sequence over its own
+    /// cache. Writes batch.LogitsOf(b) and advances each state by one.
+    /// </summary>
+    void ForwardBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<IDecoderState> states, IDecoderBatch batch, KernelContext ctx);
 }

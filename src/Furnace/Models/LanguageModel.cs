@@ -23,7 +23,7 @@ public sealed class LanguageModel : IDisposable
 
     /// <summary>The decoder as a Llama-family model, for what only those support (VLM splicing, batched serving, LoRA training).</summary>
     public LlamaModel Model => Decoder as LlamaModel
-        ?? throw new FurnaceException($"{Path}: this needs a Llama-family decoder, but the model is '{Decoder.Architecture}' (supported there: generate, logits, tokenize, info, bench llm, serve with --max-batch 1)");
+        ?? throw new FurnaceException($"{Path}: this needs a Llama-family decoder, but the model is '{Decoder.Architecture}' (supported there: generate, logits, perplexity, tokenize, info, bench llm, serve, and as the decoder of a composed VLM)");
 
     public Tokenizer Tokenizer { get; }
 

@@ -16,15 +16,15 @@ public static class ModelLoader
 {
     /// <summary>
     /// Any decoder Furnace runs: a deepseek2 GGUF file or a DeepseekV2/V3ForCausalLM directory opens as a DeepSeekModel
-    /// (MLA + DeepSeekMoE), everything else as OpenLlama does. LoRA adapters apply to Llama-family decoders only.
+    /// (MLA + DeepSeekMoE), everything else as OpenLlama does. A LoRA adapter is merged at load either way (DeepSeekLora
+    /// for DeepSeek's MLA and expert projections).
     /// </summary>
     public static IDecoder OpenDecoder(string path, LoraAdapter? lora = null, float loraScale = 1f)
     {
         string config = Path.Combine(path, "config.json");
         if (Directory.Exists(path) && File.Exists(config) && DeepSeekConfig.IsHfDeepSeek(HfConfigFile.Read(config)))
         {
-            if (lora != null) throw new FurnaceException($"{path}: LoRA adapters are not supported on DeepSeek (MLA) decoders yet");
-            return DeepSeekModel.FromHuggingFace(path);
+            return DeepSeekModel.FromHuggingFace(path, lora, loraScale);
         }
         if (File.Exists(path) && GgufFile.HasMagic(path))
         {
@@ -33,8 +33,7 @@ public static class ModelLoader
             {
                 try
                 {
-                    if (lora != null) throw new FurnaceException($"{path}: LoRA adapters are not supported on {DeepSeekConfig.Arch} (MLA) decoders yet");
-                    return DeepSeekModel.FromGguf(f);
+                    return DeepSeekModel.FromGguf(f, lora, loraScale);
                 }
                 catch
                 {

@@ -1,8 +1,9 @@
 // A continuously batched IChatEngine (Orca, Yu et al. 2022; vLLM's and llama.cpp server's scheduling): one scheduler
 // thread owns the model. Each round it admits waiting requests up to MaxBatch (each request's images encoded in its own
 // vision pass, as the sequential engine does, so that its features are bit-identical), runs one prefill chunk of a
-// newly admitted sequence, then one shared decode step for every sequence that is generating (LlamaModel.ForwardBatch:
-// each weight read once for all of them). Each sequence keeps its own KV cache, sampler, stop filter and UTF-8 decoder (GenerationSequence) and streams to its own channel; finished or
+// newly admitted sequence, then one shared decode step for every sequence that is generating (IDecoder.ForwardBatch:
+// each weight read once for all of them; Llama family and DeepSeek MLA + MoE alike). Each sequence keeps its own KV
+// cache, sampler, stop filter and UTF-8 decoder (GenerationSequence) and streams to its own channel; finished or
 // cancelled sequences leave at once and their slot goes to the next request. Greedy output equals the sequential
 // engine's: prefill chunks match Generator's, and batched decode logits equal single-sequence ones to rounding.
 using System.Diagnostics;
@@ -11,7 +12,6 @@ using Furnace.Formats.Images;
 using Furnace.Formats.Tokenizers;
 using Furnace.Generation;
 using Furnace.Models;
-using Furnace.Models.Llama;
 using Furnace.Models.Vlm;
 
 namespace Furnace.Serving;
@@ -21,14 +21,14 @@ public sealed class BatchedChatEngine : QueuedChatEngine
     // positions per prefill chunk: Generator's chunk, so that prefill logits match the sequential engine's exactly
     private const int PrefillChunk = 64;
 
-    private readonly LlamaModel _decoder;
+    private readonly IDecoder _decoder;
     private readonly Tokenizer _tokenizer;
     // scheduler-thread state: the admitted sequences and the step's gathered rows
     private readonly List<Sequence> _active = [];
     private readonly List<Job> _admitted = [];
-    private readonly LlamaBatch _batch;
+    private readonly IDecoderBatch _batch;
     private readonly int[] _stepTokens;
-    private readonly LlamaState[] _stepStates;
+    private readonly IDecoderState[] _stepStates;
     private readonly Sequence[] _stepSequences;
 
     public BatchedChatEngine(LlavaModel model, ChatEngineOptions options, bool ownsModel = true)
@@ -37,20 +37,20 @@ public sealed class BatchedChatEngine : QueuedChatEngine
     }
 
     public BatchedChatEngine(LanguageModel model, ChatEngineOptions options, bool ownsModel = true)
-        : this(null, model, model.Model, model.Tokenizer, model.Path, options, ownsModel)
+        : this(null, model, model.Decoder, model.Tokenizer, model.Path, options, ownsModel)
     {
     }
 
     // MaxBatch slots: the sequences admitted at once
-    private BatchedChatEngine(LlavaModel? llava, LanguageModel? text, LlamaModel decoder, Tokenizer tokenizer, string source, ChatEngineOptions options, bool ownsModel)
+    private BatchedChatEngine(LlavaModel? llava, LanguageModel? text, IDecoder decoder, Tokenizer tokenizer, string source, ChatEngineOptions options, bool ownsModel)
         : base(llava, text, source, options, ownsModel, slots: options.MaxBatch)
     {
         _decoder = decoder;
         _tokenizer = tokenizer;
         int b = options.MaxBatch;
-        _batch = decoder.NewBatch(b);
+        _batch = decoder.NewDecoderBatch(b);
         _stepTokens = new int[b];
-        _stepStates = new LlamaState[b];
+        _stepStates = new IDecoderState[b];
         _stepSequences = new Sequence[b];
         Start("furnace-batch-scheduler");
     }
@@ -155,9 +155,14 @@ public sealed class BatchedChatEngine : QueuedChatEngine
                     // over from the dot-product kernel at 128 rows, e.g. three ViT-B/32 images), and random or
                     // near-tied logits turn those rounding differences into different greedy answers
                     LlavaPrompt prompt = Llava.BuildPrompt(p.Rendered!, p.Images!, Ctx);
+                    StartThink(p.Job, _tokenizer, prompt.TextIds);
                     s = NewSequence(p.Job, prompt.Positions, prompt.TextIds, prompt.Embeddings, null);
                 }
-                else s = NewSequence(p.Job, p.Ids!.Length, p.Ids, null, p.Ids);
+                else
+                {
+                    StartThink(p.Job, _tokenizer, p.Ids!);
+                    s = NewSequence(p.Job, p.Ids!.Length, p.Ids, null, p.Ids);
+                }
                 _active.Add(s);
             }
             catch (Exception e)
@@ -171,11 +176,11 @@ public sealed class BatchedChatEngine : QueuedChatEngine
     {
         GenerationOptions options = job.Request.Options;
         // as SequentialChatEngine + Generator size it: room for the prompt and max tokens within the engine's context
-        int contextLength = Math.Min(ContextFor(_decoder.Config.MaxPositions, positions, options), _decoder.Config.MaxPositions);
+        int contextLength = Math.Min(ContextFor(_decoder.MaxPositions, positions, options), _decoder.MaxPositions);
         if (positions >= contextLength)
             throw new FurnaceException($"the prompt has {positions} tokens, which leaves no room in the context of {contextLength} tokens");
-        LlamaState state = _decoder.NewState(Math.Min(contextLength, positions + options.MaxTokens), maxBatch: Math.Min(PrefillChunk, positions));
-        var gen = new GenerationSequence(_tokenizer, _decoder.Config.VocabSize, options, history, positions, state.ContextLength);
+        IDecoderState state = _decoder.NewDecoderState(Math.Min(contextLength, positions + options.MaxTokens), maxBatch: Math.Min(PrefillChunk, positions));
+        var gen = new GenerationSequence(_tokenizer, _decoder.VocabSize, options, history, positions, state.ContextLength);
         return new Sequence(job, state, gen, positions, embeddings, ids);
     }
 
@@ -198,7 +203,7 @@ public sealed class BatchedChatEngine : QueuedChatEngine
         s.Clock.Start();
         if (s.Embeddings != null)
         {
-            int dim = _decoder.Config.Dim;
+            int dim = _decoder.Dim;
             _decoder.ForwardEmbeddings(s.Embeddings.AsSpan(s.Done * dim, n * dim), s.State, Ctx);
         }
         else _decoder.Forward(s.Ids.AsSpan(s.Done, n), s.State, Ctx);
@@ -208,7 +213,7 @@ public sealed class BatchedChatEngine : QueuedChatEngine
         s.PrefillTime = s.Clock.Elapsed;
         s.Clock.Restart();
         s.Embeddings = null;
-        Emit(s, s.Gen.Next(s.State.Logits.AsSpan(0, _decoder.Config.VocabSize)));
+        Emit(s, s.Gen.Next(s.State.Logits.AsSpan(0, _decoder.VocabSize)));
     }
 
     private void DecodeStep()
@@ -254,11 +259,11 @@ public sealed class BatchedChatEngine : QueuedChatEngine
     }
 
     // one admitted request: its KV cache, its generation state and its prompt until prefilled
-    private sealed class Sequence(Job job, LlamaState state, GenerationSequence gen, int positions, float[]? embeddings, int[]? ids)
+    private sealed class Sequence(Job job, IDecoderState state, GenerationSequence gen, int positions, float[]? embeddings, int[]? ids)
     {
         public Job Job { get; } = job;
 
-        public LlamaState State { get; } = state;
+        public IDecoderState State { get; } = state;
 
         public GenerationSequence Gen { get; } = gen;
 

@@ -18,6 +18,9 @@ public sealed record ChatEngineOptions
     /// <summary>The id /v1/models lists; null takes the model path's last component.</summary>
     public string? ModelId { get; init; }
 
+    /// <summary>Hide: an R1-style reasoning block is left out of the streamed content (the final result's Reasoning holds it).</summary>
+    public Furnace.Generation.ThinkMode Think { get; init; } = Furnace.Generation.ThinkMode.Show;
+
     public ChatEngineOptions Validated()
     {
         if (MaxQueue < 0) throw new FurnaceException($"--max-queue {MaxQueue} must be >= 0");

@@ -128,7 +128,19 @@ public abstract class QueuedChatEngine : IChatEngine, IChatEngineMetrics
             // the reader sees the caller's cancellation even while the worker has not yet noticed it
             while (await job.Output.Reader.WaitToReadAsync(cancellation).ConfigureAwait(false))
             {
-                while (job.Output.Reader.TryRead(out ChatUpdate? update)) yield return update;
+                while (job.Output.Reader.TryRead(out ChatUpdate? update))
+                {
+                    // set by the worker before its first write, so visible once an update is read
+                    if (job.Think is not { } think)
+                    {
+                        yield return update;
+                        continue;
+                    }
+                    string shown = think.Push(update.Text) + (update.Final != null ? think.Flush() : "");
+                    job.Shown.Append(shown);
+                    if (shown.Length > 0) yield return new ChatUpdate(shown);
+                    if (update.Final != null) yield return new ChatUpdate("", update.Final with { Text = job.Shown.ToString(), Reasoning = think.Reasoning });
+                }
             }
         }
         finally
@@ -145,6 +157,13 @@ public abstract class QueuedChatEngine : IChatEngine, IChatEngineMetrics
     {
         int limit = Options.ContextLength > 0 ? Math.Min(Options.ContextLength, maxPositions) : Math.Min(maxPositions, Math.Max(4096, promptPositions + options.MaxTokens));
         return Math.Max(2, limit);
+    }
+
+    // with Options.Think Hide: the job's output goes through a ThinkFilter; promptText is its rendered prompt (the
+    // text tokens decoded), which tells whether the template opened the reasoning block. Call before the first write.
+    private protected void StartThink(Job job, Formats.Tokenizers.Tokenizer tokenizer, int[] promptTextIds)
+    {
+        if (Options.Think == ThinkMode.Hide) job.Think = new ThinkFilter(ThinkMode.Hide, ThinkFilter.OpensThink(tokenizer.Decode(promptTextIds)));
     }
 
     private protected List<Job> DrainWaiting()
@@ -186,6 +205,11 @@ public abstract class QueuedChatEngine : IChatEngine, IChatEngineMetrics
 
         // taken once: reading a token stays valid after its source is disposed, asking the source for it does not
         public CancellationToken Token { get; } = cancellation.Token;
+
+        public ThinkFilter? Think { get; set; }
+
+        // what the reader has shown of a filtered answer
+        public System.Text.StringBuilder Shown { get; } = new();
 
         public Channel<ChatUpdate> Output { get; } = Channel.CreateUnbounded<ChatUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     }

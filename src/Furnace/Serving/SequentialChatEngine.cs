@@ -69,12 +69,14 @@ public sealed class SequentialChatEngine : QueuedChatEngine
         if (Llava != null)
         {
             LlavaPrompt prompt = ChatPromptBuilder.Build(Llava, job.Request, Ctx);
-            generator = new Generator(Llava.Decoder, Llava.Tokenizer, Ctx, ContextFor(Llava.Decoder.Config.MaxPositions, prompt.Positions, options));
+            StartThink(job, Llava.Tokenizer, prompt.TextIds);
+            generator = new Generator(Llava.Decoder, Llava.Tokenizer, Ctx, ContextFor(Llava.Decoder.MaxPositions, prompt.Positions, options));
             pieces = generator.StreamEmbeddings(prompt.Embeddings, prompt.TextIds, options, token);
         }
         else
         {
             int[] ids = ChatPromptBuilder.Build(Text!, job.Request);
+            StartThink(job, Text!.Tokenizer, ids);
             generator = new Generator(Text!.Decoder, Text.Tokenizer, Ctx, ContextFor(Text.Decoder.MaxPositions, ids.Length, options));
             pieces = generator.Stream(ids, options, token);
         }

@@ -29,7 +29,7 @@ public sealed class ContrastiveObjective : ITrainingObjective<Data.TrainingBatch
     public ContrastiveObjective(LlavaTrainable model, ContrastiveProjectors pair, KernelContext ctx)
     {
         if (pair.Image.InDim != model.FeatureDim) throw new ArgumentException($"image projector takes {pair.Image.InDim}-d features, the vision tower gives {model.FeatureDim}");
-        if (pair.Text.InDim != model.Model.Decoder.Config.Dim) throw new ArgumentException($"text projector takes {pair.Text.InDim}-d features, the decoder's embeddings are {model.Model.Decoder.Config.Dim}");
+        if (pair.Text.InDim != model.Model.Decoder.Dim) throw new ArgumentException($"text projector takes {pair.Text.InDim}-d features, the decoder's embeddings are {model.Model.Decoder.Dim}");
         _model = model;
         Pair = pair;
         _ctx = ctx;
@@ -140,7 +140,7 @@ public sealed class ContrastiveObjective : ITrainingObjective<Data.TrainingBatch
         if (_texts.TryGetValue(caption, out var f)) return f;
         int[] ids = _model.Model.Tokenizer.Encode(caption, addSpecial: false);
         if (ids.Length == 0) throw new FurnaceException($"sample {example.Id}: has an empty caption");
-        int dim = _model.Model.Decoder.Config.Dim;
+        int dim = _model.Model.Decoder.Dim;
         var rows = new float[ids.Length * dim];
         _model.Model.Decoder.Embed(ids, rows);
         f = MeanRows(rows, dim);

@@ -211,7 +211,7 @@ public sealed class TrainingRun
             throw new FurnaceException($"{c.Source}: stages[{index}].batch: {stage.Batch} is more than the {trainSet.Count} training samples (a contrastive stage drops the last, partial batch of each epoch)");
         var options = new LlavaTrainingOptions { Language = LlamaTraining.Frozen, TrainProjector = false, Seed = (int)(c.Seed & int.MaxValue) };
         using LlavaTrainable model = llava != null ? LlavaTrainable.Load(llava, options) : Compose(dir, projector, options);
-        var pair = ContrastiveTraining.Initial(ProjectorKind.Linear, model.FeatureDim, model.Model.Decoder.Config.Dim, stage.EmbedDim, options.Seed);
+        var pair = ContrastiveTraining.Initial(ProjectorKind.Linear, model.FeatureDim, model.Model.Decoder.Dim, stage.EmbedDim, options.Seed);
         var groups = pair.ParameterGroups(stage.ProjectorLr, stage.WeightDecay);
         long parameters = groups.Sum(g => g.Parameters.Sum(p => (long)p.Length));
         Message?.Invoke($"stage {stage.Name}: training {stage.Parts} ({parameters:N0} parameters, {model.FeatureDim} + {pair.Text.InDim} -> {stage.EmbedDim}) for {stage.Steps} steps, batch {stage.Batch} x {stage.Accumulation}");
@@ -312,7 +312,7 @@ public sealed class TrainingRun
             if (projector == null)
             {
                 int dim;
-                using (var lm = Models.LanguageModel.Open(c.Decoder!)) dim = lm.Model.Config.Dim;
+                using (var lm = Models.LanguageModel.Open(c.Decoder!)) dim = lm.Decoder.Dim;
                 projector = Path.Combine(dir, "initial_projector.safetensors");
                 ProjectorTrainable.Initial(c.ProjectorType ?? ProjectorKind.Mlp2xGelu, vision.FeatureDim, dim, options.Seed).Save(projector);
             }

@@ -23,6 +23,6 @@ public sealed class RandomLlavaTests
         Assert.Equal(Path.Combine(dir.Path, "test-tiny-q8_0.gguf"), files.Gguf);
         Assert.True(File.Exists(files.Projector));
         using var m = LlavaModel.Compose(ClipVisionEncoder.Load(files.ClipDir), files.Projector, null, files.Gguf);
-        Assert.Equal(LlamaConfig.Preset("test-tiny").Dim, m.Decoder.Config.Dim);
+        Assert.Equal(LlamaConfig.Preset("test-tiny").Dim, m.Decoder.Dim);
     }
 }

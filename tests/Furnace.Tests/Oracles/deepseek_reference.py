@@ -16,7 +16,10 @@
 #        when norm_topk_prob else times routed_scaling_factor; V3: normalised when norm_topk_prob, then always times
 #        routed_scaling_factor. Plus shared experts (one MLP of width moe_intermediate_size * n_shared_experts).
 #   Dense MLP in the first first_k_dense_replace layers.
-# Request JSON: {"model": dir, "input_ids": [...]}. Result: "logits" (T, vocab) of every position, and
+#   LoRA (optional "adapter": a PEFT directory, "multiplier"): every linear the adapter names computes
+#        x·Wᵀ + scale·(x·Aᵀ)·Bᵀ as PEFT's lora.Linear.forward (dropout off), scale = lora_alpha/r (or /sqrt(r) with
+#        use_rslora) times the multiplier, unmerged; kv_b_proj included (before the per-head k/v split).
+# Request JSON: {"model": dir, "input_ids": [...], "adapter": dir or absent, "multiplier": 1.0}. Result: "logits" (T, vocab) of every position, and
 # "group_choice_differs": how many (layer, token) routings keep other groups when a group scores as the sum of its
 # top two (llama.cpp) instead of by the rule above.
 import json
@@ -29,6 +32,19 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clip_reference import load_safetensors  # noqa: E402
+
+
+LORA, SCALE = {}, 0.0
+
+
+def lin(x, W, key):
+    # F.linear(x, W[key]) plus the adapter's low-rank term when it adapts this module (key = module + ".weight")
+    y = F.linear(x, W[key])
+    a = LORA.get("base_model.model." + key[:-len(".weight")] + ".lora_A.weight")
+    if a is not None:
+        b = LORA["base_model.model." + key[:-len(".weight")] + ".lora_B.weight"]
+        y = y + SCALE * ((x @ a.T) @ b.T)
+    return y
 
 
 def rms(x, w, eps):
@@ -86,14 +102,14 @@ def attention(W, p, cfg, x, cos, sin, scale):
     h, nope, rope, vd = cfg["num_attention_heads"], cfg["qk_nope_head_dim"], cfg["qk_rope_head_dim"], cfg["v_head_dim"]
     eps = cfg.get("rms_norm_eps", 1e-6)
     if cfg.get("q_lora_rank"):
-        q = F.linear(rms(F.linear(x, W[p + "q_a_proj.weight"]), W[p + "q_a_layernorm.weight"], eps), W[p + "q_b_proj.weight"])
+        q = lin(rms(lin(x, W, p + "q_a_proj.weight"), W[p + "q_a_layernorm.weight"], eps), W, p + "q_b_proj.weight")
     else:
-        q = F.linear(x, W[p + "q_proj.weight"])
+        q = lin(x, W, p + "q_proj.weight")
     q = q.view(T, h, nope + rope).transpose(0, 1)  # (h, T, nope + rope)
     q_nope, q_pe = q[..., :nope], q[..., nope:]
-    ckv = F.linear(x, W[p + "kv_a_proj_with_mqa.weight"])
+    ckv = lin(x, W, p + "kv_a_proj_with_mqa.weight")
     c, k_pe = ckv[:, :-rope], ckv[:, -rope:].unsqueeze(0)  # (T, kvLora), (1, T, rope)
-    kv = F.linear(rms(c, W[p + "kv_a_layernorm.weight"], eps), W[p + "kv_b_proj.weight"]).view(T, h, nope + vd).transpose(0, 1)
+    kv = lin(rms(c, W[p + "kv_a_layernorm.weight"], eps), W, p + "kv_b_proj.weight").view(T, h, nope + vd).transpose(0, 1)
     k_nope, v = kv[..., :nope], kv[..., nope:]
     q_pe, k_pe = deinterleave(q_pe), deinterleave(k_pe)
     q_pe = q_pe * cos + rotate_half(q_pe) * sin
@@ -103,11 +119,11 @@ def attention(W, p, cfg, x, cos, sin, scale):
     att = (qs @ ks.transpose(-1, -2)) * scale
     att = att.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), 1), float("-inf")).softmax(-1)
     o = (att @ v).transpose(0, 1).reshape(T, h * vd)
-    return F.linear(o, W[p + "o_proj.weight"])
+    return lin(o, W, p + "o_proj.weight")
 
 
 def mlp(W, p, x):
-    return F.linear(F.silu(F.linear(x, W[p + "gate_proj.weight"])) * F.linear(x, W[p + "up_proj.weight"]), W[p + "down_proj.weight"])
+    return lin(F.silu(lin(x, W, p + "gate_proj.weight")) * lin(x, W, p + "up_proj.weight"), W, p + "down_proj.weight")
 
 
 def moe(W, p, cfg, x, v3, stats):
@@ -167,6 +183,12 @@ def main():
     d = req["model"]
     cfg = json.load(open(os.path.join(d, "config.json")))
     W = load_safetensors(os.path.join(d, "model.safetensors"))
+    global LORA, SCALE
+    if req.get("adapter"):
+        ac = json.load(open(os.path.join(req["adapter"], "adapter_config.json")))
+        r = ac["r"]
+        SCALE = ac["lora_alpha"] / (math.sqrt(r) if ac.get("use_rslora") else r) * req.get("multiplier", 1.0)
+        LORA = load_safetensors(os.path.join(req["adapter"], "adapter_model.safetensors"))
     v3 = cfg.get("model_type") == "deepseek_v3"
     ids = torch.tensor(req["input_ids"])
     stats = [0]

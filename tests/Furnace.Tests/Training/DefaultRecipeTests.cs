@@ -67,7 +67,7 @@ public sealed class DefaultRecipeTests
         using (var model = LlavaModel.Load(recipe.InitDir))
         {
             Assert.Equal(49, model.TokensPerImage);
-            Assert.Equal(tok.VocabSize, model.Decoder.Config.VocabSize);
+            Assert.Equal(tok.VocabSize, model.Decoder.VocabSize);
         }
         var train = TrainConfig.Load(config);
         Assert.Equal(["joint", "lora"], train.Stages.Select(s => s.Name));

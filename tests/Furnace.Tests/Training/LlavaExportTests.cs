@@ -41,13 +41,13 @@ public sealed class LlavaExportTests
         var image = LlavaOracleTests.RandomImage(36, 32, 9);
         using var loaded = LlavaModel.Load(exported);
         LlavaPrompt prompt = loaded.BuildPrompt(loaded.RenderChat("<image>\nDescribe."), [image], ctx);
-        var state = loaded.Decoder.NewState(prompt.Positions + 1, prompt.Positions);
+        var state = loaded.LlamaDecoder.NewState(prompt.Positions + 1, prompt.Positions);
         loaded.Decoder.ForwardEmbeddings(prompt.Embeddings, state, ctx, allLogits: true);
 
         var tape = new Tape(ctx) { Enabled = false };
         var batch = new TrainingBatch(1, prompt.Positions, prompt.InputIds, new int[prompt.Positions], m.EncodeImages([image], ctx), 1);
         Tensor logits = m.Logits(tape, batch);
-        Assert.Equal(prompt.Positions * loaded.Decoder.Config.VocabSize, logits.Length);
+        Assert.Equal(prompt.Positions * loaded.Decoder.VocabSize, logits.Length);
         double worst = 0;
         for (int i = 0; i < logits.Length; i++) worst = Math.Max(worst, Math.Abs(logits.Data[i] - state.Logits[i]));
         Assert.True(worst < 1e-4, $"exported model's logits differ from the training graph's by {worst:E2}");

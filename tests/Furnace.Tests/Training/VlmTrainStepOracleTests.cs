@@ -46,7 +46,7 @@ public sealed class VlmTrainStepOracleTests
         var lora = new LoraConfig { Rank = 4, Alpha = 8, Targets = LoraTargets.List("q_proj", "v_proj", "o_proj", "down_proj") };
         using var probe = LlavaModel.Load(model);
         // B random, not PEFT's zeros: with B = 0 the gradient of A is zero and would prove nothing
-        var adapter = LoraAdapter.Create(lora, probe.Decoder.Config, seed: 3, LlavaTrainable.LanguagePrefix, randomB: true);
+        var adapter = LoraAdapter.Create(lora, probe.LlamaDecoder.Config, seed: 3, LlavaTrainable.LanguagePrefix, randomB: true);
         using var m = LlavaTrainable.Load(model, new LlavaTrainingOptions { Language = LlamaTraining.Lora, Adapter = adapter });
         CompareStep(dir, model, m, adapterDir: dir.File("adapter"));
     }

@@ -1,12 +1,12 @@
 // Caption perplexity of a vision-language model: the training objective's teacher-forced next-token NLL
 // (VlmTraining.Loss: CE over the answer tokens of TrainingSampleBuilder.Caption, end-of-turn marker included),
-// computed with the inference forward (LlavaModel.BuildPrompt + LlamaModel.ForwardEmbeddings), so it also runs on
+// computed with the inference forward (LlavaModel.BuildPrompt + IDecoder.ForwardEmbeddings), so it also runs on
 // quantized decoders. The prompt is exactly what `furnace caption` sends (CaptionInstruction.UserTurn through
 // LlavaModel.RenderChat); it is evaluated once per image and its KV cache reused for each reference caption:
 //   prompt (P positions: text + image rows) → logits at P − 1 predict answer[0]
 //   answer[0 .. A − 2] at positions P … P + A − 2 → logits predict answer[1 .. A − 1]
 using Furnace.Formats.Images;
-using Furnace.Models.Llama;
+using Furnace.Models;
 using Furnace.Models.Vlm;
 using Furnace.Tensors;
 using Furnace.Training;
@@ -16,7 +16,7 @@ namespace Furnace.Evaluation.Perplexity;
 public sealed class CaptionPerplexity
 {
     private readonly TrainingSampleBuilder _builder;
-    private LlamaState? _state;
+    private IDecoderState? _state;
 
     /// <param name="instruction">The captioning instruction (CaptionInstruction.For); "&lt;image&gt;\n" goes in front unless it places one.</param>
     public CaptionPerplexity(LlavaModel model, string instruction)
@@ -41,8 +41,8 @@ public sealed class CaptionPerplexity
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(captions);
         if (captions.Count == 0) return [];
-        LlamaModel decoder = Model.Decoder;
-        int vocab = decoder.Config.VocabSize;
+        IDecoder decoder = Model.Decoder;
+        int vocab = decoder.VocabSize;
         LlavaPrompt prompt = Model.BuildPrompt(Model.RenderChat(Instruction), [image], ctx);
         int p = prompt.Positions;
         var answers = new int[captions.Count][];
@@ -57,9 +57,9 @@ public sealed class CaptionPerplexity
             answers[c] = s.InputIds[firstLabel..];
         }
         int longest = answers.Max(a => a.Length);
-        if (p + longest > decoder.Config.MaxPositions)
-            throw new FurnaceException($"image {imageId}: the prompt ({p} positions) and a caption ({longest} tokens) exceed the model's context length {decoder.Config.MaxPositions}");
-        LlamaState state = StateFor(p + longest, longest);
+        if (p + longest > decoder.MaxPositions)
+            throw new FurnaceException($"image {imageId}: the prompt ({p} positions) and a caption ({longest} tokens) exceed the model's context length {decoder.MaxPositions}");
+        IDecoderState state = StateFor(p + longest, longest);
 
         state.Reset();
         decoder.ForwardEmbeddings(prompt.Embeddings, state, ctx);
@@ -81,11 +81,11 @@ public sealed class CaptionPerplexity
     }
 
     // one state for the whole run, grown when a longer prompt + caption comes
-    private LlamaState StateFor(int positions, int answer)
+    private IDecoderState StateFor(int positions, int answer)
     {
         if (_state is { } s && s.ContextLength >= positions && s.MaxBatch >= answer) return s;
         int ctxLen = Math.Max(positions, _state?.ContextLength ?? 0), batch = Math.Max(Math.Max(answer, 64), _state?.MaxBatch ?? 0);
-        _state = Model.Decoder.NewState(ctxLen, batch);
+        _state = Model.Decoder.NewDecoderState(ctxLen, batch);
         return _state;
     }
 }

@@ -12,11 +12,13 @@
 //     x += FFN(rms(x)): dense SwiGLU in the first leading layers, else Σ_{e∈topk} g_e·E_e(x) + Σ shared experts
 //   logits = W_out·rms(x)
 // Prefill and decode share the absorbed form (one code path; a chunk of tokens turns every projection into a GEMM).
-// A decode step reads only the chosen experts' rows.
+// A decode step reads only the chosen experts' rows. ForwardBatch (continuous batching) runs the same chunk code over
+// one row per sequence, each row attending over its own sequence's latent cache at its own position.
 using Furnace.Formats.Gguf;
 using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Weights;
+using Furnace.Models.Lora;
 using Furnace.Tensors;
 
 namespace Furnace.Models.DeepSeek;
@@ -47,13 +49,16 @@ public sealed class DeepSeekModel : IDecoder
     public long ParameterCount => Config.ParameterCount;
 
     /// <summary>Loads the decoder of a deepseek2 GGUF file; the model owns and disposes the file.</summary>
-    public static DeepSeekModel FromGguf(GgufFile f)
+    public static DeepSeekModel FromGguf(GgufFile f) => FromGguf(f, null);
+
+    /// <summary>As FromGguf, with a PEFT LoRA adapter merged into the weights at load when given (see DeepSeekLora).</summary>
+    public static DeepSeekModel FromGguf(GgufFile f, LoraAdapter? lora, float loraScale = 1f)
     {
         DeepSeekConfig c = DeepSeekConfig.FromGguf(f);
         var packed = new PackedWeights();
         try
         {
-            return new DeepSeekModel(c, DeepSeekWeights.Load(new WeightLoader(f), c, packed), f, packed);
+            return new DeepSeekModel(c, LoadMerged(() => DeepSeekWeights.Load(new WeightLoader(f), c, lora == null ? packed : null), c, lora, loraScale, packed, f.Path), f, packed);
         }
         catch
         {
@@ -63,7 +68,10 @@ public sealed class DeepSeekModel : IDecoder
     }
 
     /// <summary>Loads a Hugging Face DeepseekV2/V3ForCausalLM directory (config.json + safetensors); the model owns the files.</summary>
-    public static DeepSeekModel FromHuggingFace(string dir)
+    public static DeepSeekModel FromHuggingFace(string dir) => FromHuggingFace(dir, null);
+
+    /// <summary>As FromHuggingFace, with a PEFT LoRA adapter merged into the weights at load when given.</summary>
+    public static DeepSeekModel FromHuggingFace(string dir, LoraAdapter? lora, float loraScale = 1f)
     {
         string configPath = Path.Combine(dir, "config.json");
         DeepSeekConfig c = DeepSeekConfig.FromHf(HfConfigFile.Read(configPath), configPath);
@@ -71,12 +79,28 @@ public sealed class DeepSeekModel : IDecoder
         var packed = new PackedWeights();
         try
         {
-            return new DeepSeekModel(c, DeepSeekWeights.LoadHf(new WeightLoader(source), c, packed), source, packed);
+            return new DeepSeekModel(c, LoadMerged(() => DeepSeekWeights.LoadHf(new WeightLoader(source), c, lora == null ? packed : null), c, lora, loraScale, packed, dir), source, packed);
         }
         catch
         {
             packed.Dispose();
             source.Dispose();
+            throw;
+        }
+    }
+
+    // the weights as loaded, or loaded unpacked and then merged with the adapter (packing everything as the load would)
+    private static DeepSeekWeights LoadMerged(Func<DeepSeekWeights> load, DeepSeekConfig c, LoraAdapter? lora, float loraScale, PackedWeights packed, string source)
+    {
+        DeepSeekWeights w = load();
+        if (lora == null) return w;
+        try
+        {
+            return DeepSeekLora.Apply(w, c, lora, packed, loraScale, pack: true, source: source);
+        }
+        catch
+        {
+            foreach (NativeBuffer b in w.Owned) b.Dispose();
             throw;
         }
     }
@@ -129,7 +153,7 @@ public sealed class DeepSeekModel : IDecoder
             int n = Math.Min(state.MaxBatch, tokens.Length - start);
             bool last = start + n == tokens.Length;
             Embed(tokens.Slice(start, n), state.X.AsSpan(0, n * dim));
-            ForwardChunk(n, state, ctx, last ? (allLogits ? n : 1) : 0);
+            ForwardChunk(n, state, new ReadOnlySpan<DeepSeekState>(in state), ctx, last ? (allLogits ? n : 1) : 0);
         }
     }
 
@@ -144,7 +168,7 @@ public sealed class DeepSeekModel : IDecoder
         {
             int n = Math.Min(state.MaxBatch, total - start);
             x.Slice(start * dim, n * dim).CopyTo(state.X);
-            ForwardChunk(n, state, ctx, start + n == total ? (allLogits ? n : 1) : 0);
+            ForwardChunk(n, state, new ReadOnlySpan<DeepSeekState>(in state), ctx, start + n == total ? (allLogits ? n : 1) : 0);
         }
     }
 
@@ -157,9 +181,65 @@ public sealed class DeepSeekModel : IDecoder
         if (_rope == null || _rope.MaxPositions < state.ContextLength) _rope = new DeepSeekRope(Config, state.ContextLength);
     }
 
-    // Runs the n <= MaxBatch positions whose input embeddings are in s.X; writes logits of the last `logitRows` (0, 1, or n).
-    private void ForwardChunk(int n, DeepSeekState s, KernelContext ctx, int logitRows)
+    /// <summary>A workspace for ForwardBatch steps of up to maxBatch sequences.</summary>
+    public DeepSeekBatch NewBatch(int maxBatch) => new(Config, maxBatch);
+
+    IDecoderBatch IDecoder.NewDecoderBatch(int maxBatch) => NewBatch(maxBatch);
+
+    void IDecoder.ForwardBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<IDecoderState> states, IDecoderBatch batch, KernelContext ctx)
     {
+        var b = (DeepSeekBatch)batch;
+        if (states.Length > b.MaxBatch) throw new ArgumentException($"{states.Length} sequences exceed the batch workspace of {b.MaxBatch}");
+        Span<DeepSeekState> typed = b.StepStates.AsSpan(0, states.Length);
+        for (int i = 0; i < states.Length; i++) typed[i] = (DeepSeekState)states[i];
+        try
+        {
+            ForwardBatch(tokens, typed, b, ctx);
+        }
+        finally
+        {
+            typed.Clear();
+        }
+    }
+
+    /// <summary>
+    /// One decode step of B = tokens.Length independent sequences (continuous batching): token b is appended to
+    /// states[b]'s latent cache at that state's own position. Every projection, the router and each chosen expert run
+    /// once over the B stacked rows; MLA's absorbed attention runs per sequence over its own latents. Writes
+    /// batch.LogitsOf(b) and advances each state by one. Allocates nothing.
+    /// </summary>
+    public void ForwardBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<DeepSeekState> states, DeepSeekBatch batch, KernelContext ctx)
+    {
+        int n = tokens.Length;
+        if (n == 0) throw new ArgumentException("no sequences to advance");
+        if (states.Length != n) throw new ArgumentException($"{n} tokens for {states.Length} sequences");
+        if (n > batch.MaxBatch) throw new ArgumentException($"{n} sequences exceed the batch workspace of {batch.MaxBatch}");
+        if (batch.VocabSize != Config.VocabSize || batch.Workspace.Latent.Length != Config.Layers)
+            throw new ArgumentException("the batch workspace was made for another model");
+        int longest = 0;
+        for (int b = 0; b < n; b++)
+        {
+            if (states[b].Position + 1 > states[b].ContextLength)
+                throw new FurnaceException($"{states[b].Position + 1} tokens exceed the context length {states[b].ContextLength}");
+            for (int o = 0; o < b; o++)
+            {
+                if (ReferenceEquals(states[o], states[b])) throw new ArgumentException("a sequence appears twice in one batch");
+            }
+            longest = Math.Max(longest, states[b].ContextLength);
+        }
+        if (_rope == null || _rope.MaxPositions < longest) _rope = new DeepSeekRope(Config, longest);
+        DeepSeekState ws = batch.Workspace;
+        Embed(tokens, ws.X.AsSpan(0, n * Config.Dim));
+        ForwardChunk(n, ws, states, ctx, n);
+    }
+
+    // Runs the n <= MaxBatch rows whose input embeddings are in ws.X, ws being the activation workspace; writes logits
+    // of the last `logitRows` (0, 1, or n) to ws.Logits. caches holds one state (a prefill chunk: row i at its position
+    // Position + i, ws being that state) or n states (a batched decode step: row i at caches[i].Position); their
+    // positions advance by the rows they took.
+    private void ForwardChunk(int n, DeepSeekState ws, ReadOnlySpan<DeepSeekState> caches, KernelContext ctx, int logitRows)
+    {
+        DeepSeekState s = ws;
         DeepSeekConfig c = Config;
         int dim = c.Dim;
         Span<float> x = s.X.AsSpan(0, n * dim), xn = s.XNorm.AsSpan(0, n * dim), proj = s.Proj.AsSpan(0, n * dim);
@@ -167,7 +247,7 @@ public sealed class DeepSeekModel : IDecoder
         {
             DeepSeekLayerWeights w = Weights.Layers[l];
             for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.AttnNorm, c.RmsEps);
-            Attention(n, s, l, w, ctx);
+            Attention(n, s, caches, l, w, ctx);
             MatMul.Forward(proj, s.AttnOut.AsSpan(0, n * c.Heads * c.VHeadDim), n, w.Wo, ctx);
             Ops.Add(x, proj);
 
@@ -176,7 +256,8 @@ public sealed class DeepSeekModel : IDecoder
             else SwiGlu(n, s, w.WGate!.Value, w.WUp!.Value, w.WDown!.Value, c.FfnDim, proj, ctx);
             Ops.Add(x, proj);
         }
-        s.Position += n;
+        if (caches.Length == 1) caches[0].Position += n;
+        else foreach (DeepSeekState cache in caches) cache.Position++;
 
         if (logitRows == 0) return;
         int first = n - logitRows;
@@ -185,14 +266,14 @@ public sealed class DeepSeekModel : IDecoder
         MatMul.Forward(s.Logits.AsSpan(0, logitRows * c.VocabSize), xf, logitRows, Weights.Output, ctx);
     }
 
-    // MLA for the n rows of s.XNorm at positions s.Position..: appends their latents to layer l's cache and leaves
-    // the per-head values (n, heads, vHead) in s.AttnOut.
-    private void Attention(int n, DeepSeekState s, int l, DeepSeekLayerWeights w, KernelContext ctx)
+    // MLA for the n rows of s.XNorm (s the workspace), row i at position PositionOf(caches, i) of CacheOf(caches, i):
+    // appends their latents to layer l of those caches and leaves the per-head values (n, heads, vHead) in s.AttnOut.
+    private void Attention(int n, DeepSeekState s, ReadOnlySpan<DeepSeekState> caches, int l, DeepSeekLayerWeights w, KernelContext ctx)
     {
         DeepSeekConfig c = Config;
         DeepSeekRope rope = _rope!;
         int h = c.Heads, qkHead = c.QkHeadDim, nope = c.QkNopeDim, ropeDim = c.QkRopeDim, kvLora = c.KvLoraRank, vHead = c.VHeadDim;
-        int row = c.CacheRowDim, pos0 = s.Position;
+        int row = c.CacheRowDim;
         ReadOnlySpan<float> xn = s.XNorm.AsSpan(0, n * c.Dim);
         Span<float> q = s.Q.AsSpan(0, n * h * qkHead), kv = s.Kv.AsSpan(0, n * row);
 
@@ -206,10 +287,11 @@ public sealed class DeepSeekModel : IDecoder
         }
         MatMul.Forward(kv, xn, n, w.WkvA, ctx);
 
-        float[] latentCache = s.Latent[l], ropeCache = s.RopeKey[l];
         for (int i = 0; i < n; i++)
         {
-            int pos = pos0 + i;
+            DeepSeekState cache = CacheOf(caches, i);
+            float[] latentCache = cache.Latent[l], ropeCache = cache.RopeKey[l];
+            int pos = PositionOf(caches, i);
             Span<float> ki = kv.Slice(i * row, row);
             Ops.RmsNorm(latentCache.AsSpan(pos * kvLora, kvLora), ki.Slice(0, kvLora), w.KvANorm, c.RmsEps);
             rope.Apply(ki, 1, row, kvLora, pos);
@@ -232,8 +314,10 @@ public sealed class DeepSeekModel : IDecoder
         latentOut.Clear();
         for (int i = 0; i < n; i++)
         {
-            int len = pos0 + i + 1;
-            Span<float> scores = s.Scores.AsSpan(0, len);
+            DeepSeekState cache = CacheOf(caches, i);
+            float[] latentCache = cache.Latent[l], ropeCache = cache.RopeKey[l];
+            int len = PositionOf(caches, i) + 1;
+            Span<float> scores = cache.Scores.AsSpan(0, len);
             for (int hd = 0; hd < h; hd++)
             {
                 ReadOnlySpan<float> qc = qAbs.Slice((i * h + hd) * kvLora, kvLora), qr = q.Slice((i * h + hd) * qkHead + nope, ropeDim);
@@ -254,6 +338,10 @@ public sealed class DeepSeekModel : IDecoder
             for (int i = 0; i < n; i++) headOut.Slice(i * vHead, vHead).CopyTo(attnOut.Slice((i * h + hd) * vHead, vHead));
         }
     }
+
+    private static DeepSeekState CacheOf(ReadOnlySpan<DeepSeekState> caches, int row) => caches.Length == 1 ? caches[0] : caches[row];
+
+    private static int PositionOf(ReadOnlySpan<DeepSeekState> caches, int row) => caches.Length == 1 ? caches[0].Position + row : caches[row].Position;
 
     // output (m, dim) = Down(SiLU(Gate·in) ⊙ Up·in) for the m rows of input (m, dim)
     private void SwiGlu(int m, DeepSeekState s, WeightMatrix gate, WeightMatrix up, WeightMatrix down, int ffn, Span<float> output, KernelContext ctx) =>

@@ -221,6 +221,24 @@ public sealed class LlamaModel : IDecoder
     /// <summary>A workspace for ForwardBatch steps of up to maxBatch sequences.</summary>
     public LlamaBatch NewBatch(int maxBatch) => new(Config, maxBatch);
 
+    IDecoderBatch IDecoder.NewDecoderBatch(int maxBatch) => NewBatch(maxBatch);
+
+    void IDecoder.ForwardBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<IDecoderState> states, IDecoderBatch batch, KernelContext ctx)
+    {
+        var b = (LlamaBatch)batch;
+        if (states.Length > b.MaxBatch) throw new ArgumentException($"{states.Length} sequences exceed the batch workspace of {b.MaxBatch}");
+        Span<LlamaState> typed = b.StepStates.AsSpan(0, states.Length);
+        for (int i = 0; i < states.Length; i++) typed[i] = (LlamaState)states[i];
+        try
+        {
+            ForwardBatch(tokens, typed, b, ctx);
+        }
+        finally
+        {
+            typed.Clear();
+        }
+    }
+
     // Runs the n <= MaxBatch positions whose input embeddings are in s.X; writes logits of the last `logitRows` (0, 1, or n).
     private void ForwardChunk(int n, LlamaState s, KernelContext ctx, int logitRows)
     {

@@ -39,6 +39,7 @@ public static class LoraCheckpointMerge
     {
         if (!float.IsFinite(scaleMultiplier)) throw new FurnaceException($"LoRA scale {scaleMultiplier} must be finite");
         bool toGguf = output.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase);
+        DeepSeekLora.RefuseCheckpointWrite(basePath, "merge");
         if (File.Exists(basePath))
         {
             if (!GgufFile.HasMagic(basePath)) throw new FurnaceFormatException(basePath, "not a GGUF file (give a .gguf file or a Hugging Face model directory)");

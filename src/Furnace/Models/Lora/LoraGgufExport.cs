@@ -22,6 +22,7 @@ public static class LoraGgufExport
     /// <summary>The decoder shape of a base model: a GGUF file, an HF decoder directory, or a LLaVA directory (its text model).</summary>
     public static LlamaConfig DecoderConfigOf(string basePath)
     {
+        DeepSeekLora.RefuseCheckpointWrite(basePath, "export");
         if (File.Exists(basePath))
         {
             if (!GgufFile.HasMagic(basePath)) throw new FurnaceFormatException(basePath, "not a GGUF file (give a .gguf file or a Hugging Face model directory)");

@@ -5,7 +5,7 @@
 // Loads one HF directory (vision_tower.*, multi_modal_projector.*, language_model.* in the safetensors, with
 // tokenizer.json and preprocessor_config.json; or vision_config model_type onnx_resnet18: the frozen ResNet18 next to
 // the binary as the tower, no vision_tower.* keys, see OnnxVisionSpec), or composes parts: any IVisionEncoder, a projector safetensors file
-// and a decoder (GGUF file or HF directory).
+// and a decoder (GGUF file or HF directory) of any architecture behind IDecoder: Llama family or DeepSeek-V2/V3 (MLA + MoE).
 using Furnace.Formats.ChatTemplates;
 using Furnace.Formats.Images;
 using Furnace.Formats.SafeTensors;
@@ -25,15 +25,15 @@ public sealed class LlavaModel : IDisposable
 
     private readonly IDisposable[] _owned;
 
-    public LlavaModel(IVisionEncoder vision, Projector projector, LlamaModel decoder, Tokenizer tokenizer, ChatTemplate? template,
+    public LlavaModel(IVisionEncoder vision, Projector projector, IDecoder decoder, Tokenizer tokenizer, ChatTemplate? template,
         int imageTokenIndex, string source, params IDisposable[] owned)
     {
         if (projector.InDim != vision.FeatureDim)
             throw new FurnaceException($"{source}: the projector takes {projector.InDim}-d features but the vision encoder gives {vision.FeatureDim}-d");
-        if (projector.OutDim != decoder.Config.Dim)
-            throw new FurnaceException($"{source}: the projector gives {projector.OutDim}-d rows but the decoder's hidden size is {decoder.Config.Dim}");
-        if (tokenizer.VocabSize > decoder.Config.VocabSize)
-            throw new FurnaceException($"{source}: the tokenizer has {tokenizer.VocabSize} tokens but the decoder only {decoder.Config.VocabSize}");
+        if (projector.OutDim != decoder.Dim)
+            throw new FurnaceException($"{source}: the projector gives {projector.OutDim}-d rows but the decoder's hidden size is {decoder.Dim}");
+        if (tokenizer.VocabSize > decoder.VocabSize)
+            throw new FurnaceException($"{source}: the tokenizer has {tokenizer.VocabSize} tokens but the decoder only {decoder.VocabSize}");
         Vision = vision;
         Projector = projector;
         Decoder = decoder;
@@ -48,7 +48,12 @@ public sealed class LlavaModel : IDisposable
 
     public Projector Projector { get; }
 
-    public LlamaModel Decoder { get; }
+    /// <summary>The decoder, whatever its architecture (Llama family or DeepSeek-V2/V3): inference goes through this.</summary>
+    public IDecoder Decoder { get; }
+
+    /// <summary>The decoder as a Llama-family model, for what only those support (training, LoRA, GPTQ calibration).</summary>
+    public LlamaModel LlamaDecoder => Decoder as LlamaModel
+        ?? throw new FurnaceException($"{Source}: this needs a Llama-family decoder, but the model's decoder is '{Decoder.Architecture}' (supported there: caption, ask, eval --model, serve)");
 
     public Tokenizer Tokenizer { get; }
 
@@ -139,9 +144,9 @@ public sealed class LlavaModel : IDisposable
             bool two = vb.Contains("linear_2.weight") || vb.Contains("2.weight");
             ProjectorKind k = kind ?? (two ? ProjectorKind.Mlp2xGelu : ProjectorKind.Linear);
             lm = LanguageModel.Open(decoderPath, lora, loraScale);
-            var projector = Projector.Load(vb, k, vision.FeatureDim, lm.Model.Config.Dim);
-            int imageToken = lm.Tokenizer.TokenId(ImagePlaceholder) ?? lm.Model.Config.VocabSize;
-            return new LlavaModel(vision, projector, lm.Model, lm.Tokenizer, lm.Template, imageToken, decoderPath, vision, projSource, lm);
+            var projector = Projector.Load(vb, k, vision.FeatureDim, lm.Decoder.Dim);
+            int imageToken = lm.Tokenizer.TokenId(ImagePlaceholder) ?? lm.Decoder.VocabSize;
+            return new LlavaModel(vision, projector, lm.Decoder, lm.Tokenizer, lm.Template, imageToken, decoderPath, vision, projSource, lm);
         }
         catch
         {
@@ -238,7 +243,7 @@ public sealed class LlavaModel : IDisposable
     /// </summary>
     public LlavaPrompt BuildPrompt(string rendered, int imageCount, float[] projected)
     {
-        int floats = imageCount * Vision.TokensPerImage * Decoder.Config.Dim;
+        int floats = imageCount * Vision.TokensPerImage * Decoder.Dim;
         if (projected.Length != floats) throw new ArgumentException($"projected features hold {projected.Length} floats, need {floats}");
         return BuildPrompt(rendered, imageCount, () => projected);
     }
@@ -250,7 +255,7 @@ public sealed class LlavaModel : IDisposable
         if (placeholders != imageCount)
             throw new FurnaceException($"the prompt has {placeholders} {ImagePlaceholder} placeholder{(placeholders == 1 ? "" : "s")} but {imageCount} image{(imageCount == 1 ? " was" : "s were")} given; put one {ImagePlaceholder} where each image goes");
 
-        int dim = Decoder.Config.Dim, per = Vision.TokensPerImage;
+        int dim = Decoder.Dim, per = Vision.TokensPerImage;
         float[] projected = project();
         int positions = segments.Sum(s => s.Length) + imageCount * per;
         var inputIds = new int[positions];

@@ -80,7 +80,7 @@ public sealed class LlavaTrainable : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ProjectorKind kind = options.ProjectorKind ?? model.Projector.Kind;
         ProjectorTrainable projector = options.FreshProjector || kind != model.Projector.Kind
-            ? ProjectorTrainable.Initial(kind, model.Vision.FeatureDim, model.Decoder.Config.Dim, options.Seed)
+            ? ProjectorTrainable.Initial(kind, model.Vision.FeatureDim, model.Decoder.Dim, options.Seed)
             : ProjectorTrainable.From(model.Projector, options.TrainProjector);
         if (!options.TrainProjector && projector.Parameters.Any(p => p.RequiresGrad))
             projector = new ProjectorTrainable(kind, Frozen(projector.W1)!, Frozen(projector.B1), Frozen(projector.W2), Frozen(projector.B2));
@@ -89,10 +89,10 @@ public sealed class LlavaTrainable : IDisposable
         if (options.Language == LlamaTraining.Lora)
         {
             adapter = options.Adapter ?? LoraAdapter.Create(options.Lora ?? throw new FurnaceException("LoRA training needs a LoRA config (rank, alpha, target modules)"),
-                model.Decoder.Config, options.Seed, LanguagePrefix);
-            language = LlamaTrainable.WithLora(model.Decoder, adapter, LanguagePrefix);
+                model.LlamaDecoder.Config, options.Seed, LanguagePrefix);
+            language = LlamaTrainable.WithLora(model.LlamaDecoder, adapter, LanguagePrefix);
         }
-        else language = LlamaTrainable.Create(model.Decoder, options.Language, LanguagePrefix);
+        else language = LlamaTrainable.Create(model.LlamaDecoder, options.Language, LanguagePrefix);
         return new LlavaTrainable(model, projector, language, adapter, sourceDir, ownsModel);
 
         static Tensor? Frozen(Tensor? t) => t == null ? null : new Tensor(t.Shape, t.Data, requiresGrad: false, t.Name);

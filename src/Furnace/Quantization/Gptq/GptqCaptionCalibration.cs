@@ -32,7 +32,7 @@ public static class GptqCaptionCalibration
 
         var scorer = new CaptionPerplexity(model, instruction ?? CaptionInstruction.English);
         string rendered = model.RenderChat(scorer.Instruction);
-        int dim = model.Decoder.Config.Dim, context = model.Decoder.Config.MaxPositions;
+        int dim = model.Decoder.Dim, context = model.Decoder.MaxPositions;
         var sequences = new List<float[]>();
         foreach (var (item, caption) in pairs.Take(samples))
         {

@@ -104,13 +104,13 @@ public sealed class LoraCheckpointMergeTests
         var ra = new float[config.Text.Dim];
         var rb = new float[config.Text.Dim];
         var rc = new float[config.Text.Dim];
-        Dequantize.Row(ra, a.Decoder.Weights.Layers[1].Wv, 3);
-        Dequantize.Row(rb, b.Decoder.Weights.Layers[1].Wv, 3);
-        Dequantize.Row(rc, c.Decoder.Weights.Layers[1].Wv, 3);
+        Dequantize.Row(ra, a.LlamaDecoder.Weights.Layers[1].Wv, 3);
+        Dequantize.Row(rb, b.LlamaDecoder.Weights.Layers[1].Wv, 3);
+        Dequantize.Row(rc, c.LlamaDecoder.Weights.Layers[1].Wv, 3);
         Assert.Equal(rb, ra);
         Assert.NotEqual(rc, ra);
-        Dequantize.Row(ra, a.Decoder.Weights.Layers[1].Wk, 3);
-        Dequantize.Row(rc, c.Decoder.Weights.Layers[1].Wk, 3);
+        Dequantize.Row(ra, a.LlamaDecoder.Weights.Layers[1].Wk, 3);
+        Dequantize.Row(rc, c.LlamaDecoder.Weights.Layers[1].Wk, 3);
         Assert.Equal(rc, ra);
     }
 
