@@ -75,7 +75,7 @@ internal static class ClipEncoder
     }
 
     // residual rows: x += p + b
-    private struct ResidualJob : IParallelJob
+    internal struct ResidualJob : IParallelJob
     {
         public float[] X, P, B;
 
@@ -104,7 +104,7 @@ internal static class ClipEncoder
     }
 
     // h rows = act(h + bias)
-    private struct BiasActivationJob : IParallelJob
+    internal struct BiasActivationJob : IParallelJob
     {
         public float[] H, Bias;
         public int Cols;
