@@ -14,6 +14,9 @@
 #   {"mode": "conv2d", "x": f32 file (C, H, W), "weight": f32 file (O, C, k, k), "bias": f32 file or null,
 #    "shape": [C, H, W], "out": O, "kernel": k, "stride": s, "padding": p}
 #     -> {"y": F.conv2d output as (OH·OW, O), channels-last}
+#   {"mode": "resize_aa", "x": f32 file (3, S, S), "size": S, "low": L}
+#     -> {"y": HybridVisionTower's low view, torchvision Resize(L, antialias=True) on a float tensor, which is
+#         F.interpolate(size=(L, L), mode="bilinear", align_corners=False, antialias=True)}
 import json
 import struct
 import sys
@@ -190,6 +193,10 @@ def main():
         b = read_f32(req["bias"], (o,)) if req.get("bias") else None
         y = F.conv2d(x, w, b, stride=req["stride"], padding=req["padding"])
         result = {"y": flat(y[0].permute(1, 2, 0))}
+    elif req["mode"] == "resize_aa":
+        S, L = req["size"], req["low"]
+        x = read_f32(req["x"], (1, 3, S, S))
+        result = {"y": flat(F.interpolate(x, size=(L, L), mode="bilinear", align_corners=False, antialias=True)[0])}
     else:
         cfg = json.load(open(req["model"] + "/config.json"))
         hp = cfg["vision_config"]["params"]["high_res_cfg"]

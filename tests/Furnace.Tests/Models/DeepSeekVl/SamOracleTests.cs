@@ -180,4 +180,19 @@ public sealed class SamOracleTests : IClassFixture<SamOracleFixture>
         Conv2d.Forward(y, x, s, false, buf.AsMatrix(cout, s.Columns, DType.F32), bias, ctx);
         AssertClose("conv2d", y, Flat(reference.RootElement.GetProperty("y")));
     }
+
+    [Theory]
+    [InlineData(64, 24)]  // the 1024 → 384 ratio (8:3) at test size
+    [InlineData(40, 40)]  // same size: identity
+    [InlineData(30, 45)]  // upscaling
+    public void LowResInput_RandomPixels_MatchesTorchAntialiasedInterpolate(int size, int low)
+    {
+        using var dir = new TempDir();
+        var rng = new Random(size + low);
+        float[] x = Enumerable.Range(0, 3 * size * size).Select(_ => (float)rng.NextDouble()).ToArray();
+        string path = Path.Combine(dir.Path, "x.f32");
+        File.WriteAllBytes(path, MemoryMarshal.AsBytes(x.AsSpan()).ToArray());
+        using var reference = SamOracleFixture.RunReference(dir.Path, new Dictionary<string, object> { ["mode"] = "resize_aa", ["x"] = path, ["size"] = size, ["low"] = low });
+        AssertClose("low-resolution view", HybridLowResInput.Resize(x, size, low), Flat(reference.RootElement.GetProperty("y")), 1e-6);
+    }
 }
