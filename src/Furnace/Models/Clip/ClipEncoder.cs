@@ -104,7 +104,7 @@ internal static class ClipEncoder
     }
 
     // h rows = act(h + bias)
-    internal struct BiasActivationJob : IParallelJob
+    private struct BiasActivationJob : IParallelJob
     {
         public float[] H, Bias;
         public int Cols;

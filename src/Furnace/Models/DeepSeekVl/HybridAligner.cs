@@ -4,7 +4,7 @@
 // high is the SAM tower's (tokens, input_dim) features, low the SigLIP tower's; both have the same token count
 // (576 in DeepSeek-VL 7B). Weights under aligner.{high_up_proj, low_up_proj, layers.1, layers.3, …}.
 using Furnace.Formats.Weights;
-using Furnace.Models.Clip;
+using Furnace.Models.Sam;
 using Furnace.Tensors;
 
 namespace Furnace.Models.DeepSeekVl;
@@ -72,10 +72,9 @@ public sealed class HybridAligner
         }
         if (Layers.Length == 0) return x;
         var y = new float[tokens * e];
-        var zero = new float[e]; // GELU alone: the activation job adds a bias first
         for (int k = 0; k < Layers.Length; k++)
         {
-            var gelu = new ClipEncoder.BiasActivationJob { H = x, Bias = zero, Cols = e, Act = ClipActivation.GeluErf };
+            var gelu = new BiasGeluJob { H = x, Bias = [], Cols = e };
             ctx.Run(ref gelu, tokens);
             MatMul.Forward(y, x, tokens, Layers[k], ctx);
             for (int i = 0; i < tokens; i++) Ops.Add(y.AsSpan(i * e, e), LayerBiases[k]);

@@ -6,7 +6,8 @@
 //   per block: x += proj(attn(norm1(x))),  x += lin2(gelu(lin1(norm2(x))))   windowed or global, rel-pos terms
 //   main = downsamples(resize96(neck(x)));  hd = downsamples(resize96(neck_hd(first global block's x)))
 //   features = main + hd_alpha · hd                                       (24·24, 1024) for sam_b_downsample
-// resize96 is F.interpolate(size=(96, 96), bilinear, align_corners=False); GELU is nn.GELU's exact erf form.
+// resize96 is F.interpolate(size=(96, 96), bilinear, align_corners=False); GELU is nn.GELU's exact erf form
+// (through ErfFit, |erf error| ~1.2e-7).
 // Everything runs channels-last (token rows), so LayerNorm2d is a row LayerNorm over each pixel's channels and the
 // result is already HybridVisionTower's (tokens, channels). One image at a time; the tower owns one SamState, so it
 // serves one calling thread at a time (as a KernelContext does).
@@ -132,7 +133,7 @@ public sealed class SamVisionTower : IDisposable
 
         ClipEncoder.LayerNormRows(xn, x, t, w, b.Norm2Weight, b.Norm2Bias, c.LayerNormEps, ctx);
         MatMul.Forward(_s.Hidden.AsSpan(0, t * mlp), xn.AsSpan(0, t * w), t, b.Lin1, ctx);
-        var act = new ClipEncoder.BiasActivationJob { H = _s.Hidden, Bias = b.Lin1Bias, Cols = mlp, Act = ClipActivation.GeluErf };
+        var act = new BiasGeluJob { H = _s.Hidden, Bias = b.Lin1Bias, Cols = mlp };
         ctx.Run(ref act, t);
         MatMul.Forward(_s.Proj.AsSpan(0, t * w), _s.Hidden.AsSpan(0, t * mlp), t, b.Lin2, ctx);
         var mlpResidual = new ClipEncoder.ResidualJob { X = x, P = _s.Proj, B = b.Lin2Bias };
