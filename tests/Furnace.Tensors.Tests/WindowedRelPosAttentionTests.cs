@@ -1,6 +1,7 @@
 // Attention.WindowedRelPos against a naive double-precision twin written the way sam.py does it: pad the token map
 // with the pad row, cut it into windows, per window and head score = scale·q·k + q·Rh[qy][ky] + q·Rw[qx][kx],
-// softmax, weighted V, then crop the padding. Global attention (window 0), exact windows and padded windows.
+// softmax, weighted V, then crop the padding. Global attention (window 0), exact windows and padded windows, on both
+// the blocked path (head dim a multiple of 16) and the per-query one.
 // Tolerance 1e-5 absolute on outputs of magnitude ~1.
 using Furnace.Tensors;
 
@@ -13,6 +14,9 @@ public sealed class WindowedRelPosAttentionTests
     [InlineData(8, 8, 4, 2, 8, 1)]   // exact 4x4 windows
     [InlineData(6, 7, 4, 3, 5, 3)]   // padded windows (6x7 -> 8x8), odd head dim, 3 threads
     [InlineData(5, 3, 0, 1, 4, 2)]   // global on a non-square map (Rh 5x5, Rw 3x3)
+    [InlineData(6, 7, 4, 2, 16, 2)]  // blocked path (head dim 16): padded windows, padded queries inside query blocks
+    [InlineData(9, 9, 0, 1, 32, 3)]  // blocked path, global over 81 keys (not a multiple of 4 or 16)
+    [InlineData(10, 10, 3, 3, 16, 2)] // blocked path, 3x3 windows (9 keys) padded to 12x12
     public void WindowedRelPos_RandomQkv_MatchesNaiveReference(int h, int w, int window, int heads, int hd, int threads)
     {
         int dim = heads * hd, wh = window > 0 ? window : h, ww = window > 0 ? window : w;
