@@ -2,7 +2,8 @@
 //   x = concat(high_up_proj(high), low_up_proj(low))        (tokens, n_embed), high half first
 //   for each later depth: x = layers.{2k+1}(gelu(x))        nn.GELU (exact erf), Linear(n_embed, n_embed)
 // high is the SAM tower's (tokens, input_dim) features, low the SigLIP tower's; both have the same token count
-// (576 in DeepSeek-VL 7B). Weights under aligner.{high_up_proj, low_up_proj, layers.1, layers.3, …}.
+// (576 in DeepSeek-VL 7B). Weights under aligner.{high_up_proj, low_up_proj, layers.1, layers.3, …}, or transformers'
+// names (SamCheckpointNames.Aligner).
 using Furnace.Formats.Weights;
 using Furnace.Models.Sam;
 using Furnace.Tensors;
@@ -32,23 +33,24 @@ public sealed class HybridAligner
     public WeightMatrix[] Layers { get; }    // depth − 1 matrices (n_embed, n_embed): layers.1, layers.3, …
     public float[][] LayerBiases { get; }
 
-    /// <summary>vb points at the aligner root (`aligner` in a DeepSeek-VL checkpoint).</summary>
-    public static HybridAligner Load(WeightLoader vb, HybridAlignerConfig c)
+    /// <summary>root is the checkpoint root; naming is detected (SamCheckpointNames.Detect) when not given.</summary>
+    public static HybridAligner Load(WeightLoader root, HybridAlignerConfig c, SamCheckpointNaming? naming = null)
     {
+        SamCheckpointNaming n = naming ?? SamCheckpointNames.Detect(root);
+        string K(string name) => SamCheckpointNames.Aligner(n, name);
         int half = c.NEmbed / 2;
-        if (vb.Contains($"layers.{2 * c.Depth - 1}.weight"))
-            throw new FurnaceFormatException(vb.SourcePath, $"tensor '{vb.Key($"layers.{2 * c.Depth - 1}.weight")}' exists, but aligner depth is {c.Depth}");
+        if (n == SamCheckpointNaming.DeepSeekVl && root.Contains(K($"layers.{2 * c.Depth - 1}.weight")))
+            throw new FurnaceFormatException(root.SourcePath, $"tensor '{K($"layers.{2 * c.Depth - 1}.weight")}' exists, but aligner depth is {c.Depth}");
         var layers = new WeightMatrix[c.Depth - 1];
         var biases = new float[c.Depth - 1][];
         for (int k = 0; k < layers.Length; k++)
         {
-            var l = vb.Prefix($"layers.{2 * k + 1}");
-            layers[k] = l.Matrix("weight", c.NEmbed, c.NEmbed);
-            biases[k] = l.Vector("bias", c.NEmbed);
+            layers[k] = root.Matrix(K($"layers.{2 * k + 1}.weight"), c.NEmbed, c.NEmbed);
+            biases[k] = root.Vector(K($"layers.{2 * k + 1}.bias"), c.NEmbed);
         }
         return new HybridAligner(c,
-            vb.Matrix("high_up_proj.weight", half, c.InputDim), vb.Vector("high_up_proj.bias", half),
-            vb.Matrix("low_up_proj.weight", half, c.InputDim), vb.Vector("low_up_proj.bias", half),
+            root.Matrix(K("high_up_proj.weight"), half, c.InputDim), root.Vector(K("high_up_proj.bias"), half),
+            root.Matrix(K("low_up_proj.weight"), half, c.InputDim), root.Vector(K("low_up_proj.bias"), half),
             layers, biases);
     }
 

@@ -4,7 +4,7 @@ namespace Furnace.Models.DeepSeekVl;
 
 public static class RandomHybridAligner
 {
-    /// <summary>The hybrid aligner's tensors, names relative to the aligner root (`aligner.`).</summary>
+    /// <summary>The hybrid aligner's tensors, named as in projector.py (map them with SamCheckpointNames.Aligner).</summary>
     public static IEnumerable<(string Name, long[] Shape, float[] Values)> Tensors(HybridAlignerConfig c, int seed)
     {
         int half = c.NEmbed / 2;

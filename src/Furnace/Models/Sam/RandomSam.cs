@@ -7,7 +7,7 @@ namespace Furnace.Models.Sam;
 
 public static class RandomSam
 {
-    /// <summary>The tower's tensors, names relative to the tower root (prefix them with SamVitWeights.DeepSeekVlPrefix + ".").</summary>
+    /// <summary>The tower's tensors, named as in sam.py relative to the tower (map them with SamCheckpointNames.Tower).</summary>
     public static IEnumerable<(string Name, long[] Shape, float[] Values)> Tower(SamVitConfig c, int seed, int? relPosGlobal = null, int? relPosWindow = null)
     {
         int w = c.Width, p = c.PatchSize, g = c.Grid, hd = c.HeadDim, mlp = c.MlpDim, o = c.OutChans;

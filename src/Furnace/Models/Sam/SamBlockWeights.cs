@@ -1,5 +1,6 @@
-// One ViTDet block of SAM's image encoder (sam.py Block / Attention / MLPBlock), under its checkpoint names
-// blocks.{i}.{norm1, attn.qkv, attn.proj, attn.rel_pos_h, attn.rel_pos_w, norm2, mlp.lin1, mlp.lin2}. The stored
+// One ViTDet block of SAM's image encoder (sam.py Block / Attention / MLPBlock), under sam.py's names
+// blocks.{i}.{norm1, attn.qkv, attn.proj, attn.rel_pos_h, attn.rel_pos_w, norm2, mlp.lin1, mlp.lin2} (mapped by
+// SamCheckpointNames). The stored
 // relative-position embeddings (2·size − 1, head_dim) are turned at load time into get_rel_pos's tables
 // Rh (side, side, head_dim) and Rw for the side this block attends over (its window, or the whole grid).
 using Furnace.Formats.Weights;
@@ -27,37 +28,37 @@ public sealed class SamBlockWeights
     /// <summary>Window side of this block: 0 for global attention over the grid.</summary>
     public required int Window { get; init; }
 
-    /// <summary>vb points at blocks.{i}.</summary>
-    public static SamBlockWeights Load(WeightLoader vb, SamVitConfig c, int index)
+    /// <summary>root is the checkpoint root; the block's tensors are sam.py's blocks.{index}.*.</summary>
+    public static SamBlockWeights Load(WeightLoader root, SamCheckpointNaming naming, SamVitConfig c, int index)
     {
         int w = c.Width, hd = c.HeadDim, window = c.WindowOf(index), side = window > 0 ? window : c.Grid;
-        var attn = vb.Prefix("attn");
+        string K(string name) => SamCheckpointNames.Tower(naming, $"blocks.{index}.{name}");
         return new SamBlockWeights
         {
-            Norm1Weight = vb.Vector("norm1.weight", w),
-            Norm1Bias = vb.Vector("norm1.bias", w),
-            Qkv = attn.Matrix("qkv.weight", 3 * w, w),
-            QkvBias = attn.Vector("qkv.bias", 3 * w),
-            Proj = attn.Matrix("proj.weight", w, w),
-            ProjBias = attn.Vector("proj.bias", w),
-            RelH = SamRelPos.Table(RelPos(attn, "rel_pos_h", hd), hd, side),
-            RelW = SamRelPos.Table(RelPos(attn, "rel_pos_w", hd), hd, side),
-            Norm2Weight = vb.Vector("norm2.weight", w),
-            Norm2Bias = vb.Vector("norm2.bias", w),
-            Lin1 = vb.Matrix("mlp.lin1.weight", c.MlpDim, w),
-            Lin1Bias = vb.Vector("mlp.lin1.bias", c.MlpDim),
-            Lin2 = vb.Matrix("mlp.lin2.weight", w, c.MlpDim),
-            Lin2Bias = vb.Vector("mlp.lin2.bias", w),
+            Norm1Weight = root.Vector(K("norm1.weight"), w),
+            Norm1Bias = root.Vector(K("norm1.bias"), w),
+            Qkv = root.Matrix(K("attn.qkv.weight"), 3 * w, w),
+            QkvBias = root.Vector(K("attn.qkv.bias"), 3 * w),
+            Proj = root.Matrix(K("attn.proj.weight"), w, w),
+            ProjBias = root.Vector(K("attn.proj.bias"), w),
+            RelH = SamRelPos.Table(RelPos(root, K("attn.rel_pos_h"), hd), hd, side),
+            RelW = SamRelPos.Table(RelPos(root, K("attn.rel_pos_w"), hd), hd, side),
+            Norm2Weight = root.Vector(K("norm2.weight"), w),
+            Norm2Bias = root.Vector(K("norm2.bias"), w),
+            Lin1 = root.Matrix(K("mlp.lin1.weight"), c.MlpDim, w),
+            Lin1Bias = root.Vector(K("mlp.lin1.bias"), c.MlpDim),
+            Lin2 = root.Matrix(K("mlp.lin2.weight"), w, c.MlpDim),
+            Lin2Bias = root.Vector(K("mlp.lin2.bias"), w),
             Window = window,
         };
     }
 
     // (L, head_dim) with any L >= 1: get_rel_pos interpolates a length other than 2·side − 1
-    private static float[] RelPos(WeightLoader attn, string name, int hd)
+    private static float[] RelPos(WeightLoader root, string key, int hd)
     {
-        long[] shape = attn.ShapeOf(name) ?? throw new FurnaceFormatException(attn.SourcePath, $"missing tensor '{attn.Key(name)}'");
+        long[] shape = root.ShapeOf(key) ?? throw new FurnaceFormatException(root.SourcePath, $"missing tensor '{root.Key(key)}'");
         if (shape.Length != 2 || shape[0] < 1 || shape[1] != hd || shape[0] > 1 << 16)
-            throw new FurnaceFormatException(attn.SourcePath, $"tensor '{attn.Key(name)}' has shape [{string.Join(", ", shape)}], expected [L, {hd}] (head_dim {hd})");
-        return attn.Floats(name, shape);
+            throw new FurnaceFormatException(root.SourcePath, $"tensor '{root.Key(key)}' has shape [{string.Join(", ", shape)}], expected [L, {hd}] (head_dim {hd})");
+        return root.Floats(key, shape);
     }
 }

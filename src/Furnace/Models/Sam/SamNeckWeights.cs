@@ -14,14 +14,18 @@ public sealed class SamNeckWeights
     public required float[] Norm2Weight { get; init; }
     public required float[] Norm2Bias { get; init; }
 
-    /// <summary>vb points at neck or neck_hd.</summary>
-    public static SamNeckWeights Load(WeightLoader vb, SamVitConfig c) => new()
+    /// <summary>root is the checkpoint root; module is "neck" or "neck_hd".</summary>
+    public static SamNeckWeights Load(WeightLoader root, SamCheckpointNaming naming, string module, SamVitConfig c)
     {
-        Conv1 = vb.FlattenedMatrix("0.weight", c.OutChans, c.Width, 1, 1),
-        Norm1Weight = vb.Vector("1.weight", c.OutChans),
-        Norm1Bias = vb.Vector("1.bias", c.OutChans),
-        Conv2 = vb.FlattenedMatrix("2.weight", c.OutChans, c.OutChans, 3, 3),
-        Norm2Weight = vb.Vector("3.weight", c.OutChans),
-        Norm2Bias = vb.Vector("3.bias", c.OutChans),
-    };
+        string K(string name) => SamCheckpointNames.Tower(naming, $"{module}.{name}");
+        return new SamNeckWeights
+        {
+            Conv1 = root.FlattenedMatrix(K("0.weight"), c.OutChans, c.Width, 1, 1),
+            Norm1Weight = root.Vector(K("1.weight"), c.OutChans),
+            Norm1Bias = root.Vector(K("1.bias"), c.OutChans),
+            Conv2 = root.FlattenedMatrix(K("2.weight"), c.OutChans, c.OutChans, 3, 3),
+            Norm2Weight = root.Vector(K("3.weight"), c.OutChans),
+            Norm2Bias = root.Vector(K("3.bias"), c.OutChans),
+        };
+    }
 }

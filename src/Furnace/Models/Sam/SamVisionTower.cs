@@ -35,13 +35,13 @@ public sealed class SamVisionTower : IDisposable
 
     public SamVitWeights Weights { get; }
 
-    /// <summary>The tower of a checkpoint (safetensors file or directory) under <paramref name="prefix"/>.</summary>
-    public static SamVisionTower Load(string path, SamVitConfig config, string prefix = SamVitWeights.DeepSeekVlPrefix)
+    /// <summary>The tower of a checkpoint directory in DeepSeek's or transformers' layout (detected).</summary>
+    public static SamVisionTower Load(string path, SamVitConfig config)
     {
         ITensorSource source = SafeTensorsCheckpoint.Open(path);
         try
         {
-            return new SamVisionTower(config, SamVitWeights.Load(new WeightLoader(source, prefix + "."), config), source);
+            return new SamVisionTower(config, SamVitWeights.Load(new WeightLoader(source), config), source);
         }
         catch
         {

@@ -87,7 +87,7 @@ public sealed class SamConfigTests
     private static string WriteTiny(TempDir dir)
     {
         var w = new SafeTensorsWriter();
-        foreach (var (n, shape, values) in RandomSam.Tower(Tiny, seed: 1)) w.Add(SamVitWeights.DeepSeekVlPrefix + "." + n, shape, values);
+        foreach (var (n, shape, values) in RandomSam.Tower(Tiny, seed: 1)) w.Add(SamCheckpointNames.Tower(SamCheckpointNaming.DeepSeekVl, n), shape, values);
         string path = Path.Combine(dir.Path, SafeTensorsCheckpoint.SingleFileName);
         w.Write(path);
         return dir.Path;
@@ -103,7 +103,7 @@ public sealed class SamConfigTests
         string path = WriteTiny(dir);
         var config = Tiny with { Width = width, ImageSize = patchesTimes4 * 4, Layers = layers, GlobalAttnIndexes = [layers - 1] };
         var e = Assert.ThrowsAny<FurnaceException>(() => SamVisionTower.Load(path, config));
-        Assert.Contains($"'{SamVitWeights.DeepSeekVlPrefix}.{expected}", e.Message);
+        Assert.Contains($"'{SamCheckpointNames.DeepSeekTower}{expected}", e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
 
@@ -115,7 +115,7 @@ public sealed class SamConfigTests
         foreach (var (n, shape, values) in RandomSam.Tower(Tiny, seed: 1))
         {
             bool bad = n == "blocks.0.attn.rel_pos_w";
-            w.Add(SamVitWeights.DeepSeekVlPrefix + "." + n, bad ? [3, 4] : shape, bad ? new float[12] : values);
+            w.Add(SamCheckpointNames.Tower(SamCheckpointNaming.DeepSeekVl, n), bad ? [3, 4] : shape, bad ? new float[12] : values);
         }
         w.Write(Path.Combine(dir.Path, SafeTensorsCheckpoint.SingleFileName));
         var e = Assert.ThrowsAny<FurnaceException>(() => SamVisionTower.Load(dir.Path, Tiny));
@@ -131,9 +131,34 @@ public sealed class SamConfigTests
         foreach (var (n, shape, values) in RandomHybridAligner.Tensors(c, seed: 2)) w.Add("aligner." + n, shape, values);
         w.Write(Path.Combine(dir.Path, SafeTensorsCheckpoint.SingleFileName));
         using var source = SafeTensorsCheckpoint.Open(dir.Path);
-        var aligner = HybridAligner.Load(new WeightLoader(source, "aligner."), c);
+        var aligner = HybridAligner.Load(new WeightLoader(source), c);
         using var ctx = new Furnace.Tensors.KernelContext(1);
         Assert.Equal(2 * 6, aligner.Forward(new float[8], new float[8], 2, ctx).Length);
         Assert.Throws<FurnaceException>(() => aligner.Forward(new float[8], new float[12], 2, ctx));
+    }
+
+    [Theory]
+    [InlineData("pos_embed", "model.high_res_vision_model.vision_encoder.pos_embed")]
+    [InlineData("patch_embed.proj.bias", "model.high_res_vision_model.vision_encoder.patch_embed.projection.bias")]
+    [InlineData("blocks.11.norm2.weight", "model.high_res_vision_model.vision_encoder.layers.11.layer_norm2.weight")]
+    [InlineData("blocks.3.attn.rel_pos_h", "model.high_res_vision_model.vision_encoder.layers.3.attn.rel_pos_h")]
+    [InlineData("blocks.0.mlp.lin1.weight", "model.high_res_vision_model.vision_encoder.layers.0.mlp.lin1.weight")]
+    [InlineData("neck.2.weight", "model.high_res_vision_model.vision_encoder.neck.conv2.weight")]
+    [InlineData("neck_hd.1.bias", "model.high_res_vision_neck.layer_norm1.bias")]
+    [InlineData("downsamples.1.weight", "model.high_res_vision_proj.conv2.weight")]
+    [InlineData("hd_alpha_downsamples", "model.high_res_vision_alpha")]
+    public void TowerNames_Transformers_FollowTheConversionScript(string sam, string hf)
+    {
+        Assert.Equal(hf, SamCheckpointNames.Tower(SamCheckpointNaming.Transformers, sam));
+        Assert.Equal("vision_model.vision_tower_high.vision_tower." + sam, SamCheckpointNames.Tower(SamCheckpointNaming.DeepSeekVl, sam));
+    }
+
+    [Fact]
+    public void AlignerNames_Transformers_FollowTheConversionScript()
+    {
+        Assert.Equal("model.aligner.high_res_vision_proj.weight", SamCheckpointNames.Aligner(SamCheckpointNaming.Transformers, "high_up_proj.weight"));
+        Assert.Equal("model.aligner.vision_proj.bias", SamCheckpointNames.Aligner(SamCheckpointNaming.Transformers, "low_up_proj.bias"));
+        Assert.Equal("model.aligner.proj.weight", SamCheckpointNames.Aligner(SamCheckpointNaming.Transformers, "layers.1.weight"));
+        Assert.Throws<FurnaceException>(() => SamCheckpointNames.Aligner(SamCheckpointNaming.Transformers, "layers.3.weight"));
     }
 }

@@ -64,7 +64,7 @@ public sealed class SamOracleFixture : IDisposable
         SamVitConfig sam = SamVitConfig.FromParams(doc.RootElement.GetProperty("vision_config").GetProperty("params").GetProperty("high_res_cfg"), "config.json");
         HybridAlignerConfig al = HybridAlignerConfig.FromParams(doc.RootElement.GetProperty("aligner_config").GetProperty("params"), "config.json");
         var w = new SafeTensorsWriter().AddMetadata("format", "pt");
-        foreach (var (n, shape, values) in RandomSam.Tower(sam, seed: 3, relPosGlobal, relPosWindow)) w.Add(SamVitWeights.DeepSeekVlPrefix + "." + n, shape, values);
+        foreach (var (n, shape, values) in RandomSam.Tower(sam, seed: 3, relPosGlobal, relPosWindow)) w.Add(SamCheckpointNames.Tower(SamCheckpointNaming.DeepSeekVl, n), shape, values);
         foreach (var (n, shape, values) in RandomHybridAligner.Tensors(al, seed: 4)) w.Add("aligner." + n, shape, values);
         w.Write(Path.Combine(dir, SafeTensorsCheckpoint.SingleFileName));
 
@@ -145,11 +145,30 @@ public sealed class SamOracleTests : IClassFixture<SamOracleFixture>
         var c = Pick(name);
         using var tower = SamVisionTower.Load(c.Dir, c.Sam);
         using var source = SafeTensorsCheckpoint.Open(c.Dir);
-        var aligner = HybridAligner.Load(new WeightLoader(source, "aligner."), c.Aligner);
+        var aligner = HybridAligner.Load(new WeightLoader(source), c.Aligner);
         using var ctx = new KernelContext(2);
         float[] rows = aligner.Forward(tower.Encode(c.Pixels, ctx), c.Low, c.Sam.OutputTokens, ctx);
         Assert.Equal([c.Sam.OutputTokens, c.Aligner.NEmbed], c.Reference.RootElement.GetProperty("aligned_shape").EnumerateArray().Select(x => x.GetInt32()));
         AssertClose($"{name} aligned rows", rows, Flat(c.Reference.RootElement.GetProperty("aligned")));
+    }
+
+    [Fact]
+    public void TransformersLayout_SameWeights_GivesTheSameRows()
+    {
+        // the exact case's tensors renamed as convert_deepseek_vl_hybrid_weights_to_hf.py renames them
+        var c = _f.Exact;
+        using var dir = new TempDir();
+        var w = new SafeTensorsWriter();
+        foreach (var (n, shape, values) in RandomSam.Tower(c.Sam, seed: 3)) w.Add(SamCheckpointNames.Tower(SamCheckpointNaming.Transformers, n), shape, values);
+        foreach (var (n, shape, values) in RandomHybridAligner.Tensors(c.Aligner, seed: 4)) w.Add(SamCheckpointNames.Aligner(SamCheckpointNaming.Transformers, n), shape, values);
+        w.Write(Path.Combine(dir.Path, SafeTensorsCheckpoint.SingleFileName));
+        using var tower = SamVisionTower.Load(dir.Path, c.Sam);
+        using var source = SafeTensorsCheckpoint.Open(dir.Path);
+        Assert.Equal(SamCheckpointNaming.Transformers, SamCheckpointNames.Detect(new WeightLoader(source)));
+        var aligner = HybridAligner.Load(new WeightLoader(source), c.Aligner);
+        using var ctx = new KernelContext(2);
+        float[] rows = aligner.Forward(tower.Encode(c.Pixels, ctx), c.Low, c.Sam.OutputTokens, ctx);
+        AssertClose("transformers-layout aligned rows", rows, Flat(c.Reference.RootElement.GetProperty("aligned")));
     }
 
     [Theory]
