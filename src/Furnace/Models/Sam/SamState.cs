@@ -27,7 +27,6 @@ public sealed class SamState
         }
         DownA = new float[down];
         DownB = new float[down];
-        Hd = new float[(long)c.OutputTokens * c.OutputChannels];
     }
 
     public float[] Pixels { get; }  // (3, S, S) after image_norm
@@ -43,5 +42,4 @@ public sealed class SamState
     public float[] Resized { get; } // (96², out_chans)
     public float[] DownA { get; }   // downsample ping-pong buffers
     public float[] DownB { get; }
-    public float[] Hd { get; }      // (tokens, channels) the sam_hd branch's output
 }
