@@ -20,6 +20,19 @@ public sealed class OpsTests
         for (int i = 0; i < n; i++) Assert.True(Math.Abs(y[i] - x[i] * scale * w[i]) <= 1e-6 * (1 + Math.Abs(x[i] * scale * w[i])));
     }
 
+    [Theory]
+    [InlineData(1000)] // Vector512 lanes and a scalar tail
+    [InlineData(7)]    // scalar path only
+    public void GeluErfFit_RandomRow_MatchesExactGelu(int n)
+    {
+        float[] x = Reference.Random(n, 21, 6f);
+        float[] fit = (float[])x.Clone(), exact = (float[])x.Clone();
+        Ops.GeluErfFit(fit);
+        Ops.GeluErf(exact);
+        for (int i = 0; i < n; i++)
+            Assert.True(Math.Abs(fit[i] - exact[i]) <= 2e-7 * Math.Max(1, Math.Abs(x[i])), $"gelu({x[i]}) = {fit[i]}, exact {exact[i]}");
+    }
+
     [Fact]
     public void Add_OddLength_ElementwiseExact()
     {

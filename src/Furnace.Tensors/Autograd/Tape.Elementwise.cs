@@ -6,6 +6,7 @@
 // Forward and backward run in parallel chunks over the elements, on Vector512 where accelerated (all but Exp and
 // GeluTanh; GeluErf with a 16-lane erf fit, as the LLaVA projector runs it over tokens × 4096 values).
 using System.Runtime.Intrinsics;
+using static Furnace.Tensors.ErfFit;
 
 namespace Furnace.Tensors.Autograd;
 
@@ -373,36 +374,6 @@ public sealed unsafe partial class Tape
                 break;
             }
         }
-    }
-
-    // erf to ~1.2e-7 (Numerical Recipes erfc, Chebyshev fit): Ops.Erf's series is exact but too slow per element
-    private static double Erf(double x)
-    {
-        double z = Math.Abs(x);
-        double t = 1.0 / (1.0 + 0.5 * z);
-        double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
-            + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-        return x >= 0 ? 1.0 - r : r - 1.0;
-    }
-
-    // the same fit on 16 lanes in float: |error| ~1e-7 (the fit) + float rounding of 1 − erfc
-    private static Vector512<float> Erf(Vector512<float> x)
-    {
-        var z = Vector512.Abs(x);
-        var t = Vector512<float>.One / (Vector512<float>.One + Vector512.Create(0.5f) * z);
-        var poly = Vector512.Create(0.17087277f);
-        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(-0.82215223f));
-        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(1.48851587f));
-        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(-1.13520398f));
-        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(0.27886807f));
-        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(-0.18628806f));
-        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(0.09678418f));
-        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(0.37409196f));
-        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(1.00002368f));
-        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(-1.26551223f));
-        var r = t * Vector512.Exp(poly - z * z); // erfc(|x|)
-        var e = Vector512<float>.One - r;
-        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero), e, -e);
     }
 
     private Tensor SiluMulCore(Tensor gate, Tensor up)

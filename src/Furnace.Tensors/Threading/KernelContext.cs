@@ -247,5 +247,7 @@ internal enum ScratchSlot
     AttentionKeys,   // keys transposed per (sequence, head) for bidirectional attention
     MatMulFloatGemm,    // per-thread packed weight blocks of MatMulFloatGemm
     MatMulKQuant,       // per-thread unpacked weight rows of MatMulKQuant's GEMM
+    Im2Col,             // a chunk of Conv2d's im2col rows (pixels, in*k*k)
+    RelPosAttention,    // per-thread score and relative-position rows of Attention.WindowedRelPos
     Count,
 }

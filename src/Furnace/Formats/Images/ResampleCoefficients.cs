@@ -35,14 +35,31 @@ internal sealed class ResampleCoefficients
 
     public static ResampleCoefficients Compute(int inSize, int outSize, ResampleFilter filter)
     {
+        double[] normalized = Normalized(inSize, outSize, filter, out int ksize, out int[] first, out int[] count);
+        var weights = new int[normalized.Length];
+        for (int i = 0; i < normalized.Length; i++)
+        {
+            double v = normalized[i];
+            weights[i] = v < 0 ? (int)(-0.5 + v * (1 << PrecisionBits)) : (int)(0.5 + v * (1 << PrecisionBits));
+        }
+        return new ResampleCoefficients(outSize, ksize, first, count, weights);
+    }
+
+    /// <summary>
+    /// The taps before fixed-point rounding: (outSize, kernelSize) weights normalised to sum 1 in double, with each
+    /// output's first input index and tap count. PyTorch's antialiased interpolate (aten _upsample_*_aa,
+    /// _compute_indices_weights_aa) uses the same window and normalisation in floating point.
+    /// </summary>
+    public static double[] Normalized(int inSize, int outSize, ResampleFilter filter, out int kernelSize, out int[] first, out int[] count)
+    {
         double filterSupport = Support(filter);
         double scale = (double)inSize / outSize;
         double filterScale = Math.Max(scale, 1.0);
         double support = filterSupport * filterScale;
         int ksize = (int)Math.Ceiling(support) * 2 + 1;
-        var first = new int[outSize];
-        var count = new int[outSize];
-        var weights = new int[outSize * ksize];
+        first = new int[outSize];
+        count = new int[outSize];
+        var weights = new double[outSize * ksize];
         var k = new double[ksize];
         double ss = 1.0 / filterScale;
         for (int i = 0; i < outSize; i++)
@@ -57,17 +74,12 @@ internal sealed class ResampleCoefficients
                 k[x] = w;
                 sum += w;
             }
-            for (int x = 0; x < xmax; x++)
-            {
-                double v = sum != 0.0 ? k[x] / sum : k[x];
-                weights[i * ksize + x] = v < 0
-                    ? (int)(-0.5 + v * (1 << PrecisionBits))
-                    : (int)(0.5 + v * (1 << PrecisionBits));
-            }
+            for (int x = 0; x < xmax; x++) weights[i * ksize + x] = sum != 0.0 ? k[x] / sum : k[x];
             first[i] = xmin;
             count[i] = Math.Max(xmax, 0);
         }
-        return new ResampleCoefficients(outSize, ksize, first, count, weights);
+        kernelSize = ksize;
+        return weights;
     }
 
     private static double Support(ResampleFilter filter) => filter switch

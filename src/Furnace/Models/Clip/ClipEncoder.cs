@@ -75,7 +75,7 @@ internal static class ClipEncoder
     }
 
     // residual rows: x += p + b
-    private struct ResidualJob : IParallelJob
+    internal struct ResidualJob : IParallelJob
     {
         public float[] X, P, B;
 
