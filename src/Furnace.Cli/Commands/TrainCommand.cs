@@ -55,26 +55,30 @@ internal static class TrainCommand
     {
         var run = new TrainingRun(cfg, resume, VlmCli.OpenEncoder) { FeatureCacheBytes = featureCacheBytes, LossPlotLogScale = lossLogScale };
         ProgressLine? progress = null;
-        run.Message += m =>
-        {
-            progress?.Break();
-            Console.Error.WriteLine(m);
-        };
+        run.Message += ProgressLine.Message;
+        // a terminal shows a bar per stage and, for several stages, one over all of them
+        int allSteps = cfg.Stages.Sum(s => s.Steps);
+        ProgressLine? overall = null;
         run.StageStarted += (stage, trainer) =>
         {
-            progress = new ProgressLine(stage.Steps, trainer.Step, "steps");
-            trainer.StepCompleted += m => progress.Report(m.Step, string.Create(CultureInfo.InvariantCulture,
-                $"{stage.Name} loss {m.Loss:F4}, lr {m.LearningRate:0.0e0}, {m.TokensPerSecond:F0} tok/s"));
+            int before = cfg.Stages.TakeWhile(s => !ReferenceEquals(s, stage)).Sum(s => s.Steps);
+            if (ProgressBars.Terminal && cfg.Stages.Count > 1)
+                overall = new ProgressLine(allSteps, before + trainer.Step, "steps", "all stages");
+            progress = new ProgressLine(stage.Steps, trainer.Step, "steps", $"stage {stage.Name}");
+            trainer.StepCompleted += m =>
+            {
+                overall?.Report(before + m.Step);
+                progress.Report(m.Step, string.Create(CultureInfo.InvariantCulture,
+                    $"{stage.Name} loss {m.Loss:F4}, lr {m.LearningRate:0.0e0}, {m.TokensPerSecond:F0} tok/s"));
+            };
         };
         run.Validated += (stage, v) =>
         {
-            progress?.Break();
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stage.Name} step {v.Step}: validation loss {v.Loss:F4} ({v.Samples} samples)"));
+            ProgressLine.Message(string.Create(CultureInfo.InvariantCulture, $"{stage.Name} step {v.Step}: validation loss {v.Loss:F4} ({v.Samples} samples)"));
         };
         run.SampleCaption += (stage, step, image, caption) =>
         {
-            progress?.Break();
-            Console.Error.WriteLine($"{stage.Name} step {step}: {Path.GetFileName(image)}: {caption}");
+            ProgressLine.Message($"{stage.Name} step {step}: {Path.GetFileName(image)}: {caption}");
         };
 
         using var signals = new InterruptSignals();
