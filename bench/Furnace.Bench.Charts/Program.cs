@@ -4,14 +4,14 @@
 // with a line at 1.0× (right of it Furnace is faster). Figures charted: those ending in "_per_s" or "_tok_s" (higher
 // is better) that both engines of a cell report. The median is over every timed rep of every process of an engine
 // (DESIGN.md's method), or the line's own figure when it carries no per-rep list.
-//   Furnace.Bench.Charts --out bench/images FILE.jsonl…
+//   Furnace.Bench.Charts [--out docs/images] FILE.jsonl…
 // writes OUT/<bench>-<figure>.png for each benchmark and figure found, and prints what it wrote.
 using System.Globalization;
 using System.Text.Json;
 using Furnace.IO;
 using ScottPlot;
 
-string outDir = "bench/images";
+string outDir = "docs/images";
 var files = new List<string>();
 for (int i = 0; i < args.Length; i++)
 {
@@ -35,7 +35,10 @@ foreach (string file in files)
 
 foreach (var bench in lines.GroupBy(l => Text(l, "bench") ?? "bench"))
 {
-    var cells = bench.GroupBy(l => string.Join(" ", cellKeys.Select(k => Text(l, k)).OfType<string>())).ToList();
+    // a cell's label holds the settings that vary between its cells; the ones all share go in the title
+    string[] varying = cellKeys.Where(k => bench.Select(l => Text(l, k)).Distinct().Count() > 1).ToArray();
+    string shared = string.Join(", ", cellKeys.Except(varying).Select(k => Text(bench.First(), k) is string v ? $"{k} {v}" : null).OfType<string>());
+    var cells = bench.GroupBy(l => string.Join(" ", varying.Select(k => Text(l, k)).OfType<string>())).ToList();
     string[] figures = bench.SelectMany(l => l.EnumerateObject().Select(p => p.Name))
         .Where(n => (n.EndsWith("_per_s", StringComparison.Ordinal) || n.EndsWith("_tok_s", StringComparison.Ordinal)))
         .Distinct().Order(StringComparer.Ordinal).ToArray();
@@ -52,7 +55,7 @@ foreach (var bench in lines.GroupBy(l => Text(l, "bench") ?? "bench"))
         }
         if (bars.Count == 0) continue;
         string path = Path.Combine(outDir, $"{bench.Key}-{figure.Replace('_', '-')}.png");
-        var (plot, height) = Chart(bench.Key, figure, bars);
+        var (plot, height) = Chart(bench.Key + (shared.Length > 0 ? $" ({shared})" : ""), figure, bars);
         ChartPng.Write(plot, path, 900, height);
         Console.WriteLine($"wrote {path} ({bars.Count} bars)");
     }
@@ -79,7 +82,9 @@ static double Median(IEnumerable<JsonElement> runs, string figure)
 static (Plot, int) Chart(string bench, string figure, List<(string Label, string Peer, double Ratio)> bars)
 {
     Plot plot = ChartPng.NewPlot();
-    plot.Title($"{bench}: {figure.Replace('_', ' ')}, Furnace ÷ peer (right of 1.0×: Furnace faster)");
+    string what = figure.EndsWith("_tok_s", StringComparison.Ordinal) ? figure[..^6].Replace('_', ' ') + " tokens/s"
+        : figure[..^6].Replace('_', ' ') + "/s";
+    plot.Title($"{bench}: {what}, Furnace ÷ peer");
     var palette = new ScottPlot.Palettes.Category10();
     string[] peers = bars.Select(b => b.Peer).Distinct().ToArray();
     var ticks = new List<Tick>();
@@ -97,10 +102,9 @@ static (Plot, int) Chart(string bench, string figure, List<(string Label, string
     }
     var one = plot.Add.VerticalLine(1.0, 2, Colors.Black);
     one.LinePattern = LinePattern.Dashed;
-    one.Text = "1.0×";
     plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.ToArray());
     plot.Axes.Left.MajorTickStyle.Length = 0;
-    plot.XLabel($"Furnace ÷ {string.Join(", ", peers)}");
+    plot.XLabel($"Furnace ÷ {string.Join(", ", peers)} (right of 1.0×: Furnace is faster)");
     plot.Axes.SetLimits(0, Math.Max(1.2, bars.Max(b => b.Ratio) * 1.15), -0.6, bars.Count - 0.4);
     plot.Grid.YAxisStyle.MajorLineStyle.Width = 0;
     return (plot, 110 + 34 * bars.Count);

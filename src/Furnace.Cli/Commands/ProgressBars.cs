@@ -16,6 +16,7 @@ internal static class ProgressBars
     private static ProgressContext? _context;
     private static ManualResetEventSlim? _stop;
     private static readonly List<Bar> Bars = [];
+    private const string StatsKey = "furnace.stats";
 
     /// <summary>Whether stderr is a terminal that shows bars (not redirected, TERM not "dumb").</summary>
     public static bool Terminal { get; } = !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb";
@@ -25,13 +26,13 @@ internal static class ProgressBars
     public sealed class Bar(ProgressTask task, string name, string unit)
     {
         internal ProgressTask Task { get; } = task;
-        internal string Stats { get; private set; } = "";
 
         public void Update(int done, string? detail, double rate, TimeSpan? eta)
         {
             Task.Description = detail is null ? Markup.Escape(name) : $"{Markup.Escape(name)} [grey]{Markup.Escape(detail)}[/]";
-            Stats = string.Create(CultureInfo.InvariantCulture,
+            string stats = string.Create(CultureInfo.InvariantCulture,
                 $"{done}/{Task.MaxValue:0} {unit}, {rate:F2} {unit}/s{(eta is TimeSpan t ? ", ETA " + ProgressLine.Duration(t) : "")}");
+            Task.State.Update<string>(StatsKey, _ => stats);
             Task.Value = done;
             if (done >= Task.MaxValue) Completed();
         }
@@ -117,11 +118,7 @@ internal static class ProgressBars
     // done/total, rate and ETA as ProgressLine computes them (the same figures as the plain lines)
     private sealed class StatsColumn : ProgressColumn
     {
-        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
-        {
-            Bar? bar;
-            lock (Gate) bar = Bars.FirstOrDefault(b => b.Task == task);
-            return new Text(bar?.Stats ?? "", new Style(Color.Grey));
-        }
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            new Text(task.State.Get<string>(StatsKey) ?? "", new Style(Color.Grey));
     }
 }

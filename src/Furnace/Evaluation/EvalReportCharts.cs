@@ -38,6 +38,7 @@ public static class EvalReportCharts
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel("images");
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true }; // counts
         if (values.Length > 0)
         {
             double lo = values.Min(), hi = values.Max();
