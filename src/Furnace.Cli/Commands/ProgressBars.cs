@@ -16,7 +16,7 @@ internal static class ProgressBars
     private static ProgressContext? _context;
     private static ManualResetEventSlim? _stop;
     private static readonly List<Bar> Bars = [];
-    private const string StatsKey = "furnace.stats";
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> Stats = new(); // by task id
 
     /// <summary>Whether stderr is a terminal that shows bars (not redirected, TERM not "dumb").</summary>
     public static bool Terminal { get; } = !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb";
@@ -32,7 +32,7 @@ internal static class ProgressBars
             Task.Description = detail is null ? Markup.Escape(name) : $"{Markup.Escape(name)} [grey]{Markup.Escape(detail)}[/]";
             string stats = string.Create(CultureInfo.InvariantCulture,
                 $"{done}/{Task.MaxValue:0} {unit}, {rate:F2} {unit}/s{(eta is TimeSpan t ? ", ETA " + ProgressLine.Duration(t) : "")}");
-            Task.State.Update<string>(StatsKey, _ => stats);
+            Stats[Task.Id] = stats;
             Task.Value = done;
             if (done >= Task.MaxValue) Completed();
         }
@@ -75,6 +75,7 @@ internal static class ProgressBars
             Bars.Clear();
         }
         thread!.Join();
+        Stats.Clear(); // task ids start again in the next display
     }
 
     private static void Completed()
@@ -119,6 +120,6 @@ internal static class ProgressBars
     private sealed class StatsColumn : ProgressColumn
     {
         public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
-            new Text(task.State.Get<string>(StatsKey) ?? "", new Style(Color.Grey));
+            new Text(Stats.TryGetValue(task.Id, out string? stats) ? stats : "", new Style(Color.Grey));
     }
 }
