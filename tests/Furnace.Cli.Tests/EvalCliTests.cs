@@ -201,6 +201,65 @@ public sealed class EvalCliTests
         Assert.Equal(["q4_0 \\| 2 threads", "812.2", "1020.5", "1.23", "1536", "0.191", "0.396", "0.600", "0.751"], Cells(lines[3]).Select(c => c.ToString(CultureInfo.InvariantCulture)));
     }
 
+    // A report as eval --model writes it (variant, latency, memory), from the scored fakecap report.
+    private static string ModelReport(TempDir dir, string scored, string variant, double p50, double? memory)
+    {
+        var node = JsonNode.Parse(File.ReadAllText(scored))!;
+        node["variant"] = variant;
+        node["latency_ms_p50"] = p50;
+        node["latency_ms_p95"] = p50 * 1.2;
+        node["images_per_s"] = 1000 / p50;
+        if (memory is double m) node["peak_rss_mb"] = m;
+        string path = dir.File(variant + ".json");
+        File.WriteAllText(path, node.ToJsonString());
+        return path;
+    }
+
+    [Fact]
+    public void Compare_WithPlot_WritesAPngOfTheRequestedSizeWithOnePointPerRun()
+    {
+        using var dir = new TempDir();
+        string scored = dir.File("scored.json");
+        Assert.Equal(0, FurnaceProcess.Run("eval", "-p", Fakecap, "-r", Fakecap, "--pretokenized", "-o", scored).ExitCode);
+        string[] reports = [ModelReport(dir, scored, "F32", 1800, 2900), ModelReport(dir, scored, "Q8_0", 900, 1500), ModelReport(dir, scored, "Q4_K_M", 650, null)];
+        string png = dir.File("tradeoff.png");
+
+        var r = FurnaceProcess.Run(["eval", "--compare", .. reports, "--plot", png, "--plot-size", "720x450"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(5, r.Stdout.Trim().Split('\n').Length); // the table is printed as without --plot
+        Assert.Contains($"wrote {png}", r.Stderr);
+        using var bitmap = SkiaSharp.SKBitmap.Decode(png);
+        Assert.NotNull(bitmap);
+        Assert.Equal((720, 450), (bitmap.Width, bitmap.Height));
+        // one point per run: the plot of the same reports has one marker each, in order
+        var runs = reports.Select(p => new Furnace.Evaluation.EvalComparePlot.Run(Path.GetFileNameWithoutExtension(p), p, Furnace.Evaluation.EvalReport.Read(p))).ToArray();
+        var markers = Furnace.Evaluation.EvalComparePlot.Build(runs).GetPlottables().OfType<ScottPlot.Plottables.Marker>();
+        Assert.Equal(["F32", "Q8_0", "Q4_K_M"], markers.Select(m => m.LegendText));
+    }
+
+    [Fact]
+    public void Compare_PlotOfAReportWithoutLatency_IsOneLineNamingItAndWritesNothing()
+    {
+        using var dir = new TempDir();
+        string scored = dir.File("scored.json"), png = dir.File("p.png");
+        Assert.Equal(0, FurnaceProcess.Run("eval", "-p", Fakecap, "-r", Fakecap, "--pretokenized", "-o", scored).ExitCode);
+        var r = FurnaceProcess.Run("eval", "--compare", scored, "--plot", png);
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith($"furnace: error: {scored}: has no latency_ms_p50", r.Stderr.Trim());
+        Assert.Equal("", r.Stdout);
+        Assert.False(File.Exists(png));
+    }
+
+    [Theory]
+    [InlineData("--plot", "p.png")]
+    [InlineData("--plot-size", "100x100")]
+    public void Plot_WithoutCompare_IsRefused(string option, string value)
+    {
+        var r = FurnaceProcess.Run("eval", "-p", FakecapResults, "-r", Fakecap, option, value);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--plot and --plot-size go with --compare", r.Stderr);
+    }
+
     [Fact]
     public void Compare_NotAReport_NamesTheFile()
     {

@@ -106,6 +106,7 @@ public sealed class EvalModelCliTests : IClassFixture<EvalModelCliFixture>
         Assert.StartsWith("<!DOCTYPE html>", html);
         Assert.Equal(4, CountOf(html, "<tr><td data-v="));
         Assert.Equal(4, CountOf(html, "src=\"data:image/jpeg;base64,"));
+        Assert.Equal(2, CountOf(html, "<figure><img src=\"data:image/png;base64,")); // score distribution, latency histogram
         Assert.DoesNotContain("http://", html);
         Assert.DoesNotContain("https://", html);
         Assert.Contains("a &lt;b&gt;cat&lt;/b&gt; &amp; &quot;dog&quot; on &#39;mat&#39;", html);

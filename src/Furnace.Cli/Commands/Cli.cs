@@ -14,6 +14,10 @@ internal static class Cli
         {
             return action();
         }
+        catch when (StopProgress())
+        {
+            throw; // not reached: the filter ends the progress bars (so an error starts on its own line) and declines
+        }
         catch (FurnaceException e)
         {
             return Fail(e.Message);
@@ -38,6 +42,16 @@ internal static class Cli
         {
             return Fail("cancelled");
         }
+        finally
+        {
+            ProgressBars.Stop();
+        }
+    }
+
+    private static bool StopProgress()
+    {
+        ProgressBars.Stop();
+        return false;
     }
 
     /// <summary>JSON output for people and tools: non-ASCII text (Chinese, emoji) stays readable.</summary>

@@ -50,16 +50,16 @@ internal static class ConvertCommand
             RandomLlama.WriteGguf(to, c, type, seed);
             return 0;
         }
-        // a progress line per tensor, rewritten in place on a terminal
-        bool tty = !Console.IsErrorRedirected;
+        // a progress bar over the tensors on a terminal; otherwise a line per tensor
+        ProgressLine? bar = null;
         void Progress(int i, int n, string name)
         {
-            if (tty) Console.Error.Write($"\rtensor {i}/{n} {name}\u001b[K");
+            if (ProgressBars.Terminal) (bar ??= new ProgressLine(n, 0, "tensors", "convert")).Report(i, name);
             else Console.Error.WriteLine($"tensor {i}/{n} {name}");
         }
         if (Directory.Exists(from) && DeepSeekHfToGguf.IsDeepSeekDirectory(from)) DeepSeekHfToGguf.Convert(from, to, type, progress: Progress);
         else HfToGgufConverter.Convert(from, to, requested, Progress);
-        if (tty) Console.Error.WriteLine();
+        bar?.Break();
         Console.Error.WriteLine($"wrote {to} ({(requested is { } r ? DTypes.Name(r) : "default types")}, {new FileInfo(to).Length / 1e6:F1} MB)");
         return 0;
     }

@@ -55,15 +55,11 @@ internal static class DataBuildCommand
                 if (builder.Name != "scenes") throw new FurnaceException($"--objects applies to scenes only, not {builder.Name}");
                 if (o < 2) throw new FurnaceException($"--objects {o} must be at least 2");
             }
-            var packages = new PackageCache(r.GetValue(cache) ?? PackageCache.DefaultRoot, m => Console.Error.WriteLine(m));
+            var packages = new PackageCache(r.GetValue(cache) ?? PackageCache.DefaultRoot, ProgressLine.Message);
             ProgressLine? progress = null;
             var request = new DatasetBuildRequest(r.GetValue(output)!, packages, r.GetValue(size), r.GetValue(limit), r.GetValue(force), r.GetValue(seed))
             {
-                Log = m =>
-                {
-                    progress?.Break();
-                    Console.Error.WriteLine(m);
-                },
+                Log = ProgressLine.Message,
                 Progress = (done, total) => (progress ??= new ProgressLine(total, 0, "images")).Report(done),
                 Threads = Cli.CheckThreads(r.GetValue(threads)),
                 DryRun = r.GetValue(dryRun),

@@ -39,6 +39,7 @@ internal static class EvalCommand
           furnace eval -p fakecap.json -r fakecap.json --pretokenized
           furnace eval -p results.json -r coco-mini/captions.json --clip clip-vit-base-patch32 --threads 2
           furnace eval --compare run1.json run2.json run3.json
+          furnace eval --compare runs/f32/report.json runs/q8_0/report.json runs/q4_k_m/report.json --plot tradeoff.png
           furnace eval --data data/scenes/eval.jsonl --phrases --out runs/eval-scenes
           furnace eval --baseline nearest --train runs/default/work/images.json --data coco-mini/captions.json --out runs/nn
         """;
@@ -61,6 +62,8 @@ internal static class EvalCommand
             AllowMultipleArgumentsPerToken = true,
             Arity = ArgumentArity.OneOrMore,
         };
+        var plot = new Option<string?>("--plot") { Description = "With --compare: also draw the runs as a PNG (CIDEr-D against latency per image, point size by peak memory, one labelled point per run)" };
+        var plotSize = new Option<string>("--plot-size") { Description = "With --plot: the picture's size in pixels, WIDTHxHEIGHT", DefaultValueFactory = _ => $"{EvalComparePlot.DefaultWidth}x{EvalComparePlot.DefaultHeight}" };
         var vlm = new VlmOptions();
         var data = new Option<string>("--data", "-d") { Description = "With --model: the dataset to caption (COCO captions JSON, JSONL, or a folder of images with .txt captions)" };
         var limit = new Option<int?>("--limit") { Description = "With --model: caption only the first N images" };
@@ -82,6 +85,8 @@ internal static class EvalCommand
             clip,
             threads,
             compare,
+            plot,
+            plotSize,
             phrases,
             baseline,
             train,
@@ -90,6 +95,9 @@ internal static class EvalCommand
         cmd.SetAction(r => Cli.Run(() =>
         {
             string[]? reports = r.GetValue(compare);
+            if ((r.GetValue(plot) is not null || r.GetResult(plotSize) is { Implicit: false }) && reports is not { Length: > 0 })
+                throw new FurnaceException("--plot and --plot-size go with --compare");
+            if (r.GetResult(plotSize) is { Implicit: false } && r.GetValue(plot) is null) throw new FurnaceException("--plot-size goes with --plot FILE.png");
             string? pred = r.GetValue(predictions), refs = r.GetValue(references);
             string? model = r.GetValue(vlm.Model), dataset = r.GetValue(data);
             if (r.GetValue(baseline) is { } kind)
@@ -116,7 +124,7 @@ internal static class EvalCommand
             {
                 if (pred is not null || refs is not null || r.GetValue(output) is not null || r.GetValue(pretokenized) || r.GetValue(variant) is not null || r.GetValue(clip) is not null)
                     throw new FurnaceException("--compare reads eval reports; it cannot be combined with --predictions, --references, --pretokenized, --out, --variant or --clip");
-                return Compare(reports);
+                return Compare(reports, r.GetValue(plot), ParseSize(r.GetValue(plotSize)!));
             }
             if (pred is null || refs is null)
                 throw new FurnaceException("--predictions and --references are both required (or --compare REPORT.json...)");
@@ -197,13 +205,15 @@ internal static class EvalCommand
         ("ROUGE-L", s.RougeL), ("CIDEr-D", s.CiderD),
     ];
 
-    private static int Compare(IReadOnlyList<string> paths)
+    private static int Compare(IReadOnlyList<string> paths, string? plotPath, (int Width, int Height) plotSize)
     {
         var rows = new List<string[]>(paths.Count);
+        var runs = new List<EvalComparePlot.Run>(paths.Count);
         foreach (string path in paths)
         {
             var r = EvalReport.Read(path);
             string label = r.Variant ?? r.Model ?? Path.GetFileNameWithoutExtension(path);
+            runs.Add(new EvalComparePlot.Run(label, path, r));
             rows.Add(
             [
                 label.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" "),
@@ -211,12 +221,28 @@ internal static class EvalCommand
                 F3(r.Scores.Bleu4), F3(r.Scores.RougeL), F3(r.Scores.CiderD), Format(r.Scores.ClipScore, "F3"),
             ]);
         }
+        var picture = plotPath is null ? null : EvalComparePlot.Build(runs); // checks the reports before anything is printed
         string[] header = ["variant", "latency p50 (ms)", "latency p95 (ms)", "images/s", "peak memory (MB)", "BLEU-4", "ROUGE-L", "CIDEr-D", "CLIPScore"];
         int[] widths = header.Select((h, c) => Math.Max(h.Length, rows.Max(row => row[c].Length))).ToArray();
         Console.WriteLine(Row(header, widths));
         Console.WriteLine("|" + string.Join("|", widths.Select((w, c) => c == 0 ? new string('-', w + 2) : new string('-', w + 1) + ":")) + "|");
         foreach (var row in rows) Console.WriteLine(Row(row, widths));
+        if (picture is not null)
+        {
+            Furnace.IO.ChartPng.Write(picture, plotPath!, plotSize.Width, plotSize.Height);
+            Console.Error.WriteLine($"wrote {plotPath}");
+        }
         return 0;
+    }
+
+    // "960x600" -> (960, 600)
+    private static (int Width, int Height) ParseSize(string text)
+    {
+        string[] parts = text.Split('x', 'X');
+        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w) &&
+            int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h) && w is >= 100 and <= 8000 && h is >= 100 and <= 8000)
+            return (w, h);
+        throw new FurnaceException($"--plot-size {text}: expected WIDTHxHEIGHT in pixels, each 100 to 8000 (e.g. 960x600)");
     }
 
     private static string Row(string[] cells, int[] widths) =>

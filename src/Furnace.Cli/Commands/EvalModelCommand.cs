@@ -134,8 +134,14 @@ internal static class EvalModelCommand
         };
         if (a.Variant is not null) facts.Insert(1, ("variant", a.Variant));
         string htmlPath = Path.Combine(outDir, "report.html");
+        var charts = new List<(string, string)>
+        {
+            ("Per-image CIDEr-D (the corpus score dashed)", Furnace.IO.ChartPng.DataUrl(EvalReportCharts.ScoreDistribution(report), EvalReportCharts.Width, EvalReportCharts.Height)),
+            ("Caption latency per image (p50 and p95 dashed)", Furnace.IO.ChartPng.DataUrl(
+                EvalReportCharts.LatencyHistogram(latencies, report.LatencyMsP50!.Value, report.LatencyMsP95!.Value), EvalReportCharts.Width, EvalReportCharts.Height)),
+        };
         string html = EvalHtmlReport.Render($"furnace eval: {Path.GetFileName(Path.TrimEndingDirectorySeparator(modelLabel))} on {DatasetName(a.Data)}",
-            report, references, thumbnails, facts);
+            report, references, thumbnails, facts, charts);
         Furnace.IO.AtomicFile.Write(htmlPath, s => s.Write(System.Text.Encoding.UTF8.GetBytes(html)));
 
         EvalCommand.PrintScores(report);

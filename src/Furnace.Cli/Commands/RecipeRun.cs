@@ -31,11 +31,7 @@ internal static class RecipeRun
             clock.Restart();
         }
         ProgressLine? progress = null;
-        string config = recipe.Prepare(m =>
-        {
-            progress?.Break();
-            Console.Error.WriteLine(m);
-        }, (done, total) => (progress ??= new ProgressLine(total, 0, "images")).Report(done));
+        string config = recipe.Prepare(ProgressLine.Message, (done, total) => (progress ??= new ProgressLine(total, 0, "images")).Report(done));
         progress?.Break();
         Lap("data, tokenizer and initial model");
         // --steps N: every stage runs N steps (a smoke test of the whole recipe)

@@ -23,13 +23,14 @@ internal static class TrainCommand
         var seed = new Option<ulong?>("--seed") { Description = "Seed of shuffling, initialisation and dropout (overrides \"seed\")" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out: skip finished stages, resume the current one from its latest checkpoint" };
         var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads (default: the config's \"threads\", else all cores)" };
+        var logScale = new Option<bool>("--loss-log-scale") { Description = "Draw loss.png with a logarithmic loss axis" };
         var cmd = new Command("train", "Train a vision-language model: projector alignment, then LoRA or full fine-tuning (LLaVA's two stages); a stage with \"objective\": \"contrastive\" " +
             "instead trains a CLIP-style image/text projector pair, and data.augment turns on random crops and flips.\n\n" +
             "Writes OUT/config.json and, per stage, OUT/STAGE/{metrics.jsonl, loss.png, checkpoints/, model/ (HF LLaVA directory), projector.safetensors, adapter/} " +
             "(a contrastive stage: contrastive_projectors.safetensors).\n\n" +
             "Examples:\n  furnace train --config train.json\n  furnace train --recipe default --out runs/default --data data/\n  furnace train --config train.json --out runs/try1 --steps 20\n  furnace train --config train.json --out runs/try1 --resume")
         {
-            config, recipe, data, output, steps, lr, batch, seed, resume, threads,
+            config, recipe, data, output, steps, lr, batch, seed, resume, threads, logScale,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -38,41 +39,46 @@ internal static class TrainCommand
                 if (r.GetValue(config) != null) throw new FurnaceException("give either --config or --recipe");
                 if (r.GetValue(lr) != null || r.GetValue(batch) != null)
                     throw new FurnaceException("--recipe runs its own settings; --lr and --batch go with --config");
+                if (r.GetValue(logScale)) throw new FurnaceException("--loss-log-scale goes with --config");
                 return RecipeRun.Run(name, r.GetValue(data) ?? "data", r.GetValue(output) ?? Path.Combine("runs", name), r.GetValue(seed), r.GetValue(threads), r.GetValue(resume), r.GetValue(steps));
             }
             if (r.GetValue(config) == null) throw new FurnaceException("--config (a train.json) or --recipe default is required");
             if (r.GetValue(data) != null) throw new FurnaceException("--data goes with --recipe; a config names its data");
             var overrides = new TrainConfig.Overrides(r.GetValue(output), r.GetValue(steps), r.GetValue(lr), r.GetValue(batch), r.GetValue(seed), r.GetValue(threads));
             var cfg = TrainConfig.Load(r.GetValue(config)!, overrides);
-            return Run(cfg, r.GetValue(resume));
+            return Run(cfg, r.GetValue(resume), lossLogScale: r.GetValue(logScale));
         }));
         return cmd;
     }
 
-    public static int Run(TrainConfig cfg, bool resume, long featureCacheBytes = 1L << 30)
+    public static int Run(TrainConfig cfg, bool resume, long featureCacheBytes = 1L << 30, bool lossLogScale = false)
     {
-        var run = new TrainingRun(cfg, resume, VlmCli.OpenEncoder) { FeatureCacheBytes = featureCacheBytes };
+        var run = new TrainingRun(cfg, resume, VlmCli.OpenEncoder) { FeatureCacheBytes = featureCacheBytes, LossPlotLogScale = lossLogScale };
         ProgressLine? progress = null;
-        run.Message += m =>
-        {
-            progress?.Break();
-            Console.Error.WriteLine(m);
-        };
+        run.Message += ProgressLine.Message;
+        // a terminal shows a bar per stage and, for several stages, one over all of them
+        int allSteps = cfg.Stages.Sum(s => s.Steps);
+        ProgressLine? overall = null;
         run.StageStarted += (stage, trainer) =>
         {
-            progress = new ProgressLine(stage.Steps, trainer.Step, "steps");
-            trainer.StepCompleted += m => progress.Report(m.Step, string.Create(CultureInfo.InvariantCulture,
-                $"{stage.Name} loss {m.Loss:F4}, lr {m.LearningRate:0.0e0}, {m.TokensPerSecond:F0} tok/s"));
+            int before = cfg.Stages.TakeWhile(s => !ReferenceEquals(s, stage)).Sum(s => s.Steps);
+            if (ProgressBars.Terminal && cfg.Stages.Count > 1)
+                overall = new ProgressLine(allSteps, before + trainer.Step, "steps", "all stages");
+            progress = new ProgressLine(stage.Steps, trainer.Step, "steps", $"stage {stage.Name}");
+            trainer.StepCompleted += m =>
+            {
+                overall?.Report(before + m.Step);
+                progress.Report(m.Step, string.Create(CultureInfo.InvariantCulture,
+                    $"{stage.Name} loss {m.Loss:F4}, lr {m.LearningRate:0.0e0}, {m.TokensPerSecond:F0} tok/s"));
+            };
         };
         run.Validated += (stage, v) =>
         {
-            progress?.Break();
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stage.Name} step {v.Step}: validation loss {v.Loss:F4} ({v.Samples} samples)"));
+            ProgressLine.Message(string.Create(CultureInfo.InvariantCulture, $"{stage.Name} step {v.Step}: validation loss {v.Loss:F4} ({v.Samples} samples)"));
         };
         run.SampleCaption += (stage, step, image, caption) =>
         {
-            progress?.Break();
-            Console.Error.WriteLine($"{stage.Name} step {step}: {Path.GetFileName(image)}: {caption}");
+            ProgressLine.Message($"{stage.Name} step {step}: {Path.GetFileName(image)}: {caption}");
         };
 
         using var signals = new InterruptSignals();

@@ -1,7 +1,8 @@
 // report.html of `furnace eval --model`: one self-contained page (inline CSS and JS, thumbnails as data: URLs, no
 // network) for a person to read a run — the model and dataset, the corpus scores, and one row per image with its
 // thumbnail, generated caption, references and per-image scores, worst CIDEr-D first; a click on a column header
-// sorts by it. Every text from a dataset or a model is HTML-escaped.
+// sorts by it. Charts (EvalReportCharts: score distribution, latency histogram) sit beside the scores table as PNG
+// data: URLs. Every text from a dataset or a model is HTML-escaped.
 using System.Globalization;
 using System.Text;
 
@@ -13,8 +14,10 @@ public static class EvalHtmlReport
     /// <param name="references">Reference captions by image id (as written in the dataset).</param>
     /// <param name="thumbnails">A data: URL per image id; images without one get an empty cell.</param>
     /// <param name="facts">Label/value lines of the header (model, dataset, prompt, timings...), in order.</param>
+    /// <param name="charts">Pictures shown after the scores (a caption and a data: URL each), in order.</param>
     public static string Render(string title, EvalReport report, IReadOnlyDictionary<string, IReadOnlyList<string>> references,
-        IReadOnlyDictionary<string, string> thumbnails, IReadOnlyList<(string Label, string Value)> facts)
+        IReadOnlyDictionary<string, string> thumbnails, IReadOnlyList<(string Label, string Value)> facts,
+        IReadOnlyList<(string Caption, string DataUrl)>? charts = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(references);
@@ -39,6 +42,14 @@ public static class EvalHtmlReport
         sb.Append("</tr>\n<tr>");
         foreach (var (_, value) in scores) sb.Append("<td>").Append(F3(value)).Append("</td>");
         sb.Append("</tr>\n</table>\n");
+        if (charts is { Count: > 0 })
+        {
+            sb.Append("<div class=\"charts\">\n");
+            foreach (var (caption, url) in charts)
+                sb.Append("<figure><img src=\"").Append(Escape(url)).Append("\" alt=\"").Append(Escape(caption)).Append("\"><figcaption>")
+                    .Append(Escape(caption)).Append("</figcaption></figure>\n");
+            sb.Append("</div>\n");
+        }
 
         sb.Append("<h2>Images (").Append(perImage.Count.ToString(CultureInfo.InvariantCulture))
             .Append(")</h2>\n<p class=\"hint\">Worst CIDEr-D first; click a column header to sort.</p>\n<table class=\"images\" id=\"images\">\n<thead><tr>");
@@ -117,6 +128,10 @@ public static class EvalHtmlReport
         .images ul { margin: 0; padding-left: 1.1em; max-width: 30em; }
         .images img { max-width: 128px; max-height: 128px; display: block; }
         .hint { color: #666; font-size: 0.9em; }
+        .charts { display: flex; flex-wrap: wrap; gap: 1em; margin-top: 1em; }
+        .charts figure { margin: 0; }
+        .charts img { max-width: 640px; width: 100%; display: block; border: 1px solid #eee; }
+        .charts figcaption { color: #666; font-size: 0.9em; }
 
         """;
 

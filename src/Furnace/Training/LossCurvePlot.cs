@@ -1,8 +1,10 @@
 // loss.png: the training loss per step (faint), its exponential moving average (TensorBoard-style smoothing 0.9,
-// debiased) and the validation loss (orange dots), on linear axes with labelled ticks, drawn with SkiaSharp.
-// Labels use DejaVu Sans when the system has it (SkiaSharp's NoDependencies build cannot ask fontconfig).
-using System.Globalization;
+// debiased), the validation loss (orange dots joined by a line) and, on a second axis at the right, the learning
+// rate; a legend names each. With logScale the loss axis is logarithmic (decades labelled 10^k, minor ticks between;
+// non-positive losses are left out). Drawn with ScottPlot 5 (ChartPng).
 using Furnace.IO;
+using ScottPlot;
+using ScottPlot.TickGenerators;
 using SkiaSharp;
 
 namespace Furnace.Training;
@@ -10,82 +12,65 @@ namespace Furnace.Training;
 public static class LossCurvePlot
 {
     public const int Width = 960, Height = 540;
-    public static readonly SKColor TrainColor = new(0x1f, 0x77, 0xb4), ValidationColor = new(0xff, 0x7f, 0x0e);
-    private const float Left = 72, Right = 24, Top = 40, Bottom = 56;
-
-    private static readonly string[] FontFiles =
-    [
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-        "/System/Library/Fonts/Supplemental/Arial.ttf",
-        "C:/Windows/Fonts/arial.ttf",
-    ];
+    public static readonly SKColor TrainColor = new(0x1f, 0x77, 0xb4), ValidationColor = new(0xff, 0x7f, 0x0e), LearningRateColor = new(0x2c, 0xa0, 0x2c);
+    public const double Smoothing = 0.9;
 
     /// <summary>Draws the curves and writes a PNG atomically.</summary>
-    public static void Write(string path, IReadOnlyList<(int Step, double Loss)> train, IReadOnlyList<(int Step, double Loss)> validation, string title)
+    public static void Write(string path, IReadOnlyList<(int Step, double Loss)> train, IReadOnlyList<(int Step, double Loss)> validation, string title,
+        IReadOnlyList<(int Step, double LearningRate)>? learningRate = null, bool logScale = false) =>
+        ChartPng.Write(Build(train, validation, title, learningRate, logScale), path, Width, Height);
+
+    public static byte[] Render(IReadOnlyList<(int Step, double Loss)> train, IReadOnlyList<(int Step, double Loss)> validation, string title,
+        IReadOnlyList<(int Step, double LearningRate)>? learningRate = null, bool logScale = false) =>
+        ChartPng.Encode(Build(train, validation, title, learningRate, logScale), Width, Height);
+
+    /// <summary>The plot: series "train", "train (smoothed)", "validation" and "learning rate", each only when it has points.</summary>
+    public static Plot Build(IReadOnlyList<(int Step, double Loss)> train, IReadOnlyList<(int Step, double Loss)> validation, string title,
+        IReadOnlyList<(int Step, double LearningRate)>? learningRate = null, bool logScale = false)
     {
-        byte[] png = Render(train, validation, title);
-        AtomicFile.Write(path, s => s.Write(png));
-    }
+        Plot plot = ChartPng.NewPlot();
+        plot.Title(title);
+        plot.XLabel("step");
+        plot.YLabel(logScale ? "loss (log scale)" : "loss");
 
-    public static byte[] Render(IReadOnlyList<(int Step, double Loss)> train, IReadOnlyList<(int Step, double Loss)> validation, string title)
-    {
-        var points = train.Concat(validation).Where(p => double.IsFinite(p.Loss)).ToList();
-        using var surface = SKSurface.Create(new SKImageInfo(Width, Height, SKColorType.Rgba8888, SKAlphaType.Premul));
-        var canvas = surface.Canvas;
-        canvas.Clear(SKColors.White);
-        using var typeface = LoadTypeface();
-        using var font = new SKFont(typeface, 13);
-        using var text = new SKPaint { Color = new SKColor(0x33, 0x33, 0x33), IsAntialias = true };
-        using var titleFont = new SKFont(typeface, 16);
-        canvas.DrawText(title, Left, 26, SKTextAlign.Left, titleFont, text);
+        bool Keep(double loss) => double.IsFinite(loss) && (!logScale || loss > 0);
+        double Y(double loss) => logScale ? Math.Log10(loss) : loss;
+        var finiteTrain = train.Where(p => Keep(p.Loss)).ToList();
+        var finiteVal = validation.Where(p => Keep(p.Loss)).ToList();
 
-        float plotW = Width - Left - Right, plotH = Height - Top - Bottom;
-        int x0 = points.Count == 0 ? 0 : points.Min(p => p.Step), x1 = points.Count == 0 ? 1 : Math.Max(points.Max(p => p.Step), x0 + 1);
-        double y0 = points.Count == 0 ? 0 : points.Min(p => p.Loss), y1 = points.Count == 0 ? 1 : points.Max(p => p.Loss);
-        if (y1 - y0 < 1e-9) (y0, y1) = (y0 - 0.5, y1 + 0.5);
-        double pad = (y1 - y0) * 0.05;
-        (y0, y1) = (y0 - pad, y1 + pad);
-        float X(double step) => Left + (float)((step - x0) / (x1 - x0)) * plotW;
-        float Y(double loss) => Top + (float)((y1 - loss) / (y1 - y0)) * plotH;
-
-        using var grid = new SKPaint { Color = new SKColor(0xe6, 0xe6, 0xe6), StrokeWidth = 1, Style = SKPaintStyle.Stroke };
-        using var axis = new SKPaint { Color = new SKColor(0x66, 0x66, 0x66), StrokeWidth = 1, Style = SKPaintStyle.Stroke };
-        foreach (double v in Ticks(y0, y1))
+        if (finiteTrain.Count > 0)
         {
-            canvas.DrawLine(Left, Y(v), Left + plotW, Y(v), grid);
-            canvas.DrawText(Label(v), Left - 6, Y(v) + 4, SKTextAlign.Right, font, text);
+            var raw = plot.Add.ScatterLine(Xs(finiteTrain), finiteTrain.Select(p => Y(p.Loss)).ToArray(), Color(TrainColor).WithAlpha(70));
+            raw.LineWidth = 1;
+            raw.LegendText = "train";
+            var smoothed = Smoothed(finiteTrain, Smoothing);
+            var smooth = plot.Add.ScatterLine(Xs(smoothed), smoothed.Select(p => Y(p.Loss)).ToArray(), Color(TrainColor));
+            smooth.LineWidth = 2;
+            smooth.LegendText = $"train (smoothed {Smoothing:0.0#})";
         }
-        foreach (double s in Ticks(x0, x1).Where(s => Math.Abs(s - Math.Round(s)) < 1e-9))
+        if (finiteVal.Count > 0)
         {
-            canvas.DrawLine(X(s), Top, X(s), Top + plotH, grid);
-            canvas.DrawText(Label(s), X(s), Top + plotH + 18, SKTextAlign.Center, font, text);
+            var val = plot.Add.Scatter(Xs(finiteVal), finiteVal.Select(p => Y(p.Loss)).ToArray(), Color(ValidationColor));
+            val.LineWidth = 2;
+            val.MarkerSize = 8;
+            val.MarkerShape = MarkerShape.FilledCircle;
+            val.LegendText = "validation";
         }
-        canvas.DrawRect(Left, Top, plotW, plotH, axis);
-        canvas.DrawText("step", Left + plotW / 2, Height - 14, SKTextAlign.Center, font, text);
-
-        var finiteTrain = train.Where(p => double.IsFinite(p.Loss)).ToList();
-        using var raw = new SKPaint { Color = TrainColor.WithAlpha(70), StrokeWidth = 1, Style = SKPaintStyle.Stroke, IsAntialias = true };
-        using var smooth = new SKPaint { Color = TrainColor, StrokeWidth = 2, Style = SKPaintStyle.Stroke, IsAntialias = true };
-        DrawLine(canvas, finiteTrain.Select(p => new SKPoint(X(p.Step), Y(p.Loss))), raw);
-        DrawLine(canvas, Smoothed(finiteTrain, 0.9).Select(p => new SKPoint(X(p.Step), Y(p.Loss))), smooth);
-
-        using var val = new SKPaint { Color = ValidationColor, StrokeWidth = 2, Style = SKPaintStyle.Stroke, IsAntialias = true };
-        using var dot = new SKPaint { Color = ValidationColor, Style = SKPaintStyle.Fill, IsAntialias = true };
-        var finiteVal = validation.Where(p => double.IsFinite(p.Loss)).ToList();
-        DrawLine(canvas, finiteVal.Select(p => new SKPoint(X(p.Step), Y(p.Loss))), val);
-        foreach (var p in finiteVal) canvas.DrawCircle(X(p.Step), Y(p.Loss), 4, dot);
-
-        // legend
-        float lx = Left + plotW - 180, ly = Top + 18;
-        canvas.DrawLine(lx, ly - 4, lx + 24, ly - 4, smooth);
-        canvas.DrawText("train (smoothed)", lx + 30, ly, SKTextAlign.Left, font, text);
-        canvas.DrawCircle(lx + 12, ly + 14, 4, dot);
-        canvas.DrawText("validation", lx + 30, ly + 18, SKTextAlign.Left, font, text);
-
-        using var image = surface.Snapshot();
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        return data.ToArray();
+        var lr = learningRate?.Where(p => double.IsFinite(p.LearningRate)).ToList() ?? [];
+        if (lr.Count > 0)
+        {
+            var line = plot.Add.ScatterLine(Xs(lr), lr.Select(p => p.LearningRate).ToArray(), Color(LearningRateColor));
+            line.LineWidth = 1.5f;
+            line.LinePattern = LinePattern.Dashed;
+            line.LegendText = "learning rate";
+            line.Axes.YAxis = plot.Axes.Right;
+            plot.Axes.Right.Label.Text = "learning rate";
+            plot.Axes.Right.TickGenerator = new NumericAutomatic { LabelFormatter = v => v.ToString("0.0#e0", System.Globalization.CultureInfo.InvariantCulture) };
+        }
+        if (logScale && finiteTrain.Count + finiteVal.Count > 0)
+            plot.Axes.Left.TickGenerator = LogTicks(finiteTrain.Concat(finiteVal).Min(p => p.Loss), finiteTrain.Concat(finiteVal).Max(p => p.Loss));
+        if (finiteTrain.Count + finiteVal.Count > 0) plot.ShowLegend(Alignment.UpperRight);
+        return plot;
     }
 
     /// <summary>TensorBoard's smoothing: ema = w·ema + (1−w)·x, divided by 1 − w^n so the start is not pulled to 0.</summary>
@@ -102,33 +87,22 @@ public static class LossCurvePlot
         return result;
     }
 
-    private static void DrawLine(SKCanvas canvas, IEnumerable<SKPoint> points, SKPaint paint)
+    // ticks of a log10 axis: labelled at 1, 2 and 5 × 10^k, unlabelled minor ticks at the other integers, one decade
+    // beyond the data either side so the autoscaled margins have ticks too
+    private static NumericManual LogTicks(double min, double max)
     {
-        using var path = new SKPath();
-        bool first = true;
-        foreach (var p in points)
-        {
-            if (first) path.MoveTo(p);
-            else path.LineTo(p);
-            first = false;
-        }
-        canvas.DrawPath(path, paint);
+        var ticks = new NumericManual();
+        for (int k = (int)Math.Floor(Math.Log10(min)) - 1; k <= (int)Math.Ceiling(Math.Log10(max)); k++)
+            for (int m = 1; m <= 9; m++)
+            {
+                double v = m * Math.Pow(10, k);
+                if (m is 1 or 2 or 5) ticks.AddMajor(Math.Log10(v), v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
+                else ticks.AddMinor(Math.Log10(v));
+            }
+        return ticks;
     }
 
-    // about five "nice" tick values (1, 2, 5 × 10^k apart) inside [lo, hi]
-    private static IEnumerable<double> Ticks(double lo, double hi)
-    {
-        double raw = (hi - lo) / 5, mag = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-        double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
-        for (double v = Math.Ceiling(lo / step) * step; v <= hi + step * 1e-9; v += step) yield return Math.Abs(v) < step * 1e-9 ? 0 : v;
-    }
+    private static double[] Xs(IEnumerable<(int Step, double Value)> points) => points.Select(p => (double)p.Step).ToArray();
 
-    private static string Label(double v) => v == Math.Round(v) ? v.ToString("0", CultureInfo.InvariantCulture) : v.ToString("G4", CultureInfo.InvariantCulture);
-
-    private static SKTypeface LoadTypeface()
-    {
-        foreach (string f in FontFiles)
-            if (File.Exists(f) && SKTypeface.FromFile(f) is { } t) return t;
-        return SKTypeface.CreateDefault();
-    }
+    private static ScottPlot.Color Color(SKColor c) => new(c.Red, c.Green, c.Blue);
 }

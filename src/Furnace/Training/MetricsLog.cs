@@ -17,6 +17,7 @@ public sealed class MetricsLog : IDisposable
     private readonly MemoryStream _line = new();
     private readonly Utf8JsonWriter _json;
     private readonly List<(int Step, double Loss)> _train = new(), _validation = new();
+    private readonly List<(int Step, double LearningRate)> _learningRate = new();
 
     private MetricsLog(string path, FileStream file)
     {
@@ -30,6 +31,9 @@ public sealed class MetricsLog : IDisposable
     public IReadOnlyList<(int Step, double Loss)> TrainLoss => _train;
 
     public IReadOnlyList<(int Step, double Loss)> ValidationLoss => _validation;
+
+    /// <summary>The learning rate of each logged training step (of the first unfrozen group).</summary>
+    public IReadOnlyList<(int Step, double LearningRate)> LearningRate => _learningRate;
 
     /// <summary>Opens (creates) the log, keeping earlier lines whose step is at most keepThroughStep (0: start afresh).</summary>
     public static MetricsLog Open(string path, int keepThroughStep)
@@ -59,6 +63,7 @@ public sealed class MetricsLog : IDisposable
         if (m.Skipped) _json.WriteBoolean("skipped", true);
         End();
         _train.Add((m.Step, m.Loss));
+        _learningRate.Add((m.Step, m.LearningRate));
     }
 
     public void Append(ValidationMetrics v)
@@ -127,9 +132,11 @@ public sealed class MetricsLog : IDisposable
     {
         using var doc = JsonDocument.Parse(line);
         var root = doc.RootElement;
+        string? type = root.TryGetProperty("type", out var t) ? t.GetString() : null;
+        if (type == "train" && root.TryGetProperty("lr", out var lr) && lr.ValueKind == JsonValueKind.Number)
+            _learningRate.Add((root.GetProperty("step").GetInt32(), lr.GetDouble()));
         if (!root.TryGetProperty("loss", out var l) || l.ValueKind != JsonValueKind.Number) return;
         int step = root.GetProperty("step").GetInt32();
-        string? type = root.TryGetProperty("type", out var t) ? t.GetString() : null;
         if (type == "train") _train.Add((step, l.GetDouble()));
         else if (type == "val") _validation.Add((step, l.GetDouble()));
     }

@@ -48,6 +48,9 @@ public sealed class TrainingRun
     /// <summary>Memory for frozen vision features, shared by the stages (each image is encoded once per run while it lasts).</summary>
     public long FeatureCacheBytes { get; init; } = 1L << 30;
 
+    /// <summary>loss.png with a logarithmic loss axis.</summary>
+    public bool LossPlotLogScale { get; init; }
+
     private FeatureStore? _features;
 
     public IReadOnlyList<TrainStageSummaryJson> Run(CancellationToken cancel = default)
@@ -166,10 +169,10 @@ public sealed class TrainingRun
             metrics.Append(v);
             Validated?.Invoke(stage, v);
         };
-        trainer.CheckpointSaved += _ => LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title);
+        trainer.CheckpointSaved += _ => LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title, metrics.LearningRate, LossPlotLogScale);
         StageStarted?.Invoke(stage, trainer);
         trainer.Run(cancel);
-        LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title);
+        LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title, metrics.LearningRate, LossPlotLogScale);
 
         // outputs: each written under a temporary name, then renamed
         string projectorPath = Path.Combine(dir, "projector.safetensors");
@@ -251,10 +254,10 @@ public sealed class TrainingRun
             Message?.Invoke($"stage {stage.Name}: step {v.Step}: validation retrieval top-1 {top1:P1} over {retrievals / 2} pairs");
             Validated?.Invoke(stage, v);
         };
-        trainer.CheckpointSaved += _ => LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title);
+        trainer.CheckpointSaved += _ => LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title, metrics.LearningRate, LossPlotLogScale);
         StageStarted?.Invoke(stage, trainer);
         trainer.Run(cancel);
-        LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title);
+        LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title, metrics.LearningRate, LossPlotLogScale);
 
         string pairPath = Path.Combine(dir, "contrastive_projectors.safetensors");
         pair.Save(pairPath); // atomic (SafeTensorsWriter writes through AtomicFile)

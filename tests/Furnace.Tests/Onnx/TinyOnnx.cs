@@ -1,7 +1,8 @@
-// Tiny ONNX graphs written byte by byte (ModelProto, IR 7, opset 13) for the encoder's config and error tests.
+// Tiny ONNX graphs (ModelProto, IR 7, opset 13) built with the classes generated from onnx.proto, for the
+// encoder's config and error tests.
 using Furnace.Models.Onnx;
-using W = Furnace.Models.Onnx.OnnxProto.Writer;
-using P = Furnace.Models.Onnx.OnnxProto;
+using Furnace.Models.Onnx.Proto;
+using Google.Protobuf;
 
 namespace Furnace.Tests.Onnx;
 
@@ -9,26 +10,24 @@ internal static class TinyOnnx
 {
     public sealed record Node(string OpType, string[] Inputs, string[] Outputs);
 
-    public static byte[] Model(Node[] nodes, (string Name, long?[] Dims)[] inputs, (string Name, long?[]? Dims)[] outputs)
+    public static byte[] Model(Node[] nodes, (string Name, long?[] Dims)[] inputs, (string Name, long?[]? Dims)[] outputs) =>
+        Proto(nodes, inputs, outputs).ToByteArray();
+
+    public static ModelProto Proto(Node[] nodes, (string Name, long?[] Dims)[] inputs, (string Name, long?[]? Dims)[] outputs)
     {
-        var graph = new W();
+        var graph = new GraphProto { Name = "tiny" };
         int i = 0;
         foreach (Node n in nodes)
+            graph.Node.Add(new NodeProto { Name = $"n{i++}", OpType = n.OpType, Input = { n.Inputs }, Output = { n.Outputs } });
+        const TensorProto.Types.DataType F = TensorProto.Types.DataType.Float;
+        foreach (var (name, dims) in inputs) graph.Input.Add(OnnxProto.ValueInfo(name, F, dims));
+        foreach (var (name, dims) in outputs) graph.Output.Add(OnnxProto.ValueInfo(name, F, dims));
+        return new ModelProto
         {
-            var node = new W();
-            foreach (string x in n.Inputs) node.String(P.NodeInput, x);
-            foreach (string y in n.Outputs) node.String(P.NodeOutput, y);
-            node.String(P.NodeName, $"n{i++}").String(P.NodeOpType, n.OpType);
-            graph.Message(P.GraphNode, node);
-        }
-        graph.String(P.GraphName, "tiny");
-        foreach (var (name, dims) in inputs) graph.Message(P.GraphInput, P.ValueInfo(name, P.ElemFloat, dims));
-        foreach (var (name, dims) in outputs) graph.Message(P.GraphOutput, P.ValueInfo(name, P.ElemFloat, dims));
-        return new W()
-            .Varint(P.ModelIrVersion, 7)
-            .Message(P.ModelOpsetImport, new W().String(P.OpsetDomain, "").Varint(P.OpsetVersion, 13))
-            .Message(P.ModelGraph, graph)
-            .ToArray();
+            IrVersion = 7,
+            OpsetImport = { new OperatorSetIdProto { Domain = "", Version = 13 } },
+            Graph = graph,
+        };
     }
 
     /// <summary>pixels (batch, 3, 4, 4) -> Relu -> relu -> GlobalAveragePool -> pooled (batch, 3, 1, 1); batch null is dynamic.</summary>

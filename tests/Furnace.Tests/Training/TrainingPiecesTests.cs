@@ -92,9 +92,10 @@ public sealed class TrainingPiecesTests
     {
         var train = Enumerable.Range(1, 200).Select(s => (s, 3.0 * Math.Exp(-s / 60.0) + 0.5 + 0.1 * Math.Sin(s))).ToList();
         var val = new List<(int, double)> { (50, 2.0), (100, 1.3), (150, 1.0), (200, 0.9) };
+        var lr = Enumerable.Range(1, 200).Select(s => (s, 1e-3 * Math.Min(1, s / 20.0))).ToList();
         using var dir = new TempDir();
         string path = dir.File("loss.png");
-        LossCurvePlot.Write(path, train, val, "test run");
+        LossCurvePlot.Write(path, train, val, "test run", lr);
         var image = ImageDecoder.Load(path);
         Assert.Equal((LossCurvePlot.Width, LossCurvePlot.Height), (image.Width, image.Height));
         int blue = 0, orange = 0;
@@ -106,5 +107,28 @@ public sealed class TrainingPiecesTests
         }
         Assert.True(blue > 300, $"{blue} train-colour pixels");
         Assert.True(orange > 40, $"{orange} validation-colour pixels");
+    }
+
+    [Fact]
+    public void LossCurvePlot_Build_FourSeriesWithTheLearningRateOnTheRightAxis()
+    {
+        var train = Enumerable.Range(1, 50).Select(s => (s, 2.0 / s)).ToList();
+        var val = new List<(int, double)> { (25, 0.2), (50, 0.1) };
+        var lr = Enumerable.Range(1, 50).Select(s => (s, 1e-4)).ToList();
+        var plot = LossCurvePlot.Build(train, val, "t", lr);
+        var series = plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().ToArray();
+        Assert.Equal(["train", "train (smoothed 0.9)", "validation", "learning rate"], series.Select(s => s.LegendText));
+        Assert.Same(plot.Axes.Right, series[3].Axes.YAxis);
+    }
+
+    [Fact]
+    public void LossCurvePlot_LogScale_PlotsLog10AndDropsNonPositiveLosses()
+    {
+        var train = new List<(int, double)> { (1, 10), (2, 1), (3, 0), (4, 0.1) };
+        var plot = LossCurvePlot.Build(train, [], "t", logScale: true);
+        var raw = plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().First();
+        Assert.Equal([1.0, 0, -1], raw.Data.GetScatterPoints().Select(p => Math.Round(p.Y, 12)));
+        using var bitmap = SkiaSharp.SKBitmap.Decode(LossCurvePlot.Render(train, [], "t", logScale: true));
+        Assert.Equal((LossCurvePlot.Width, LossCurvePlot.Height), (bitmap.Width, bitmap.Height));
     }
 }
