@@ -110,4 +110,40 @@ public sealed class MpiTrainCliTests : IClassFixture<MpiTrainFixture>
         // metrics: one line per step, written once (rank 0)
         Assert.Equal(4, File.ReadAllLines(Path.Combine(outDir, "align", "metrics.jsonl")).Count(l => l.Contains("\"type\":\"train\"", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public void MpirunTrain_RankKilled_JobEndsNamingRankAndResumesOnThreeRanks()
+    {
+        string outDir = _f.Dir.File("killed");
+        var fault = new Dictionary<string, string> { ["FURNACE_FAULT"] = "1:3:kill", ["FURNACE_MPI_TIMEOUT"] = "20" };
+        var r = Mpirun.Run(2, fault, "train", "--config", _f.Config, "--out", outDir);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("rank 1", r.Stderr + r.Stdout);
+        // the checkpoint of step 2 is complete and the latest; the killed run got no further
+        var latest = TrainingCheckpoint.Load(new CheckpointStore(Path.Combine(outDir, "align", "checkpoints")).Latest()!);
+        Assert.Equal(2, latest.State.Step);
+        Assert.False(File.Exists(Path.Combine(outDir, "align", TrainingRun.StageFile)));
+
+        var resumed = Mpirun.Run(3, "train", "--config", _f.Config, "--out", outDir, "--resume");
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr + resumed.Stdout);
+        Assert.Contains("resuming from", resumed.Stderr);
+        foreach (string stage in new[] { "align", "tune" }) AssertClose(outDir, stage, _f.Single, Tolerance);
+    }
+
+    [Fact]
+    public void MpirunTrain_RankHangs_OthersTimeOutNamingItAndCheckpointStaysValid()
+    {
+        string outDir = _f.Dir.File("hung");
+        var fault = new Dictionary<string, string> { ["FURNACE_FAULT"] = "1:3:hang", ["FURNACE_MPI_TIMEOUT"] = "4" };
+        var r = Mpirun.Run(3, fault, "train", "--config", _f.Config, "--out", outDir);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("rank 1 did not answer (died or hangs)", r.Stderr);
+        Assert.Contains("rerun the same command with --resume", r.Stderr);
+        Assert.Equal(2, TrainingCheckpoint.Load(new CheckpointStore(Path.Combine(outDir, "align", "checkpoints")).Latest()!).State.Step);
+
+        // the restart (one process this time) continues from that checkpoint and ends where the others do
+        var resumed = FurnaceProcess.Run("train", "--config", _f.Config, "--out", outDir, "--resume");
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        foreach (string stage in new[] { "align", "tune" }) AssertClose(outDir, stage, _f.Single, Tolerance);
+    }
 }

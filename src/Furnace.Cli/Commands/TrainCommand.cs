@@ -58,6 +58,8 @@ internal static class TrainCommand
         comm ??= SingleProcess.Instance;
         var run = new TrainingRun(cfg, resume, VlmCli.OpenEncoder) { FeatureCacheBytes = featureCacheBytes, Communicator = comm };
         using var signals = new InterruptSignals();
+        if (FaultInjection.FromEnvironment() is { } fault)
+            run.StageStarted += (_, trainer) => trainer.StepCompleted += m => fault.AfterStep(comm.Rank, m.Step);
         if (comm.Rank != 0)
         {
             // the other ranks of an MPI job train silently; rank 0 reports
