@@ -87,11 +87,13 @@ internal static class EvalCommand
             train,
         };
         foreach (var o in vlm.All) cmd.Add(o);
-        cmd.SetAction(r => Cli.Run(() =>
+        cmd.SetAction(r => DistributedCli.Run(comm =>
         {
             string[]? reports = r.GetValue(compare);
             string? pred = r.GetValue(predictions), refs = r.GetValue(references);
             string? model = r.GetValue(vlm.Model), dataset = r.GetValue(data);
+            if (comm.Size > 1 && (r.GetValue(baseline) is not null || (model is null && dataset is null)))
+                throw new FurnaceException("under mpirun only eval --model runs (its images sharded over the ranks); scoring and baselines run on one process");
             if (r.GetValue(baseline) is { } kind)
             {
                 if (model is not null || pred is not null || refs is not null || reports is { Length: > 0 })
@@ -110,7 +112,7 @@ internal static class EvalCommand
                 model ??= Furnace.Models.Vlm.DefaultModel.Require(); // the embedded captioner
                 var args = new EvalModelArgs(model, dataset, r.GetValue(limit), r.GetValue(lang)!, r.GetValue(prompt), r.GetValue(maxTokens),
                     Cli.CheckThreads(r.GetValue(threads)), r.GetValue(output), r.GetValue(variant), r.GetValue(clip), r.GetValue(phrases));
-                return EvalModelCommand.Run(args, () => vlm.Open(r), vlm.Label(r));
+                return EvalModelCommand.Run(args, () => vlm.Open(r), vlm.Label(r), comm);
             }
             if (reports is { Length: > 0 })
             {
