@@ -88,15 +88,15 @@ public sealed class Trainer<TBatch>
         double Elapsed() => _elapsedBefore + clock.Elapsed.TotalSeconds;
         Tensor[] trainable = Optimizer.TrainableParameters.ToArray();
         float scale = 1f / Options.Accumulation;
+        bool parallel = Communicator.Size > 1;
         try
         {
             while (Step < Options.Steps)
             {
-                cancel.ThrowIfCancellationRequested();
+                if (!parallel) cancel.ThrowIfCancellationRequested(); // ranks agree on stopping at the end of a step instead
                 long started = Stopwatch.GetTimestamp();
                 double loss = 0;
                 int samples = 0, tokens = 0;
-                bool parallel = Communicator.Size > 1;
                 for (int micro = 0; micro < Options.Accumulation; micro++)
                 {
                     TBatch batch = _train.Next();
@@ -124,6 +124,7 @@ public sealed class Trainer<TBatch>
                     loss += shardLoss.Data[0] * share;
                     _objective.Backward(Tape, shardLoss, (float)(scale * share));
                 }
+                loss /= Options.Accumulation;
                 if (parallel)
                 {
                     _stepTotals[0] = loss;
