@@ -34,9 +34,10 @@ internal static class DistributedCli
                 }
             });
         }
-        catch
+        catch (Exception e)
         {
-            Console.Error.WriteLine($"furnace: rank {comm.Rank} of {comm.Size} failed; ending the job");
+            // a bug, not a user error: its stack trace, then the job ends (no rank may be left waiting)
+            Console.Error.WriteLine($"furnace: rank {comm.Rank} of {comm.Size} failed, ending the job: {e}");
             comm.Abort(70);
             throw;
         }
