@@ -1,5 +1,5 @@
 // `mpirun -np N furnace train` (docs/distributed.md) against the same run on one process: a projector stage then a
-// projector + LoRA stage on a tiny random LLaVA, 7 training samples in global batches of 3 (uneven shards: 1+2 on
+// projector + LoRA stage (2 accumulated micro-batches per step) on a tiny random LLaVA, 7 training samples in global batches of 3 (uneven shards: 1+2 on
 // two ranks, 1+1+1 on three, the epoch's last batch of 1 leaves ranks empty). The weights after each stage equal the
 // single-process weights within 1e-6 relative (L2 norm of the difference over the tensor's; the ranks sum their
 // shards' gradients, one process sums the whole batch inside its matmuls: the same mathematics, other float
@@ -27,7 +27,7 @@ public sealed class MpiTrainFixture : IDisposable
             {"model": {"llava": "{{Llava}}"},
              "data": {"train": "captions.jsonl", "val_split": 2},
              "stages": [{"name": "align", "train": ["projector"], "steps": 4},
-                        {"name": "tune", "train": ["projector", "lora"], "steps": 4,
+                        {"name": "tune", "train": ["projector", "lora"], "steps": 4, "accumulation": 2,
                          "lora": {"r": 4, "alpha": 8, "dropout": 0, "target_modules": "q_proj,v_proj"} }],
              "batch": 3, "lr": 0.01, "validate_every": 2, "checkpoint_every": 2, "sample_every": 4, "sample_images": 2, "threads": 1}
             """);
@@ -134,7 +134,7 @@ public sealed class MpiTrainCliTests : IClassFixture<MpiTrainFixture>
     public void MpirunTrain_RankHangs_OthersTimeOutNamingItAndCheckpointStaysValid()
     {
         string outDir = _f.Dir.File("hung");
-        var fault = new Dictionary<string, string> { ["FURNACE_FAULT"] = "1:3:hang", ["FURNACE_MPI_TIMEOUT"] = "4" };
+        var fault = new Dictionary<string, string> { ["FURNACE_FAULT"] = "1:3:hang", ["FURNACE_MPI_TIMEOUT"] = "12" };
         var r = Mpirun.Run(3, fault, "train", "--config", _f.Config, "--out", outDir);
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("rank 1 did not answer (died or hangs)", r.Stderr);
