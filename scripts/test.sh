@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine with the .NET 10 SDK:
-# installs what the tests need (Debian packages for the PyTorch/PIL oracles, librsvg2-bin for the data builders), builds, runs every test project,
+# installs what the tests need (Debian packages for the PyTorch/PIL oracles, librsvg2-bin for the data builders, openmpi-bin for the
+# distributed tests), builds, runs every test project,
 # and closes with one line "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,8 @@ need_apt=()
 if [ -d tests/Furnace.Server.Tests ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
 # librsvg's rsvg-convert: the data builders rasterise SVGs with it (tests render tiny fixture SVGs)
 command -v rsvg-convert >/dev/null 2>&1 || need_apt+=(librsvg2-bin)
+# Open MPI's mpirun and libmpi.so: the distributed train/eval tests run `mpirun --oversubscribe -np 2|3 furnace ...`
+command -v mpirun >/dev/null 2>&1 || need_apt+=(openmpi-bin)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

@@ -34,6 +34,7 @@ public static class Program
             ServeCommand.Create(),
             LoraCommand.Create(),
             TrainCommand.Create(),
+            MpiCheckCommand.Create(),
         };
         // `furnace --help` groups the verbs one line each; `furnace VERB --help` is System.CommandLine's full page
         HelpOption help = root.Options.OfType<HelpOption>().Single();

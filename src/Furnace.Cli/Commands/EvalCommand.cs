@@ -92,7 +92,7 @@ internal static class EvalCommand
             train,
         };
         foreach (var o in vlm.All) cmd.Add(o);
-        cmd.SetAction(r => Cli.Run(() =>
+        cmd.SetAction(r => DistributedCli.Run(comm =>
         {
             string[]? reports = r.GetValue(compare);
             if ((r.GetValue(plot) is not null || r.GetResult(plotSize) is { Implicit: false }) && reports is not { Length: > 0 })
@@ -100,6 +100,8 @@ internal static class EvalCommand
             if (r.GetResult(plotSize) is { Implicit: false } && r.GetValue(plot) is null) throw new FurnaceException("--plot-size goes with --plot FILE.png");
             string? pred = r.GetValue(predictions), refs = r.GetValue(references);
             string? model = r.GetValue(vlm.Model), dataset = r.GetValue(data);
+            if (comm.Size > 1 && (r.GetValue(baseline) is not null || (model is null && dataset is null)))
+                throw new FurnaceException("under mpirun only eval --model runs (its images sharded over the ranks); scoring and baselines run on one process");
             if (r.GetValue(baseline) is { } kind)
             {
                 if (model is not null || pred is not null || refs is not null || reports is { Length: > 0 })
@@ -118,7 +120,7 @@ internal static class EvalCommand
                 model ??= Furnace.Models.Vlm.DefaultModel.Require(); // the embedded captioner
                 var args = new EvalModelArgs(model, dataset, r.GetValue(limit), r.GetValue(lang)!, r.GetValue(prompt), r.GetValue(maxTokens),
                     Cli.CheckThreads(r.GetValue(threads)), r.GetValue(output), r.GetValue(variant), r.GetValue(clip), r.GetValue(phrases));
-                return EvalModelCommand.Run(args, () => vlm.Open(r), vlm.Label(r));
+                return EvalModelCommand.Run(args, () => vlm.Open(r), vlm.Label(r), comm);
             }
             if (reports is { Length: > 0 })
             {

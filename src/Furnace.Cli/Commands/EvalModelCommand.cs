@@ -3,7 +3,11 @@
 // with the same --out resumes; Ctrl-C finishes cleanly with exit code 130), then scores the captions as coco-caption
 // does and writes OUT/predictions.json (coco-caption results), OUT/report.json (EvalReport with latency, throughput
 // and memory) and OUT/report.html (a page to read the run image by image).
+// Under mpirun the images still to caption are dealt out in rounds of N (image k of a round to rank k); rank 0
+// gathers each round's captions, logs them in dataset order and alone scores and writes the outputs, which equal a
+// single process's (greedy captions do not depend on the rank; the latency fields are the ranks' own per image).
 using System.Diagnostics;
+using Furnace.Distributed;
 using System.Globalization;
 using Furnace.Data;
 using Furnace.Evaluation;
@@ -32,8 +36,10 @@ internal static class EvalModelCommand
     public const int ExitInterrupted = InterruptSignals.ExitInterrupted;
     private const int ThumbnailSide = 128;
 
-    public static int Run(EvalModelArgs a, Func<LlavaModel> openModel, string modelLabel)
+    public static int Run(EvalModelArgs a, Func<LlavaModel> openModel, string modelLabel, ICommunicator? comm = null)
     {
+        comm ??= SingleProcess.Instance;
+        if (comm.Size > 1) return RunDistributed(a, openModel, modelLabel, comm);
         if (a.Limit is int l && l < 1) throw new FurnaceException($"--limit {l} must be at least 1");
         string instruction = CaptionInstruction.For(a.Lang, a.Prompt);
         var options = new GenerationOptions { MaxTokens = a.MaxTokens, Sampling = SamplingOptions.Greedy }.Validated();
@@ -92,7 +98,99 @@ internal static class EvalModelCommand
         }
         if (todo.Length == 0 && items.Length > 0) progress.Report(done);
         Console.Error.WriteLine($"captioned {captioned} images in this run ({log.Resumed} resumed)");
+        return WriteOutputs(a, dataset, items, log, captioner.Instruction, options, outDir, modelLabel);
+    }
 
+    // the distributed run: rank 0 owns the log and the outputs; every rank captions its share of each round
+    private static int RunDistributed(EvalModelArgs a, Func<LlavaModel> openModel, string modelLabel, ICommunicator comm)
+    {
+        if (a.Limit is int l && l < 1) throw new FurnaceException($"--limit {l} must be at least 1");
+        string instruction = CaptionInstruction.For(a.Lang, a.Prompt);
+        var options = new GenerationOptions { MaxTokens = a.MaxTokens, Sampling = SamplingOptions.Greedy }.Validated();
+        var dataset = CaptionDataset.Load(a.Data, requireImages: false);
+        var items = dataset.Items.Take(a.Limit ?? int.MaxValue).ToArray();
+        foreach (var item in items)
+        {
+            if (!File.Exists(item.ImagePath)) throw new FurnaceException($"{a.Data}: image {item.Id}: file {item.ImagePath} not found");
+        }
+        bool root = comm.Rank == 0;
+        // one output folder for the job: rank 0's name (a default name holds rank 0's clock)
+        string outDir = System.Text.Encoding.UTF8.GetString(comm.Broadcast(root
+            ? System.Text.Encoding.UTF8.GetBytes(a.Out ?? $"eval-{DatasetName(a.Data)}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}")
+            : null, "output folder"));
+        if (root)
+        {
+            if (File.Exists(outDir)) throw new FurnaceException($"--out {outDir}: is a file; eval --model writes a directory (predictions.json, report.json, report.html)");
+            Directory.CreateDirectory(outDir);
+        }
+
+        using LlavaModel model = openModel();
+        var captioner = new Captioner(model, instruction, options);
+        var run = new PredictionRun(modelLabel, Path.GetFullPath(a.Data), captioner.Instruction, options.MaxTokens);
+        using PredictionLog? log = root ? PredictionLog.Open(Path.Combine(outDir, PredictionLog.FileName), run) : null;
+        // the images still to do, as rank 0's log has it
+        byte[] todoBytes = comm.Broadcast(root
+            ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(Enumerable.Range(0, items.Length).Where(i => !log!.Records.ContainsKey(items[i].Id)).ToArray().AsSpan()).ToArray()
+            : null, "images to caption");
+        int[] todo = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(todoBytes).ToArray();
+        int done = items.Length - todo.Length;
+        ProgressLine? progress = null;
+        if (root)
+        {
+            if (log!.Resumed > 0) Console.Error.WriteLine($"resuming {log.Path}: {done} of {items.Length} images already captioned, {todo.Length} to go");
+            Console.Error.WriteLine($"captioning {todo.Length} images of {a.Data} with {modelLabel} on {comm.Size} MPI ranks");
+            progress = new ProgressLine(items.Length, done, "images");
+        }
+        var fault = FaultInjection.FromEnvironment();
+        var signals = new InterruptSignals();
+        var stop = new double[1];
+        int rounds = 0;
+        try
+        {
+            using var ctx = new KernelContext(a.Threads);
+            for (int start = 0; start < todo.Length; start += comm.Size)
+            {
+                var round = todo.AsSpan(start, Math.Min(comm.Size, todo.Length - start)).ToArray();
+                // each rank captions round[rank]; "ms \t tokens \t caption" comes back in round order
+                string[] results = comm.Shard(round, i =>
+                {
+                    var sw = Stopwatch.StartNew();
+                    var (caption, res) = captioner.Caption(LoadImage(a.Data, items[i]), ctx, CancellationToken.None);
+                    return string.Create(CultureInfo.InvariantCulture, $"{sw.Elapsed.TotalMilliseconds:R}\t{res.GeneratedTokens}\t{caption}");
+                }, "caption gather");
+                if (root)
+                    for (int k = 0; k < round.Length; k++)
+                    {
+                        string[] f = results[k].Split('\t', 3);
+                        log!.Append(new PredictionRecord(items[round[k]].Id, f[2], double.Parse(f[0], CultureInfo.InvariantCulture), int.Parse(f[1], CultureInfo.InvariantCulture)));
+                        progress!.Report(++done);
+                    }
+                fault?.AfterStep(comm.Rank, ++rounds);
+                // a stop request on any rank stops every rank after this round
+                stop[0] = signals.Interrupted ? 1 : 0;
+                comm.SumInPlace(stop, "stop agreement");
+                if (stop[0] > 0)
+                {
+                    progress?.Break();
+                    if (root) Console.Error.WriteLine($"furnace: interrupted: {done} of {items.Length} images captioned, kept in {log!.Path}; run the same command with --out {outDir} to resume");
+                    return signals.ExitCode;
+                }
+            }
+        }
+        finally
+        {
+            signals.Dispose();
+        }
+        if (!root) return 0;
+        if (todo.Length == 0 && items.Length > 0) progress!.Report(done);
+        Console.Error.WriteLine($"captioned {todo.Length} images in this run ({log!.Resumed} resumed)");
+        return WriteOutputs(a, dataset, items, log, captioner.Instruction, options, outDir, modelLabel);
+    }
+
+    // predictions.json, report.json and report.html of the captioned items, and the scores on stdout
+    private static int WriteOutputs(EvalModelArgs a, CaptionDataset dataset, CaptionItem[] items, PredictionLog log, string instruction,
+        GenerationOptions options, string outDir, string modelLabel)
+    {
         var records = items.Select(i => log.Records[i.Id]).ToArray();
         string predictionsPath = Path.Combine(outDir, "predictions.json");
         PredictionLog.WriteResults(predictionsPath, records.Select(r => (r.ImageId, r.Caption)));
@@ -126,7 +224,7 @@ internal static class EvalModelCommand
             ("model", modelLabel),
             ("dataset", Path.GetFullPath(a.Data)),
             ("images", $"{items.Length} of {dataset.Count}"),
-            ("instruction", captioner.Instruction),
+            ("instruction", instruction),
             ("max tokens", options.MaxTokens.ToString(CultureInfo.InvariantCulture) + " (greedy)"),
             ("latency per image", string.Create(CultureInfo.InvariantCulture, $"p50 {report.LatencyMsP50:F1} ms, p95 {report.LatencyMsP95:F1} ms")),
             ("throughput", string.Create(CultureInfo.InvariantCulture, $"{report.ImagesPerSecond:F2} images/s, {a.Threads} threads")),

@@ -12,7 +12,7 @@ internal sealed class TopLevelHelp(Command root, HelpAction standard) : Synchron
     private static readonly (string Title, string[] Verbs)[] Groups =
     [
         ("run a model", ["caption", "ask", "generate", "embed", "similarity", "tokenize", "logits"]),
-        ("data and training", ["data", "train", "lora", "preprocess"]),
+        ("data and training", ["data", "train", "lora", "preprocess", "mpi-check"]),
         ("evaluation and benchmarks", ["eval", "perplexity", "bench"]),
         ("serving", ["serve"]),
         ("models and files", ["info", "convert", "convert-mmproj", "quantize", "imatrix"]),
@@ -23,6 +23,7 @@ internal sealed class TopLevelHelp(Command root, HelpAction standard) : Synchron
     {
         ["data"] = "Inspect, split and build training data (LLaVA JSON, COCO captions, package-served image sets)",
         ["train"] = "Train a vision-language model: projector, LoRA or full fine-tuning, contrastive alignment",
+        ["mpi-check"] = "Check the MPI binding across the ranks of an mpirun job; measure the gradient sum",
         ["preprocess"] = "Preprocess an image as the model's Hugging Face image processor does, to a .npy file",
         ["eval"] = "Score captions as coco-caption does (BLEU, ROUGE-L, CIDEr-D), or caption a dataset and score it",
         ["serve"] = "Serve a model over an OpenAI-compatible HTTP API, with metrics and a web page",

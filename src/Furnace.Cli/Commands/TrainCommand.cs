@@ -1,7 +1,10 @@
 // `furnace train --config train.json`: runs the stages of a training config (TrainingRun) with a live progress line
 // on stderr (step/total, loss, lr, tokens/s, ETA), validation losses and sample captions as they come, and Ctrl-C /
 // SIGTERM stopping after the current step with a checkpoint (exit 130 / 143; rerun with --resume to continue).
+// Under mpirun (`mpirun -np N furnace train ...`) the run is data-parallel over the N ranks (docs/distributed.md);
+// rank 0 prints and writes, a failed rank ends the job.
 using System.CommandLine;
+using Furnace.Distributed;
 using System.Globalization;
 using Furnace.Training;
 
@@ -32,10 +35,11 @@ internal static class TrainCommand
         {
             config, recipe, data, output, steps, lr, batch, seed, resume, threads, logScale,
         };
-        cmd.SetAction(r => Cli.Run(() =>
+        cmd.SetAction(r => DistributedCli.Run(comm =>
         {
             if (r.GetValue(recipe) is { } name)
             {
+                if (comm.Size > 1) throw new FurnaceException("--recipe builds data and a tokenizer on one process; run it without mpirun (a --config run can use mpirun)");
                 if (r.GetValue(config) != null) throw new FurnaceException("give either --config or --recipe");
                 if (r.GetValue(lr) != null || r.GetValue(batch) != null)
                     throw new FurnaceException("--recipe runs its own settings; --lr and --batch go with --config");
@@ -46,14 +50,32 @@ internal static class TrainCommand
             if (r.GetValue(data) != null) throw new FurnaceException("--data goes with --recipe; a config names its data");
             var overrides = new TrainConfig.Overrides(r.GetValue(output), r.GetValue(steps), r.GetValue(lr), r.GetValue(batch), r.GetValue(seed), r.GetValue(threads));
             var cfg = TrainConfig.Load(r.GetValue(config)!, overrides);
-            return Run(cfg, r.GetValue(resume), lossLogScale: r.GetValue(logScale));
+            return Run(cfg, r.GetValue(resume), lossLogScale: r.GetValue(logScale), comm: comm);
         }));
         return cmd;
     }
 
-    public static int Run(TrainConfig cfg, bool resume, long featureCacheBytes = 1L << 30, bool lossLogScale = false)
+    public static int Run(TrainConfig cfg, bool resume, long featureCacheBytes = 1L << 30, bool lossLogScale = false, ICommunicator? comm = null)
     {
-        var run = new TrainingRun(cfg, resume, VlmCli.OpenEncoder) { FeatureCacheBytes = featureCacheBytes, LossPlotLogScale = lossLogScale };
+        comm ??= SingleProcess.Instance;
+        var run = new TrainingRun(cfg, resume, VlmCli.OpenEncoder) { FeatureCacheBytes = featureCacheBytes, LossPlotLogScale = lossLogScale, Communicator = comm };
+        using var signals = new InterruptSignals();
+        if (FaultInjection.FromEnvironment() is { } fault)
+            run.StageStarted += (_, trainer) => trainer.StepCompleted += m => fault.AfterStep(comm.Rank, m.Step);
+        if (comm.Rank != 0)
+        {
+            // the other ranks of an MPI job train silently; rank 0 reports
+            try
+            {
+                run.Run(signals.Token);
+                return 0;
+            }
+            catch (OperationCanceledException) when (signals.Interrupted)
+            {
+                return signals.ExitCode;
+            }
+        }
+        if (comm.Size > 1) Console.Error.WriteLine($"data-parallel over {comm.Size} MPI ranks (global batch split across them)");
         ProgressLine? progress = null;
         run.Message += ProgressLine.Message;
         // a terminal shows a bar per stage and, for several stages, one over all of them
@@ -81,7 +103,6 @@ internal static class TrainCommand
             ProgressLine.Message($"{stage.Name} step {step}: {Path.GetFileName(image)}: {caption}");
         };
 
-        using var signals = new InterruptSignals();
         try
         {
             var summaries = run.Run(signals.Token);
@@ -96,6 +117,11 @@ internal static class TrainCommand
             progress?.Break();
             Console.Error.WriteLine($"furnace: interrupted; the last completed step is checkpointed in {cfg.Out}; run the same command with --resume to continue");
             return signals.ExitCode;
+        }
+        catch (RankFailureException e)
+        {
+            progress?.Break();
+            throw new RankFailureException($"{e.Message}; the last complete checkpoint in {cfg.Out} stays valid: rerun the same command with --resume (any number of ranks) to continue");
         }
     }
 }

@@ -197,14 +197,17 @@ public sealed class TrainingLoader : IDisposable
             _order = EpochOrder(n, p.Epoch, Options.Seed, Options.Shuffle);
             _orderEpoch = p.Epoch;
         }
-        int count = Math.Min(size, n - p.Index);
+        int global = Math.Min(size, n - p.Index);
+        // this shard's slice of the global batch (all of it without sharding)
+        int first = (int)((long)global * Options.ShardIndex / Options.ShardCount);
+        int count = (int)((long)global * (Options.ShardIndex + 1) / Options.ShardCount) - first;
         var indices = new int[count];
         var examples = new TrainingExample[count];
         var pixels = new PixelValues?[count];
         int epoch = p.Epoch;
         for (int k = 0; k < count; k++)
         {
-            indices[k] = _order![p.Index + k];
+            indices[k] = _order![p.Index + first + k];
             examples[k] = _set.Example(indices[k], epoch, Options.Seed);
         }
         if (Options.Images is { } images)
@@ -228,7 +231,7 @@ public sealed class TrainingLoader : IDisposable
             }
         }
         var start = p;
-        p = Normalize(p with { Index = p.Index + count });
+        p = Normalize(p with { Index = p.Index + global });
         return new TrainingBatch(start, p, indices, examples, pixels);
     }
 }

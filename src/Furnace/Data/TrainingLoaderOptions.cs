@@ -28,8 +28,16 @@ public sealed record TrainingLoaderOptions
     /// <summary>Decode, preprocess (cache) and augment images; null: batches carry image paths only.</summary>
     public ImagePipeline? Images { get; init; }
 
+    /// <summary>Data-parallel share: of every batch (BatchSize samples of the one seeded order, the global batch) this
+    /// loader hands out only the contiguous slice [count·i/n, count·(i+1)/n) for ShardIndex i of ShardCount n (possibly
+    /// empty); positions still advance by whole global batches, so they are the same on every shard.</summary>
+    public int ShardIndex { get; init; }
+
+    public int ShardCount { get; init; } = 1;
+
     public TrainingLoaderOptions Validated()
     {
+        if (ShardCount < 1 || ShardIndex < 0 || ShardIndex >= ShardCount) throw new FurnaceException($"shard {ShardIndex} of {ShardCount} does not exist");
         if (BatchSize < 1) throw new FurnaceException($"batch size {BatchSize} must be at least 1");
         if (Epochs is < 1) throw new FurnaceException($"epochs {Epochs} must be at least 1");
         if (Prefetch is < 0 or > 1024) throw new FurnaceException($"prefetch {Prefetch} must be between 0 and 1024 batches");

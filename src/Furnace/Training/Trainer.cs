@@ -5,7 +5,14 @@
 // then, every K steps, a validation pass and a checkpoint. Everything a resume needs — weights, AdamW moments and
 // step counts, the random generator, the data position, the step — goes into the checkpoint, so a resumed run
 // reproduces the uninterrupted run's losses bit for bit.
+// Data-parallel (Communicator.Size > 1, under mpirun): the batch source hands each rank its share of every global
+// batch; a rank's micro-batch loss is weighted by its share of the global batch's tokens (samples when nothing is
+// token-scored), so the summed gradient is the gradient of the global batch's mean loss; the gradients are summed
+// across ranks in buckets (GradientSync) before clipping and AdamW, so every rank takes the same step. Validation
+// batches are dealt out round-robin and their losses gathered and added in batch order; only rank 0 writes
+// checkpoints. A stop request (Ctrl-C) is agreed on by all ranks at the end of a step.
 using System.Diagnostics;
+using Furnace.Distributed;
 using Furnace.Tensors;
 using Furnace.Tensors.Autograd;
 
@@ -19,6 +26,9 @@ public sealed class Trainer<TBatch>
     private double _elapsedBefore;
     private long _samples, _tokens;
     private int _savedStep = -1;
+    private readonly double[] _counts = new double[2];
+    private readonly double[] _stepTotals = new double[2];
+    private GradientSync? _sync;
 
     public Trainer(IReadOnlyList<ParameterGroup> groups, ITrainingObjective<TBatch> objective, IBatchSource<TBatch> train,
         TrainerOptions options, KernelContext context, TrainingRandom random, IEnumerable<TBatch>? validation = null)
@@ -51,7 +61,11 @@ public sealed class Trainer<TBatch>
     /// <summary>Optimiser steps done (the next step's schedule index).</summary>
     public int Step { get; private set; }
 
-    /// <summary>Where to checkpoint; null = no checkpoints.</summary>
+    /// <summary>The ranks this trainer runs on (SingleProcess by default). Give every rank the same model, options
+    /// and a batch source sharded for its rank.</summary>
+    public ICommunicator Communicator { get; init; } = SingleProcess.Instance;
+
+    /// <summary>Where to checkpoint; null = no checkpoints. Under MPI only rank 0 writes (every rank reads on resume).</summary>
     public CheckpointStore? Checkpoints { get; init; }
 
     /// <summary>Stored as config.json in every checkpoint.</summary>
@@ -74,12 +88,13 @@ public sealed class Trainer<TBatch>
         double Elapsed() => _elapsedBefore + clock.Elapsed.TotalSeconds;
         Tensor[] trainable = Optimizer.TrainableParameters.ToArray();
         float scale = 1f / Options.Accumulation;
+        bool parallel = Communicator.Size > 1;
         try
         {
             while (Step < Options.Steps)
             {
-                cancel.ThrowIfCancellationRequested();
-                StepMetrics metrics = OneStep(trainable, scale, Elapsed);
+                if (!parallel) cancel.ThrowIfCancellationRequested(); // ranks agree on stopping at the end of a step instead
+                StepMetrics metrics = OneStep(trainable, scale, Elapsed, cancel);
                 StepCompleted?.Invoke(metrics);
 
                 bool last = Step == Options.Steps;
@@ -87,11 +102,14 @@ public sealed class Trainer<TBatch>
                     Validated?.Invoke(Validate(Elapsed()));
                 if (Checkpoints != null && ((Options.CheckpointEvery > 0 && Step % Options.CheckpointEvery == 0) || last))
                     SaveCheckpoint(Elapsed());
+                // every rank stops after the same step when any of them was asked to
+                if (parallel && _stepTotals[1] > 0 && !last) throw new OperationCanceledException(cancel);
             }
         }
         catch (OperationCanceledException)
         {
             if (Checkpoints != null && Step > 0 && _savedStep != Step) SaveCheckpoint(Elapsed());
+            if (Communicator.Size > 1) Communicator.Barrier("stop after an interrupt"); // rank 0's checkpoint is complete before anyone exits
             throw;
         }
     }
@@ -104,22 +122,48 @@ public sealed class Trainer<TBatch>
     public StepMetrics TrainStep() => OneStep(Optimizer.TrainableParameters.ToArray(), 1f / Options.Accumulation, () => _elapsedBefore);
 
     // forward → loss → backward for each micro-batch, clip, AdamW, zero: the body of every step
-    private StepMetrics OneStep(Tensor[] trainable, float scale, Func<double> elapsed)
+    private StepMetrics OneStep(Tensor[] trainable, float scale, Func<double> elapsed, CancellationToken cancel = default)
     {
+        bool parallel = Communicator.Size > 1;
         long started = Stopwatch.GetTimestamp();
         double loss = 0;
         int samples = 0, tokens = 0;
         for (int micro = 0; micro < Options.Accumulation; micro++)
         {
             TBatch batch = _train.Next();
-            Tensor microLoss = _objective.Loss(Tape, batch);           // forward → loss
-            loss += microLoss.Data[0];
-            var counts = _objective.Count(batch);
-            samples += counts.Samples;
-            tokens += counts.Tokens;
-            _objective.Backward(Tape, microLoss, scale);               // backward of loss / N
+            if (!parallel)
+            {
+                Tensor microLoss = _objective.Loss(Tape, batch);           // forward → loss
+                loss += microLoss.Data[0];
+                var counts = _objective.Count(batch);
+                samples += counts.Samples;
+                tokens += counts.Tokens;
+                _objective.Backward(Tape, microLoss, scale);               // backward of loss / N
+                continue;
+            }
+            // this rank's share of the global micro-batch (possibly empty): its weight in the global mean
+            var mine = _objective.Count(batch);
+            _counts[0] = mine.Samples;
+            _counts[1] = mine.Tokens;
+            Communicator.SumInPlace(_counts, "micro-batch size sum");
+            samples += (int)_counts[0];
+            tokens += (int)_counts[1];
+            bool byTokens = _counts[1] > 0;
+            double share = (byTokens ? mine.Tokens : mine.Samples) / Math.Max(byTokens ? _counts[1] : _counts[0], 1);
+            if (mine.Samples == 0) continue;
+            Tensor shardLoss = _objective.Loss(Tape, batch);
+            loss += shardLoss.Data[0] * share;
+            _objective.Backward(Tape, shardLoss, (float)(scale * share));
         }
         loss /= Options.Accumulation;
+        if (parallel)
+        {
+            _stepTotals[0] = loss;
+            _stepTotals[1] = cancel.IsCancellationRequested ? 1 : 0;
+            Communicator.SumInPlace(_stepTotals, "step loss sum");
+            loss = _stepTotals[0];
+            (_sync ??= new GradientSync(Communicator, trainable)).Sum();
+        }
 
         double norm = Options.ClipNorm is { } max                          // clip
             ? GradientClipping.ClipByGlobalNorm(trainable, max)
@@ -148,30 +192,49 @@ public sealed class Trainer<TBatch>
         int samples = 0, tokens = 0;
         bool enabled = Tape.Enabled;
         Tape.Enabled = false;
+        var parts = new List<double>();   // (index, loss, samples, tokens) of this rank's batches
         try
         {
+            int index = 0;
             foreach (TBatch batch in _validation)
             {
+                if (index++ % Communicator.Size != Communicator.Rank) continue;
                 double loss = _objective.Loss(Tape, batch).Data[0];
                 var counts = _objective.Count(batch);
-                double w = counts.Tokens > 0 ? counts.Tokens : Math.Max(1, counts.Samples);
-                weighted += loss * w;
-                weight += w;
-                samples += counts.Samples;
-                tokens += counts.Tokens;
+                parts.AddRange([index - 1, loss, counts.Samples, counts.Tokens]);
             }
         }
         finally
         {
             Tape.Enabled = enabled;
         }
+        // every batch's loss, added in batch order whichever rank computed it: the single-process sum
+        var all = new List<double[]>();
+        if (Communicator.Size == 1) all.Add(parts.ToArray());
+        else
+            foreach (byte[] b in Communicator.AllGather(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parts.ToArray().AsSpan()).ToArray(), "validation loss gather"))
+                all.Add(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(b).ToArray());
+        foreach (var (_, loss, s, t) in all.SelectMany(a => Enumerable.Range(0, a.Length / 4).Select(k => (a[4 * k], a[4 * k + 1], a[4 * k + 2], a[4 * k + 3]))).OrderBy(x => x.Item1))
+        {
+            double w = t > 0 ? t : Math.Max(1, s);
+            weighted += loss * w;
+            weight += w;
+            samples += (int)s;
+            tokens += (int)t;
+        }
         return new ValidationMetrics(Step, weight > 0 ? weighted / weight : double.NaN, samples, tokens, elapsedSeconds);
     }
 
-    /// <summary>Writes a checkpoint of the current step and makes it the latest; returns its directory.</summary>
+    /// <summary>Writes a checkpoint of the current step and makes it the latest; returns its directory (under MPI rank 0
+    /// writes it, the other ranks only note the step).</summary>
     public string SaveCheckpoint(double elapsedSeconds)
     {
         var store = Checkpoints ?? throw new InvalidOperationException("this trainer has no checkpoint store");
+        if (Communicator.Rank != 0)
+        {
+            _savedStep = Step;
+            return store.Directory;
+        }
         var position = _train.Position;
         var state = new CheckpointStateJson
         {

@@ -7,7 +7,12 @@
 // is trained), stage.json}; a contrastive stage writes contrastive_projectors.safetensors instead of a model and
 // leaves the model the next stage starts from as it was. With resume, finished stages are skipped and the unfinished one continues from its
 // latest checkpoint.
+// Under MPI (Communicator.Size > 1) every rank runs the same stages on its share of each global batch (Trainer);
+// rank 0 alone writes OUT (config, metrics, plots, checkpoints, outputs), which must be a folder every rank can read
+// (one machine, or a shared file system): the other ranks load a stage's starting model and resume checkpoints from it.
+// Sample captions are dealt out over the ranks and gathered. Contrastive stages and LoRA dropout run on one process only.
 using Furnace.Data;
+using Furnace.Distributed;
 using Furnace.IO;
 using Furnace.Models.Llama;
 using Furnace.Models.Projectors;
@@ -53,6 +58,11 @@ public sealed class TrainingRun
 
     private FeatureStore? _features;
 
+    /// <summary>The ranks of a data-parallel run (SingleProcess by default).</summary>
+    public ICommunicator Communicator { get; init; } = SingleProcess.Instance;
+
+    private bool Root => Communicator.Rank == 0;
+
     public IReadOnlyList<TrainStageSummaryJson> Run(CancellationToken cancel = default)
     {
         var c = _config;
@@ -61,8 +71,20 @@ public sealed class TrainingRun
             foreach (var s in c.Stages)
                 if (File.Exists(Path.Combine(c.Out, s.Name, StageFile)) || File.Exists(Path.Combine(c.Out, s.Name, "checkpoints", CheckpointStore.LatestFile)))
                     throw new FurnaceException($"{c.Out}: already holds a run (stage '{s.Name}' has checkpoints or is finished); pass --resume to continue it, or another --out");
-        Directory.CreateDirectory(c.Out);
-        AtomicFile.Write(Path.Combine(c.Out, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(c.ToJson())));
+        if (Communicator.Size > 1)
+        {
+            foreach (var s in c.Stages)
+            {
+                if (s.Contrastive) throw new FurnaceException($"{c.Source}: stage '{s.Name}': a contrastive stage needs every pair of the batch in one process; it does not run under mpirun yet (run it on one process)");
+                if (s.Lora is { Dropout: > 0 }) throw new FurnaceException($"{c.Source}: stage '{s.Name}': LoRA dropout does not run under mpirun yet (its masks would differ from one process's); set lora.dropout to 0 or run on one process");
+            }
+            Communicator.Barrier("start of the run"); // every rank has looked at OUT before rank 0 writes into it
+        }
+        if (Root)
+        {
+            Directory.CreateDirectory(c.Out);
+            AtomicFile.Write(Path.Combine(c.Out, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(c.ToJson())));
+        }
 
         var (trainSet, valSet) = LoadData();
         Message?.Invoke($"data: {trainSet.Count} training samples ({trainSet.ImageCount} images) from {c.Train}; {valSet?.Count ?? 0} validation samples");
@@ -111,7 +133,7 @@ public sealed class TrainingRun
         TrainingSet trainSet, TrainingSet? valSet, KernelContext ctx, CancellationToken cancel)
     {
         var c = _config;
-        Directory.CreateDirectory(dir);
+        if (Root) Directory.CreateDirectory(dir);
         if (stage.Contrastive) return RunContrastiveStage(index, stage, dir, llava, projector, trainSet, valSet, ctx, cancel);
         var options = new LlavaTrainingOptions
         {
@@ -130,7 +152,7 @@ public sealed class TrainingRun
         var rng = StageRandom(c, index);
         _features ??= new FeatureStore(FeatureCacheBytes);
         var objective = new VlmObjective(model, ctx, stage.Lora is { Dropout: > 0 } ? rng : null, c.MaxLength, _features);
-        using var batches = new LoaderBatches(trainSet, LoaderOptions(c, stage, model));
+        using var batches = new LoaderBatches(trainSet, LoaderOptions(c, stage, model) with { ShardIndex = Communicator.Rank, ShardCount = Communicator.Size });
         List<Data.TrainingBatch>? validation = null;
         if (valSet != null)
         {
@@ -140,6 +162,7 @@ public sealed class TrainingRun
         }
         var trainer = new Trainer<Data.TrainingBatch>(groups, objective, batches, TrainerOptionsFor(c, stage), ctx, rng, validation)
         {
+            Communicator = Communicator,
             Checkpoints = new CheckpointStore(Path.Combine(dir, "checkpoints"), c.Keep),
             ConfigJson = c.ToJson(),
             // a LoRA checkpoint also holds the adapter in PEFT's layout, loadable as it is
@@ -148,60 +171,66 @@ public sealed class TrainingRun
         if (_resume && trainer.ResumeLatest() is { } resumed)
             Message?.Invoke($"stage {stage.Name}: resuming from {resumed.Directory} (step {resumed.State.Step} of {stage.Steps})");
 
-        using var metrics = MetricsLog.Open(Path.Combine(dir, "metrics.jsonl"), trainer.Step);
+        using var metrics = Root ? MetricsLog.Open(Path.Combine(dir, "metrics.jsonl"), trainer.Step) : null;
         string plot = Path.Combine(dir, "loss.png");
         string title = $"{stage.Name}: {stage.Parts}";
         var samples = valSet ?? trainSet;
         string[] sampleImages = Enumerable.Range(0, samples.Count).Select(samples.ImagePathOf).OfType<string>().Distinct().Take(c.SampleImages).ToArray();
         trainer.StepCompleted += m =>
         {
-            metrics.Append(m);
+            metrics?.Append(m);
             if (c.SampleEvery > 0 && (m.Step % c.SampleEvery == 0 || m.Step == m.TotalSteps))
-                foreach (string image in sampleImages)
-                {
-                    string caption = objective.Caption(trainer.Tape, image, c.Instruction, c.SampleMaxTokens);
-                    metrics.AppendSample(m.Step, image, caption);
-                    SampleCaption?.Invoke(stage, m.Step, image, caption);
-                }
+            {
+                // image i is captioned by rank i mod N; rank 0 logs them all in order
+                string[] captions = Communicator.Shard(sampleImages, image => objective.Caption(trainer.Tape, image, c.Instruction, c.SampleMaxTokens), "sample captions");
+                if (Root)
+                    for (int i = 0; i < sampleImages.Length; i++)
+                    {
+                        metrics!.AppendSample(m.Step, sampleImages[i], captions[i]);
+                        SampleCaption?.Invoke(stage, m.Step, sampleImages[i], captions[i]);
+                    }
+            }
         };
         trainer.Validated += v =>
         {
-            metrics.Append(v);
-            Validated?.Invoke(stage, v);
+            metrics?.Append(v);
+            if (Root) Validated?.Invoke(stage, v);
         };
-        trainer.CheckpointSaved += _ => LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title, metrics.LearningRate, LossPlotLogScale);
+        if (metrics != null) trainer.CheckpointSaved += _ => LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title, metrics.LearningRate, LossPlotLogScale);
         StageStarted?.Invoke(stage, trainer);
         trainer.Run(cancel);
+        if (metrics == null)
+        {
+            // rank 0 writes the outputs; the next stage (on every rank) starts from them
+            Communicator.Barrier($"stage {stage.Name} outputs");
+            return StageSummary(stage, dir, llava, model, trainer.Step, null, null);
+        }
         LossCurvePlot.Write(plot, metrics.TrainLoss, metrics.ValidationLoss, title, metrics.LearningRate, LossPlotLogScale);
 
         // outputs: each written under a temporary name, then renamed
-        string projectorPath = Path.Combine(dir, "projector.safetensors");
-        model.SaveProjector(projectorPath);
-        string? modelDir = null, adapterDir = null;
-        if (llava != null && model.Projector.Kind == ProjectorKind.Mlp2xGelu)
-        {
-            modelDir = Path.Combine(dir, "model");
-            Replace(modelDir, model.Export);
-        }
-        if (model.Adapter != null)
-        {
-            adapterDir = Path.Combine(dir, "adapter");
-            Replace(adapterDir, model.SaveAdapter);
-        }
-        var summary = new TrainStageSummaryJson
-        {
-            Name = stage.Name,
-            Steps = trainer.Step,
-            FinalLoss = metrics.TrainLoss.Count > 0 ? metrics.TrainLoss[^1].Loss : null,
-            FinalValLoss = metrics.ValidationLoss.Count > 0 ? metrics.ValidationLoss[^1].Loss : null,
-            Model = modelDir,
-            Projector = projectorPath,
-            Adapter = adapterDir,
-        };
+        var summary = StageSummary(stage, dir, llava, model, trainer.Step,
+            metrics.TrainLoss.Count > 0 ? metrics.TrainLoss[^1].Loss : null, metrics.ValidationLoss.Count > 0 ? metrics.ValidationLoss[^1].Loss : null);
+        model.SaveProjector(summary.Projector!);
+        if (summary.Model != null) Replace(summary.Model, model.Export);
+        if (summary.Adapter != null) Replace(summary.Adapter, model.SaveAdapter);
         AtomicFile.Write(Path.Combine(dir, StageFile), s => System.Text.Json.JsonSerializer.Serialize(s, summary, TrainingJsonContext.Default.TrainStageSummaryJson));
-        Message?.Invoke($"stage {stage.Name}: done; wrote {modelDir ?? projectorPath}{(adapterDir != null ? " and " + adapterDir : "")}");
+        if (Communicator.Size > 1) Communicator.Barrier($"stage {stage.Name} outputs");
+        Message?.Invoke($"stage {stage.Name}: done; wrote {summary.Model ?? summary.Projector}{(summary.Adapter != null ? " and " + summary.Adapter : "")}");
         return summary;
     }
+
+    // where a captioning stage's outputs go: projector.safetensors, model/ (an mlp2x_gelu projector on a LLaVA base)
+    // and adapter/ (when LoRA is trained)
+    private static TrainStageSummaryJson StageSummary(TrainStage stage, string dir, string? llava, LlavaTrainable model, int steps, double? loss, double? valLoss) => new()
+    {
+        Name = stage.Name,
+        Steps = steps,
+        FinalLoss = loss,
+        FinalValLoss = valLoss,
+        Model = llava != null && model.Projector.Kind == ProjectorKind.Mlp2xGelu ? Path.Combine(dir, "model") : null,
+        Projector = Path.Combine(dir, "projector.safetensors"),
+        Adapter = model.Adapter != null ? Path.Combine(dir, "adapter") : null,
+    };
 
     // A contrastive stage: the LLaVA model frozen whole (vision tower and decoder embeddings are the two feature
     // extractors), a fresh linear image/text projector pair trained with InfoNCE; validation is one batch of the whole
@@ -317,7 +346,8 @@ public sealed class TrainingRun
                 int dim;
                 using (var lm = Models.LanguageModel.Open(c.Decoder!)) dim = lm.Decoder.Dim;
                 projector = Path.Combine(dir, "initial_projector.safetensors");
-                ProjectorTrainable.Initial(c.ProjectorType ?? ProjectorKind.Mlp2xGelu, vision.FeatureDim, dim, options.Seed).Save(projector);
+                if (Root) ProjectorTrainable.Initial(c.ProjectorType ?? ProjectorKind.Mlp2xGelu, vision.FeatureDim, dim, options.Seed).Save(projector);
+                if (Communicator.Size > 1) Communicator.Barrier("initial projector"); // rank 0 wrote it; every rank loads it
             }
         }
         catch

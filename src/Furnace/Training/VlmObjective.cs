@@ -46,7 +46,7 @@ public sealed class VlmObjective : ITrainingObjective<Data.TrainingBatch>
 
     public Tensor Loss(Tape tape, Data.TrainingBatch batch) => _model.Loss(tape, Collate(batch), tape.Enabled ? _dropout : null);
 
-    public BatchCounts Count(Data.TrainingBatch batch) => new(batch.Count, Collate(batch).ScoredTokens);
+    public BatchCounts Count(Data.TrainingBatch batch) => batch.Count == 0 ? new(0, 0) : new(batch.Count, Collate(batch).ScoredTokens);
 
     /// <summary>The padded model batch of a loader batch (the last one is kept: Loss and Count ask for the same batch).</summary>
     public ModelBatch Collate(Data.TrainingBatch batch)

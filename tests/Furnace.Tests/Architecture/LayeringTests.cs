@@ -12,6 +12,7 @@ public sealed partial class LayeringTests
     {
         ["IO"] = 0,
         ["Benchmarking"] = 0,
+        ["Distributed"] = 0, // the MPI binding and the communicator (training and evaluation use it)
         ["Formats"] = 1,
         ["Models"] = 2,
         ["Generation"] = 3,
@@ -29,7 +30,7 @@ public sealed partial class LayeringTests
     [GeneratedRegex(@"//[^\n]*|/\*.*?\*/", RegexOptions.Singleline)]
     private static partial Regex Comments();
 
-    [GeneratedRegex(@"\bFurnace\.(IO|Benchmarking|Formats|Models|Generation|Data|Training|Quantization|Evaluation|Serving)\b")]
+    [GeneratedRegex(@"\bFurnace\.(IO|Benchmarking|Distributed|Formats|Models|Generation|Data|Training|Quantization|Evaluation|Serving)\b")]
     private static partial Regex LayerReference();
 
     private static string SourceRoot()

@@ -158,4 +158,35 @@ public sealed class TrainingLoaderTests
         Assert.Equal([null, null], b.Pixels);
         Assert.Equal(dir.File("img/00.png"), b.Examples[0].ImagePath);
     }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void Loader_Shards_PartitionEveryGlobalBatchAndKeepItsPositions(int shards)
+    {
+        var set = TextSet(10);
+        var options = new TrainingLoaderOptions { BatchSize = 4, Seed = 5, Epochs = 2, Prefetch = 0 };
+        var global = All(set, options);
+        var parts = Enumerable.Range(0, shards).Select(r => All(set, options with { ShardIndex = r, ShardCount = shards })).ToArray();
+        foreach (var part in parts) Assert.Equal(global.Count, part.Count);
+        for (int b = 0; b < global.Count; b++)
+        {
+            // the shards in rank order are the global batch: no overlap, no gap, contiguous slices
+            Assert.Equal(global[b].Indices, parts.SelectMany(p => p[b].Indices));
+            Assert.All(parts, p => Assert.Equal(global[b].Start, p[b].Start));
+            Assert.All(parts, p => Assert.Equal(global[b].Next, p[b].Next));
+            Assert.InRange(parts.Max(p => p[b].Count) - parts.Min(p => p[b].Count), 0, 1);
+        }
+        // resuming a shard mid-run gives the rest of that shard's batches
+        var resumed = All(set, options with { ShardIndex = shards - 1, ShardCount = shards }, global[2].Start);
+        Assert.Equal(parts[^1].Skip(2).Select(Describe), resumed.Select(Describe));
+    }
+
+    [Fact]
+    public void LoaderOptions_ShardOutOfRange_Throws()
+    {
+        var e = Assert.Throws<FurnaceException>(() => new TrainingLoaderOptions { ShardIndex = 2, ShardCount = 2 }.Validated());
+        Assert.Equal("shard 2 of 2 does not exist", e.Message);
+    }
 }
