@@ -15,8 +15,8 @@ namespace Furnace.Models;
 public static class ModelLoader
 {
     /// <summary>
-    /// Any decoder Furnace runs: a deepseek2 GGUF file or a DeepseekV2/V3ForCausalLM directory opens as a DeepSeekModel
-    /// (MLA + DeepSeekMoE), everything else as OpenLlama does. LoRA adapters apply to Llama-family decoders only.
+    /// Any decoder Furnace runs: a deepseek2 / deepseek GGUF file or a DeepseekV2/V3ForCausalLM / DeepseekForCausalLM
+    /// directory opens as a DeepSeekModel (MLA or plain attention + DeepSeekMoE), everything else as OpenLlama does. LoRA adapters apply to Llama-family decoders only.
     /// </summary>
     public static IDecoder OpenDecoder(string path, LoraAdapter? lora = null, float loraScale = 1f)
     {
@@ -29,7 +29,7 @@ public static class ModelLoader
         if (File.Exists(path) && GgufFile.HasMagic(path))
         {
             var f = GgufFile.Open(path);
-            if (f.Architecture == DeepSeekConfig.Arch)
+            if (f.Architecture is DeepSeekConfig.Arch or DeepSeekConfig.MhaArch)
             {
                 try
                 {

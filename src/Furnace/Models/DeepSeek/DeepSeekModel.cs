@@ -39,7 +39,7 @@ public sealed class DeepSeekModel : IDecoder
 
     public DeepSeekWeights Weights { get; }
 
-    public string Architecture => DeepSeekConfig.Arch;
+    public string Architecture => Config.Architecture;
     public int Dim => Config.Dim;
     public int Layers => Config.Layers;
     public int VocabSize => Config.VocabSize;
@@ -167,7 +167,8 @@ public sealed class DeepSeekModel : IDecoder
         {
             DeepSeekLayerWeights w = Weights.Layers[l];
             for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.AttnNorm, c.RmsEps);
-            Attention(n, s, l, w, ctx);
+            if (c.Mla) Attention(n, s, l, w, ctx);
+            else DeepSeekMhaAttention.Forward(c, _rope!, n, s, l, w, ctx);
             MatMul.Forward(proj, s.AttnOut.AsSpan(0, n * c.Heads * c.VHeadDim), n, w.Wo, ctx);
             Ops.Add(x, proj);
 
