@@ -33,7 +33,7 @@ public static class ModelLoader
             {
                 try
                 {
-                    if (lora != null) throw new FurnaceException($"{path}: LoRA adapters are not supported on {DeepSeekConfig.Arch} (MLA) decoders yet");
+                    if (lora != null) throw new FurnaceException($"{path}: LoRA adapters are not supported on {f.Architecture} (DeepSeekMoE) decoders yet");
                     return DeepSeekModel.FromGguf(f);
                 }
                 catch
