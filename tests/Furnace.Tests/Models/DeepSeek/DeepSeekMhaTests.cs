@@ -162,4 +162,13 @@ public sealed class DeepSeekMhaTests
         var e = Assert.Throws<FurnaceException>(() => DeepSeekConfig.FromHf(raw, "config.json"));
         Assert.Contains("rope_scaling", e.Message);
     }
+
+    [Fact]
+    public void Config_DeepSeekMoe16bPreset_ValidatesWith16_4BParametersAndAPerHeadCache()
+    {
+        DeepSeekConfig c = DeepSeekConfig.Preset("deepseek-moe-16b").Validated("preset");
+        Assert.Equal("deepseek", c.Architecture);
+        Assert.InRange(c.ParameterCount, 16.3e9, 16.5e9); // the model card's 16.4B
+        Assert.Equal(4L * 28 * 2 * 16 * 128, c.KvBytesPerToken.Mla); // keys and values of 16 heads of 128 per layer
+    }
 }
