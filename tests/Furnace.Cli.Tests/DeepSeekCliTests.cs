@@ -44,6 +44,41 @@ public sealed class DeepSeekCliTests
     }
 
     [Fact]
+    public void ConvertInfoLogitsGenerateTokenize_RandomMhaQ8_0_RunOnTheDeepseekArch()
+    {
+        // DeepSeekMoE with plain multi-head attention (llama.cpp arch "deepseek", DeepSeek-MoE-16B's layout)
+        using var dir = new TempDir();
+        string gguf = dir.File("mha.gguf");
+        var c = FurnaceProcess.Run("convert", "--from", "random:test-mha", "--to", gguf, "--type", "q8_0", "--seed", "3");
+        Assert.True(c.ExitCode == 0, c.Stderr);
+
+        var info = FurnaceProcess.Run("info", gguf);
+        Assert.True(info.ExitCode == 0, info.Stderr);
+        Assert.Contains("deepseek (multi-head attention + DeepSeekMoE)", info.Stdout);
+        Assert.Contains("KV cache 768 bytes/token", info.Stdout); // 3 layers x (k + v) x 2 kv heads x 16 x 4 bytes
+
+        var logits = FurnaceProcess.Run("logits", "-m", gguf, "--tokens", "1,40,41,42");
+        Assert.True(logits.ExitCode == 0, logits.Stderr);
+        using (var doc = JsonDocument.Parse(logits.Stdout))
+        {
+            using var model = DeepSeekModel.FromGguf(GgufFile.Open(gguf));
+            var state = model.NewState(16);
+            using var ctx = new KernelContext(1);
+            model.Forward([1, 40, 41, 42], state, ctx);
+            int expected = 0;
+            for (int v = 1; v < model.VocabSize; v++) if (state.Logits[v] > state.Logits[expected]) expected = v;
+            Assert.Equal(expected, doc.RootElement.GetProperty("argmax").GetInt32());
+        }
+
+        var gen = FurnaceProcess.Run("generate", "-m", gguf, "--temperature", "0", "-n", "8", "--json", "-p", "hello");
+        Assert.True(gen.ExitCode == 0, gen.Stderr);
+        using (var doc = JsonDocument.Parse(gen.Stdout)) Assert.Equal(8, doc.RootElement.GetProperty("generated_tokens").GetInt32());
+
+        var tok = FurnaceProcess.Run("tokenize", "-m", gguf, "hello");
+        Assert.True(tok.ExitCode == 0, tok.Stderr);
+    }
+
+    [Fact]
     public void PerplexityAndTokenize_RandomV2LiteF32_RunOnDeepSeek2()
     {
         using var dir = new TempDir();

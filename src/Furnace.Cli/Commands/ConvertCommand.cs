@@ -11,7 +11,7 @@ internal static class ConvertCommand
 {
     public static Command Create()
     {
-        var from = new Option<string>("--from") { Description = "Source: a Hugging Face model directory, or random:PRESET (bench-768, tinyllama-1.1b, …; deepseek2: test-v2-lite, test-v3, deepseek-v2-lite)", Required = true };
+        var from = new Option<string>("--from") { Description = "Source: a Hugging Face model directory, or random:PRESET (bench-768, tinyllama-1.1b, …; deepseek2: test-v2-lite, test-v3, deepseek-v2-lite; deepseek: test-mha, deepseek-moe-16b)", Required = true };
         var to = new Option<string>("--to") { Description = "Output .gguf file (written atomically)", Required = true };
         var type = new Option<string?>("--type") { Description = "Weight type of 2-D tensors, every row in that type: f32, f16, bf16, q8_0, q4_0 … q6_K, iq4_nl, iq4_xs (default f16; `furnace quantize` applies llama.cpp's per-tensor recipes instead; GPTQ/AWQ linears: their lossless q4_0/q8_0/q4_1 where exact, else f16)" };
         var seed = new Option<int>("--seed") { Description = "Seed for random:PRESET weights", DefaultValueFactory = _ => 1 };

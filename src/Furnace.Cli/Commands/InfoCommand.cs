@@ -101,13 +101,17 @@ internal static class InfoCommand
     private static void PrintDeepSeek(DeepSeekConfig c)
     {
         var (mla, mha) = c.KvBytesPerToken;
-        Console.WriteLine($"model:     {DeepSeekConfig.Arch} (MLA + DeepSeekMoE), dim {c.Dim}, {c.Layers} layers, {c.Heads} heads, q_lora {c.QLoraRank}, kv_lora {c.KvLoraRank}, "
-            + $"head qk {c.QkNopeDim}+{c.QkRopeDim} v {c.VHeadDim}, vocab {c.VocabSize}, context {c.MaxPositions}");
+        if (c.Mla)
+            Console.WriteLine($"model:     {DeepSeekConfig.Arch} (MLA + DeepSeekMoE), dim {c.Dim}, {c.Layers} layers, {c.Heads} heads, q_lora {c.QLoraRank}, kv_lora {c.KvLoraRank}, "
+                + $"head qk {c.QkNopeDim}+{c.QkRopeDim} v {c.VHeadDim}, vocab {c.VocabSize}, context {c.MaxPositions}");
+        else
+            Console.WriteLine($"model:     {DeepSeekConfig.MhaArch} (multi-head attention + DeepSeekMoE), dim {c.Dim}, {c.Layers} layers, {c.Heads} heads ({c.KvHeads} kv, head dim {c.QkHeadDim}), "
+                + $"vocab {c.VocabSize}, context {c.MaxPositions}");
         Console.WriteLine($"           {c.LeadingDenseLayers} dense (ffn {c.FfnDim}), then {c.Experts} experts (top {c.ExpertsUsed}, {c.SharedExperts} shared, ffn {c.ExpertFfnDim}), "
             + $"{c.Gating.ToString().ToLowerInvariant()} routing{(c.ExpertGroups > 1 ? $" in {c.ExpertGroupsUsed}/{c.ExpertGroups} groups" : "")}, "
             + $"norm {c.ExpertWeightsNorm}, scale {c.ExpertWeightsScale}, ~{c.ParameterCount / 1e6:F0}M parameters");
         Console.WriteLine($"           rope theta {c.RopeTheta}{(c.Yarn is { } y ? $", yarn x{y.Factor} from {y.OriginalContext}, mscale_all_dim {y.LogMultiplier}" : "")}; "
-            + $"KV cache {mla:N0} bytes/token f32 (plain MHA: {mha:N0})");
+            + $"KV cache {mla:N0} bytes/token f32{(c.Mla ? $" (plain MHA: {mha:N0})" : "")}");
     }
 
     private static void PrintVision(string label, ClipVisionConfig v) =>
@@ -132,7 +136,7 @@ internal static class InfoCommand
     {
         Console.WriteLine($"file:      {f.Path}");
         Console.WriteLine($"format:    GGUF v{f.Version}, alignment {f.Alignment}, {f.Metadata.Count} metadata keys, {f.Tensors.Count} tensors");
-        if (f.Architecture == DeepSeekConfig.Arch) PrintDeepSeek(DeepSeekConfig.FromGguf(f));
+        if (f.Architecture is DeepSeekConfig.Arch or DeepSeekConfig.MhaArch) PrintDeepSeek(DeepSeekConfig.FromGguf(f));
         Console.WriteLine();
         foreach (string key in f.MetadataKeys)
         {

@@ -15,9 +15,9 @@ namespace Furnace.Models;
 public static class ModelLoader
 {
     /// <summary>
-    /// Any decoder Furnace runs: a deepseek2 GGUF file or a DeepseekV2/V3ForCausalLM directory opens as a DeepSeekModel
-    /// (MLA + DeepSeekMoE), everything else as OpenLlama does. A LoRA adapter is merged at load either way (DeepSeekLora
-    /// for DeepSeek's MLA and expert projections).
+    /// Any decoder Furnace runs: a deepseek2 / deepseek GGUF file or a DeepseekV2/V3ForCausalLM / DeepseekForCausalLM
+    /// directory opens as a DeepSeekModel (MLA or plain attention + DeepSeekMoE), everything else as OpenLlama does. A
+    /// LoRA adapter is merged at load either way (DeepSeekLora for DeepSeek's MLA and expert projections).
     /// </summary>
     public static IDecoder OpenDecoder(string path, LoraAdapter? lora = null, float loraScale = 1f)
     {
@@ -29,7 +29,7 @@ public static class ModelLoader
         if (File.Exists(path) && GgufFile.HasMagic(path))
         {
             var f = GgufFile.Open(path);
-            if (f.Architecture == DeepSeekConfig.Arch)
+            if (f.Architecture is DeepSeekConfig.Arch or DeepSeekConfig.MhaArch)
             {
                 try
                 {

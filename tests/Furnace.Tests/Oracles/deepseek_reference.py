@@ -19,6 +19,12 @@
 #   LoRA (optional "adapter": a PEFT directory, "multiplier"): every linear the adapter names computes
 #        x·Wᵀ + scale·(x·Aᵀ)·Bᵀ as PEFT's lora.Linear.forward (dropout off), scale = lora_alpha/r (or /sqrt(r) with
 #        use_rslora) times the multiplier, unmerged; kv_b_proj included (before the per-head k/v split).
+#   Plain attention (no MLA): DeepseekForCausalLM (deepseek-ai/deepseek-moe-16b-base's modeling_deepseek.py,
+#        DeepseekAttention) and DeepseekV2 configs with use_mla false (DeepSeek-VL2's modeling_deepseek.py picks
+#        transformers 4.38's LlamaAttention): head_dim = hidden_size / num_attention_heads, q/k/v_proj, RoPE over the
+#        whole head with rotate_half on the checkpoint's rows (no de-interleave), keys/values repeated over
+#        num_attention_heads / num_key_value_heads query heads, softmax scale head_dim^-0.5, o_proj. DeepseekForCausalLM's
+#        MoEGate: softmax, greedy top-k, normalised when norm_topk_prob, never scaled by routed_scaling_factor.
 # Request JSON: {"model": dir, "input_ids": [...], "adapter": dir or absent, "multiplier": 1.0}. Result: "logits" (T, vocab) of every position, and
 # "group_choice_differs": how many (layer, token) routings keep other groups when a group scores as the sum of its
 # top two (llama.cpp) instead of by the rule above.
@@ -122,6 +128,35 @@ def attention(W, p, cfg, x, cos, sin, scale):
     return lin(o, W, p + "o_proj.weight")
 
 
+def is_plain(cfg):
+    return cfg.get("model_type") == "deepseek" or cfg.get("use_mla") is False
+
+
+def plain_tables(cfg, T):
+    """cos, sin (T, head_dim) of rotate_half rope over the whole head, and the softmax scale."""
+    d = cfg["hidden_size"] // cfg["num_attention_heads"]
+    inv = 1.0 / (cfg.get("rope_theta", 10000.0) ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
+    freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv)
+    emb = torch.cat([freqs, freqs], dim=-1)
+    return emb.cos(), emb.sin(), d ** -0.5
+
+
+def plain_attention(W, p, cfg, x, cos, sin, scale):
+    T = x.shape[0]
+    h = cfg["num_attention_heads"]
+    kvh = cfg.get("num_key_value_heads") or h
+    d = cfg["hidden_size"] // h
+    q = F.linear(x, W[p + "q_proj.weight"]).view(T, h, d).transpose(0, 1)
+    k = F.linear(x, W[p + "k_proj.weight"]).view(T, kvh, d).transpose(0, 1)
+    v = F.linear(x, W[p + "v_proj.weight"]).view(T, kvh, d).transpose(0, 1)
+    q = q * cos + rotate_half(q) * sin
+    k = k * cos + rotate_half(k) * sin
+    k, v = k.repeat_interleave(h // kvh, dim=0), v.repeat_interleave(h // kvh, dim=0)
+    att = (q @ k.transpose(-1, -2)) * scale
+    att = att.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), 1), float("-inf")).softmax(-1)
+    return F.linear((att @ v).transpose(0, 1).reshape(T, h * d), W[p + "o_proj.weight"])
+
+
 def mlp(W, p, x):
     return lin(F.silu(lin(x, W, p + "gate_proj.weight")) * lin(x, W, p + "up_proj.weight"), W, p + "down_proj.weight")
 
@@ -146,7 +181,7 @@ def moe(W, p, cfg, x, v3, stats):
     else:
         idx = choice.topk(k, -1).indices
     wts = scores.gather(1, idx)
-    rsf = cfg.get("routed_scaling_factor", 1.0)
+    rsf = 1.0 if cfg.get("model_type") == "deepseek" else cfg.get("routed_scaling_factor", 1.0)
     if k > 1 and cfg.get("norm_topk_prob", False):
         wts = wts / (wts.sum(-1, keepdim=True) + 1e-20)
         if v3:
@@ -166,10 +201,12 @@ def logits_from_embeds(W, cfg, x, v3, stats):
     """(T, vocab) logits of every position from the input embeddings x (T, dim); DeepSeek-VL2's reference feeds its
     spliced image rows through here."""
     eps = cfg.get("rms_norm_eps", 1e-6)
-    cos, sin, scale = rope_tables(cfg, x.shape[0])
+    plain = is_plain(cfg)
+    cos, sin, scale = plain_tables(cfg, x.shape[0]) if plain else rope_tables(cfg, x.shape[0])
+    attn = plain_attention if plain else attention
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."
-        x = x + attention(W, p + "self_attn.", cfg, rms(x, W[p + "input_layernorm.weight"], eps), cos, sin, scale)
+        x = x + attn(W, p + "self_attn.", cfg, rms(x, W[p + "input_layernorm.weight"], eps), cos, sin, scale)
         hn = rms(x, W[p + "post_attention_layernorm.weight"], eps)
         dense = i < cfg.get("first_k_dense_replace", 0)
         x = x + (mlp(W, p + "mlp.", hn) if dense else moe(W, p + "mlp.", cfg, hn, v3, stats))

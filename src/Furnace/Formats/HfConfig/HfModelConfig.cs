@@ -96,6 +96,10 @@ public sealed record HfModelConfig
     [JsonPropertyName("kv_lora_rank")]
     public int? KvLoraRank { get; init; }
 
+    /// <summary>DeepSeek-VL2's DeepseekV2Config: false = transformers' LlamaAttention instead of MLA (deepseek-vl2-tiny).</summary>
+    [JsonPropertyName("use_mla")]
+    public bool? UseMla { get; init; }
+
     [JsonPropertyName("qk_nope_head_dim")]
     public int? QkNopeHeadDim { get; init; }
 

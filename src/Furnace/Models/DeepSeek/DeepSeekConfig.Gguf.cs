@@ -16,7 +16,8 @@ public sealed partial record DeepSeekConfig
     public static DeepSeekConfig FromGguf(GgufFile f)
     {
         string arch = f.Architecture ?? throw new FurnaceFormatException(f.Path, "missing metadata 'general.architecture'");
-        if (arch != Arch) throw new FurnaceFormatException(f.Path, $"architecture '{arch}' is not {Arch}");
+        if (arch == MhaArch) return FromGgufMha(f);
+        if (arch != Arch) throw new FurnaceFormatException(f.Path, $"architecture '{arch}' is not {Arch} or {MhaArch}");
 
         long? Opt(string key) => f.GetInt($"{Arch}.{key}");
         int Int(string key)

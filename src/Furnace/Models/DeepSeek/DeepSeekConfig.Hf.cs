@@ -7,12 +7,22 @@ namespace Furnace.Models.DeepSeek;
 
 public sealed partial record DeepSeekConfig
 {
-    /// <summary>True when config.json names DeepseekV2ForCausalLM / DeepseekV3ForCausalLM (or model_type deepseek_v2/v3).</summary>
+    /// <summary>
+    /// True when config.json names DeepseekV2ForCausalLM / DeepseekV3ForCausalLM / DeepseekForCausalLM (DeepSeek-MoE)
+    /// (or model_type deepseek_v2 / deepseek_v3 / deepseek).
+    /// </summary>
     public static bool IsHfDeepSeek(HfModelConfig raw) =>
-        raw.Architectures is { Length: > 0 } a ? a[0] is "DeepseekV2ForCausalLM" or "DeepseekV3ForCausalLM" : raw.ModelType is "deepseek_v2" or "deepseek_v3";
+        raw.Architectures is { Length: > 0 } a
+            ? a[0] is "DeepseekV2ForCausalLM" or "DeepseekV3ForCausalLM" or "DeepseekForCausalLM"
+            : raw.ModelType is "deepseek_v2" or "deepseek_v3" or "deepseek";
+
+    /// <summary>DeepseekForCausalLM (DeepSeek-MoE-16B): plain attention, V1 routing.</summary>
+    private static bool IsHfDeepSeekMoe(HfModelConfig raw) =>
+        raw.Architectures is { Length: > 0 } a ? a[0] == "DeepseekForCausalLM" : raw.ModelType == "deepseek";
 
     public static DeepSeekConfig FromHf(HfModelConfig raw, string source)
     {
+        if (IsHfDeepSeekMoe(raw) || raw.UseMla == false) return FromHfPlain(raw, source);
         int Required(int? v, string field) => v ?? throw new FurnaceException($"{source}: missing field '{field}'");
         if ((raw.MoeLayerFreq ?? 1) != 1) throw new FurnaceException($"{source}: moe_layer_freq {raw.MoeLayerFreq} is not supported (1)");
         string scoring = raw.ScoringFunc ?? "softmax";
@@ -66,5 +76,59 @@ public sealed partial record DeepSeekConfig
             Yarn = yarn,
             TiedEmbeddings = raw.TieWordEmbeddings ?? false,
         }.Validated(source);
+    }
+
+    // Plain multi-head attention with DeepSeekMoE: DeepseekForCausalLM (deepseek-moe-16b's modeling_deepseek.py:
+    // DeepseekAttention, MoEGate with softmax, greedy top-k, optional norm_topk_prob and no routed scaling) or a
+    // DeepseekV2 config with use_mla false (DeepSeek-VL2's modeling_deepseek.py: transformers 4.38's LlamaAttention,
+    // V2's MoEGate). Both take head_dim = hidden_size / num_attention_heads, q/k/v/o without bias, RoPE over the whole
+    // head with rotate_half on the unpermuted weights (RopeNeox), softmax scale 1/sqrt(head_dim).
+    private static DeepSeekConfig FromHfPlain(HfModelConfig raw, string source)
+    {
+        int Required(int? v, string field) => v ?? throw new FurnaceException($"{source}: missing field '{field}'");
+        if (raw.AttentionBias == true) throw new FurnaceException($"{source}: attention_bias true is not supported for DeepSeek plain attention");
+        if (raw.RopeScaling != null) throw new FurnaceException($"{source}: rope_scaling is not supported for DeepSeek plain attention (use_mla false / DeepseekForCausalLM)");
+        int dim = Required(raw.HiddenSize, "hidden_size"), heads = Required(raw.NumAttentionHeads, "num_attention_heads");
+        if (heads <= 0 || dim % heads != 0) throw new FurnaceException($"{source}: num_attention_heads {heads} does not divide hidden_size {dim}");
+        int headDim = dim / heads;
+        DeepSeekConfig c;
+        if (IsHfDeepSeekMoe(raw))
+        {
+            if ((raw.MoeLayerFreq ?? 1) != 1) throw new FurnaceException($"{source}: moe_layer_freq {raw.MoeLayerFreq} is not supported (1)");
+            if ((raw.ScoringFunc ?? "softmax") != "softmax") throw new FurnaceException($"{source}: scoring_func '{raw.ScoringFunc}' is not supported for DeepseekForCausalLM (softmax)");
+            int used = Required(raw.NumExpertsPerTok, "num_experts_per_tok");
+            c = new DeepSeekConfig
+            {
+                Dim = dim, Layers = Required(raw.NumHiddenLayers, "num_hidden_layers"), Heads = heads,
+                VocabSize = Required(raw.VocabSize, "vocab_size"), MaxPositions = Required(raw.MaxPositionEmbeddings, "max_position_embeddings"),
+                KvLoraRank = 0, QkNopeDim = 0, QkRopeDim = headDim, VHeadDim = headDim,
+                FfnDim = Required(raw.IntermediateSize, "intermediate_size"),
+                LeadingDenseLayers = raw.FirstKDenseReplace ?? 0,
+                Experts = Required(raw.NRoutedExperts, "n_routed_experts"),
+                ExpertsUsed = used,
+                SharedExperts = raw.NSharedExperts ?? 0,
+                ExpertFfnDim = Required(raw.MoeIntermediateSize, "moe_intermediate_size"),
+                ExpertWeightsScale = 1f,
+                ExpertWeightsNorm = (raw.NormTopkProb ?? false) && used > 1,
+                Gating = ExpertGating.Softmax,
+                RmsEps = (float)(raw.RmsNormEps ?? 1e-6),
+                RopeTheta = (float)(raw.RopeTheta ?? 10000),
+                TiedEmbeddings = raw.TieWordEmbeddings ?? false,
+            };
+        }
+        else
+        {
+            // the V2 routing and everything else as for MLA; the MLA fields (kv_lora_rank null in deepseek-vl2-tiny) are unused
+            HfModelConfig mla = raw with
+            {
+                UseMla = true, RopeScaling = null, KvLoraRank = 1, QLoraRank = 0, QkNopeHeadDim = 1, QkRopeHeadDim = 2, VHeadDim = 1,
+            };
+            c = FromHf(mla, source);
+        }
+        return (c with
+        {
+            Mla = false, KvHeads = raw.NumKeyValueHeads ?? heads, QLoraRank = 0, KvLoraRank = 0, QkNopeDim = 0,
+            QkRopeDim = headDim, VHeadDim = headDim, Yarn = null, RopeNeox = true,
+        }).Validated(source);
     }
 }

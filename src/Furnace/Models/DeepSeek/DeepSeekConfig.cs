@@ -98,11 +98,27 @@ public sealed partial record DeepSeekConfig
 
     public bool TiedEmbeddings { get; init; }
 
+    /// <summary>
+    /// Multi-head Latent Attention (V2 / V3). False: plain multi-head attention (DeepSeek-MoE-16B, llama.cpp arch
+    /// "deepseek"; deepseek-vl2-tiny's use_mla false) — then KvLoraRank = QkNopeDim = 0, QkRopeDim = VHeadDim = the head
+    /// width (RoPE over the whole head) and the cache holds per-head keys and values (DeepSeekMhaAttention).
+    /// </summary>
+    public bool Mla { get; init; } = true;
+
+    /// <summary>Key/value heads of plain attention (grouped-query when fewer than Heads); ignored with MLA.</summary>
+    public int KvHeads { get; init; }
+
+    /// <summary>RoPE rotates the pairs (i, i + d/2) (transformers' rotate_half on unpermuted HF q/k) instead of adjacent pairs.</summary>
+    public bool RopeNeox { get; init; }
+
+    /// <summary>The GGUF general.architecture of this shape: deepseek2 (MLA) or deepseek (plain attention).</summary>
+    public string Architecture => Mla ? Arch : MhaArch;
+
     /// <summary>Per-head query width = QkNopeDim + QkRopeDim (the MLA "key_length_mla").</summary>
     public int QkHeadDim => QkNopeDim + QkRopeDim;
 
-    /// <summary>Width of one cached row: the latent and the shared rope key.</summary>
-    public int CacheRowDim => KvLoraRank + QkRopeDim;
+    /// <summary>Width of one cached row: the latent and the shared rope key (MLA), or every kv head's key and value.</summary>
+    public int CacheRowDim => Mla ? KvLoraRank + QkRopeDim : 2 * KvHeads * QkHeadDim;
 
     public bool IsMoeLayer(int layer) => layer >= LeadingDenseLayers;
 
@@ -120,8 +136,17 @@ public sealed partial record DeepSeekConfig
         Need(VocabSize > 0, $"vocab size {VocabSize} must be positive");
         Need(MaxPositions > 0, $"context length {MaxPositions} must be positive");
         Need(QLoraRank >= 0, $"q_lora_rank {QLoraRank} must not be negative");
-        Need(KvLoraRank > 0, $"kv_lora_rank {KvLoraRank} must be positive");
-        Need(QkNopeDim > 0, $"qk_nope_head_dim {QkNopeDim} must be positive");
+        if (Mla)
+        {
+            Need(KvLoraRank > 0, $"kv_lora_rank {KvLoraRank} must be positive");
+            Need(QkNopeDim > 0, $"qk_nope_head_dim {QkNopeDim} must be positive");
+        }
+        else
+        {
+            Need(QLoraRank == 0 && KvLoraRank == 0 && QkNopeDim == 0, "plain attention has no q/kv LoRA and rotates the whole head");
+            Need(VHeadDim == QkRopeDim, $"value head width {VHeadDim} differs from the key head width {QkRopeDim}");
+            Need(KvHeads > 0 && Heads % KvHeads == 0, $"key/value head count {KvHeads} does not divide the head count {Heads}");
+        }
         Need(QkRopeDim > 0 && QkRopeDim % 2 == 0, $"qk_rope_head_dim {QkRopeDim} must be positive and even");
         Need(VHeadDim > 0, $"v_head_dim {VHeadDim} must be positive");
         Need(LeadingDenseLayers >= 0 && LeadingDenseLayers <= Layers, $"leading dense block count {LeadingDenseLayers} is outside [0, {Layers}]");
@@ -155,7 +180,8 @@ public sealed partial record DeepSeekConfig
     {
         get
         {
-            long attn = (QLoraRank > 0 ? (long)Dim * QLoraRank + QLoraRank + (long)QLoraRank * Heads * QkHeadDim : (long)Dim * Heads * QkHeadDim)
+            long attn = !Mla ? (long)Dim * QkHeadDim * (Heads * 2L + 2L * KvHeads) + 2L * Dim
+                : (QLoraRank > 0 ? (long)Dim * QLoraRank + QLoraRank + (long)QLoraRank * Heads * QkHeadDim : (long)Dim * Heads * QkHeadDim)
                 + (long)Dim * CacheRowDim + KvLoraRank
                 + (long)Heads * KvLoraRank * (QkNopeDim + VHeadDim)
                 + (long)Heads * VHeadDim * Dim + 2L * Dim;
@@ -166,7 +192,7 @@ public sealed partial record DeepSeekConfig
         }
     }
 
-    /// <summary>KV-cache bytes per token (f32) of the latent cache, and what plain multi-head attention would hold.</summary>
+    /// <summary>KV-cache bytes per token (f32) of the cache this model holds, and what plain multi-head attention would hold.</summary>
     public (long Mla, long Mha) KvBytesPerToken => (4L * Layers * CacheRowDim, 4L * Layers * Heads * (QkHeadDim + VHeadDim));
 
     /// <summary>Named shapes (weights not included): the real models, and small ones in their proportions for tests.</summary>
@@ -210,8 +236,20 @@ public sealed partial record DeepSeekConfig
             SharedExperts = 1, ExpertFfnDim = 32, ExpertWeightsScale = 2.5f, ExpertWeightsNorm = true, Gating = ExpertGating.Sigmoid,
             ExpertGroups = 4, ExpertGroupsUsed = 2, RmsEps = 1e-6f, Yarn = new YarnScaling(4f, 128, 1f),
         },
-        _ => throw new FurnaceException($"unknown deepseek2 preset '{name}' (deepseek-v2-lite, deepseek-v3, bench-moe, test-v2-lite, test-v3)"),
+        // DeepSeek-MoE-16B (llama.cpp arch "deepseek"): plain attention, 64 routed experts (6 used) + 2 shared, 1 dense layer
+        "deepseek-moe-16b" => Plain(2048, 28, 16, 16, 102400, 4096, 10944, 1, 64, 6, 2, 1408),
+        // the same in miniature, with grouped-query attention (4 heads, 2 kv heads) to exercise the sharing
+        "test-mha" => Plain(64, 3, 4, 2, 320, 512, 160, 1, 8, 3, 2, 32),
+        _ => throw new FurnaceException($"unknown deepseek preset '{name}' ({string.Join(", ", PresetNames)})"),
     };
 
-    public static IReadOnlyList<string> PresetNames { get; } = ["deepseek-v2-lite", "deepseek-v3", "bench-moe", "test-v2-lite", "test-v3"];
+    public static IReadOnlyList<string> PresetNames { get; } = ["deepseek-v2-lite", "deepseek-v3", "bench-moe", "test-v2-lite", "test-v3", "deepseek-moe-16b", "test-mha"];
+
+    private static DeepSeekConfig Plain(int dim, int layers, int heads, int kvHeads, int vocab, int ctx, int ffn, int dense, int experts, int used, int shared, int expFfn) => new()
+    {
+        Dim = dim, Layers = layers, Heads = heads, KvHeads = kvHeads, VocabSize = vocab, MaxPositions = ctx, Mla = false,
+        KvLoraRank = 0, QkNopeDim = 0, QkRopeDim = dim / heads, VHeadDim = dim / heads, FfnDim = ffn, LeadingDenseLayers = dense,
+        Experts = experts, ExpertsUsed = used, SharedExperts = shared, ExpertFfnDim = expFfn, ExpertWeightsScale = 1f,
+        Gating = ExpertGating.Softmax, RmsEps = 1e-6f,
+    };
 }

@@ -5,11 +5,14 @@
 // key_length_mla / value_length_mla (the MLA keys DeepSeekConfig.WriteGguf writes); routed experts merged into
 // ffn_{gate,up,down}_exps stacks (ne [cols, rows, n_expert]); no rope permutation of q_pe / k_pe (llama.cpp's deepseek2
 // rotates adjacent pairs, which is what the DeepSeek HF code does after its de-interleave). Tensors stream one at a time.
+// Plain-attention directories (DeepseekForCausalLM, use_mla false) become llama.cpp's "deepseek" architecture as its
+// DeepseekModel converter writes it: attn_q / attn_k (rows permuted for adjacent-pair rope) / attn_v, deepseek.* keys.
 using Furnace.Formats.Gguf;
 using Furnace.Formats.HfConfig;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Tokenizers;
 using Furnace.Formats.Weights;
+using Furnace.Models.Llama;
 using Furnace.Tensors;
 
 namespace Furnace.Models.DeepSeek;
@@ -47,7 +50,8 @@ public static class DeepSeekHfToGguf
         var specs = RandomDeepSeek.Tensors(c, bias).ToList();
 
         var w = new GgufWriter();
-        c.WriteGguf(w, ModelName(hfDir));
+        if (c.Mla) c.WriteGguf(w, ModelName(hfDir));
+        else c.WriteGgufMha(w, ModelName(hfDir)); // plain attention: llama.cpp's "deepseek" (DeepseekModel in its converter)
         w.Add("general.file_type", GgufFileType.OfSingleType(type));
         foreach (var (k, v) in vocab) w.Add(k, v);
         int done = 0;
@@ -93,6 +97,12 @@ public static class DeepSeekHfToGguf
         int h = c.Heads, nope = c.QkNopeDim, v = c.VHeadDim, kvLora = c.KvLoraRank;
         switch (rest)
         {
+            case "attn_q.weight" or "attn_k.weight" when !c.Mla:
+            {
+                // llama.cpp's DeepseekModel permutes q/k rows for its adjacent-pair rope (as for llama)
+                float[] hf = Read(src, p + DeepSeekTensorNames.HfLayerName(rest), shape);
+                return LlamaTensorNames.PermuteRows(hf, (int)shape[0], rest == "attn_q.weight" ? c.Heads : c.KvHeads);
+            }
             case "attn_k_b.weight" or "attn_v_b.weight":
             {
                 // kv_b_proj rows per head: nope rows of W_UK, then v rows of W_UV, each kvLora wide

@@ -41,7 +41,7 @@ public sealed class DeepSeekModel : IDecoder
 
     public DeepSeekWeights Weights { get; }
 
-    public string Architecture => DeepSeekConfig.Arch;
+    public string Architecture => Config.Architecture;
     public int Dim => Config.Dim;
     public int Layers => Config.Layers;
     public int VocabSize => Config.VocabSize;
@@ -247,7 +247,8 @@ public sealed class DeepSeekModel : IDecoder
         {
             DeepSeekLayerWeights w = Weights.Layers[l];
             for (int i = 0; i < n; i++) Ops.RmsNorm(xn.Slice(i * dim, dim), x.Slice(i * dim, dim), w.AttnNorm, c.RmsEps);
-            Attention(n, s, caches, l, w, ctx);
+            if (c.Mla) Attention(n, s, caches, l, w, ctx);
+            else DeepSeekMhaAttention.Forward(c, _rope!, n, s, caches, l, w, ctx);
             MatMul.Forward(proj, s.AttnOut.AsSpan(0, n * c.Heads * c.VHeadDim), n, w.Wo, ctx);
             Ops.Add(x, proj);
 
@@ -339,9 +340,9 @@ public sealed class DeepSeekModel : IDecoder
         }
     }
 
-    private static DeepSeekState CacheOf(ReadOnlySpan<DeepSeekState> caches, int row) => caches.Length == 1 ? caches[0] : caches[row];
+    internal static DeepSeekState CacheOf(ReadOnlySpan<DeepSeekState> caches, int row) => caches.Length == 1 ? caches[0] : caches[row];
 
-    private static int PositionOf(ReadOnlySpan<DeepSeekState> caches, int row) => caches.Length == 1 ? caches[0].Position + row : caches[row].Position;
+    internal static int PositionOf(ReadOnlySpan<DeepSeekState> caches, int row) => caches.Length == 1 ? caches[0].Position + row : caches[row].Position;
 
     // output (m, dim) = Down(SiLU(Gate·in) ⊙ Up·in) for the m rows of input (m, dim)
     private void SwiGlu(int m, DeepSeekState s, WeightMatrix gate, WeightMatrix up, WeightMatrix down, int ffn, Span<float> output, KernelContext ctx) =>

@@ -10,11 +10,13 @@ public sealed class DeepSeekRope
     private readonly float[] _cos; // (positions, dims/2), already multiplied by the rope's magnitude scale
     private readonly float[] _sin;
     private readonly int _half;
+    private readonly bool _neox;
 
     public DeepSeekRope(DeepSeekConfig c, int positions)
     {
         int n = c.QkRopeDim;
         _half = n / 2;
+        _neox = c.RopeNeox;
         MaxPositions = positions;
         _cos = new float[(long)positions * _half];
         _sin = new float[(long)positions * _half];
@@ -79,12 +81,23 @@ public sealed class DeepSeekRope
     }
 
     // x (nHeads, stride) with the rope dims at [offset, offset + dims) of each head: rotate adjacent pairs in place
+    // (or the pairs (i, i + dims/2) for RopeNeox configs: HF plain attention's rotate_half)
     public void Apply(Span<float> x, int nHeads, int stride, int offset, int pos)
     {
         ReadOnlySpan<float> cos = _cos.AsSpan(pos * _half, _half), sin = _sin.AsSpan(pos * _half, _half);
         for (int h = 0; h < nHeads; h++)
         {
             Span<float> v = x.Slice(h * stride + offset, 2 * _half);
+            if (_neox)
+            {
+                for (int i = 0; i < _half; i++)
+                {
+                    float x0 = v[i], x1 = v[i + _half];
+                    v[i] = x0 * cos[i] - x1 * sin[i];
+                    v[i + _half] = x0 * sin[i] + x1 * cos[i];
+                }
+                continue;
+            }
             for (int i = 0; i < _half; i++)
             {
                 float x0 = v[2 * i], x1 = v[2 * i + 1];

@@ -18,7 +18,15 @@ public sealed class DeepSeekState : IDecoderState
         for (int l = 0; l < c.Layers; l++)
         {
             Latent[l] = new float[(long)contextLength * c.KvLoraRank];
-            RopeKey[l] = new float[(long)contextLength * c.QkRopeDim];
+            RopeKey[l] = new float[(long)contextLength * (c.Mla ? c.QkRopeDim : 0)];
+        }
+        int kvDim = c.Mla ? 0 : c.KvHeads * c.QkHeadDim;
+        KeyCache = new float[c.Layers][];
+        ValueCache = new float[c.Layers][];
+        for (int l = 0; l < c.Layers; l++)
+        {
+            KeyCache[l] = new float[(long)contextLength * kvDim];
+            ValueCache[l] = new float[(long)contextLength * kvDim];
         }
         int ffn = Math.Max(c.FfnDim, Math.Max(c.ExpertFfnDim, c.ExpertFfnDim * c.SharedExperts));
         X = new float[n * c.Dim];
@@ -54,6 +62,8 @@ public sealed class DeepSeekState : IDecoderState
 
     public float[][] Latent { get; }      // [layer] (ctx, kvLora) RMS-normalised c_KV
     public float[][] RopeKey { get; }     // [layer] (ctx, rope) roped k^R, shared by all heads
+    public float[][] KeyCache { get; }    // [layer] (ctx, kvHeads·head) roped keys of plain attention (empty with MLA)
+    public float[][] ValueCache { get; }  // [layer] (ctx, kvHeads·head) values of plain attention (empty with MLA)
 
     public float[] X { get; }             // (batch, dim) residual stream
     public float[] XNorm { get; }         // (batch, dim)
@@ -79,8 +89,8 @@ public sealed class DeepSeekState : IDecoderState
     public int[] ExpertRows { get; }      // (batch,) tokens routed to the expert being run
     public float[] Logits { get; }        // (batch, vocab)
 
-    /// <summary>Bytes of the latent cache (f32).</summary>
-    public long KvCacheBytes => 4L * Latent.Length * (Latent[0].LongLength + RopeKey[0].LongLength);
+    /// <summary>Bytes of the KV cache (f32): the latent cache, or plain attention's keys and values.</summary>
+    public long KvCacheBytes => 4L * Latent.Length * (Latent[0].LongLength + RopeKey[0].LongLength + KeyCache[0].LongLength + ValueCache[0].LongLength);
 
     public void Reset() => Position = 0;
 }

@@ -11,6 +11,8 @@ public static class DeepSeekTensorNames
     {
         "attn_norm.weight" => "input_layernorm.weight",
         "attn_q.weight" => "self_attn.q_proj.weight",
+        "attn_k.weight" => "self_attn.k_proj.weight",   // plain attention (arch deepseek; rows permuted, see DeepSeekHfToGguf)
+        "attn_v.weight" => "self_attn.v_proj.weight",
         "attn_q_a.weight" => "self_attn.q_a_proj.weight",
         "attn_q_a_norm.weight" => "self_attn.q_a_layernorm.weight",
         "attn_q_b.weight" => "self_attn.q_b_proj.weight",

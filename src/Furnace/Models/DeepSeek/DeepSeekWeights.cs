@@ -16,10 +16,12 @@ public sealed class DeepSeekLayerWeights
     public WeightMatrix? WqA { get; init; }                 // (qLora, dim)
     public float[]? QANorm { get; init; }                   // (qLora,)
     public WeightMatrix? WqB { get; init; }                 // (heads·qkHead, qLora)
-    public required WeightMatrix WkvA { get; init; }        // (kvLora + rope, dim): latent then the shared rope key
-    public required float[] KvANorm { get; init; }          // (kvLora,)
-    public required WeightMatrix[] WkB { get; init; }       // [head] W_UK_h^T (kvLora, nope): absorbs q^nope into the latent space
-    public required WeightMatrix[] WvB { get; init; }       // [head] W_UV_h (vHead, kvLora): latent -> value
+    public WeightMatrix WkvA { get; init; }                 // (kvLora + rope, dim): latent then the shared rope key (MLA only)
+    public float[] KvANorm { get; init; } = [];             // (kvLora,)
+    public WeightMatrix[] WkB { get; init; } = [];          // [head] W_UK_h^T (kvLora, nope): absorbs q^nope into the latent space
+    public WeightMatrix[] WvB { get; init; } = [];          // [head] W_UV_h (vHead, kvLora): latent -> value
+    public WeightMatrix? Wk { get; init; }                  // (kvHeads·head, dim) plain attention only
+    public WeightMatrix? Wv { get; init; }                  // (kvHeads·head, dim) plain attention only
     public required WeightMatrix Wo { get; init; }          // (dim, heads·vHead)
     public required float[] FfnNorm { get; init; }          // (dim,)
 
@@ -93,12 +95,14 @@ public sealed class DeepSeekWeights
                 WqA = c.QLoraRank > 0 ? Mat(b, "attn_q_a.weight", c.QLoraRank, dim, packed) : null,
                 QANorm = c.QLoraRank > 0 ? b.Vector("attn_q_a_norm.weight", c.QLoraRank) : null,
                 WqB = c.QLoraRank > 0 ? Mat(b, "attn_q_b.weight", h * c.QkHeadDim, c.QLoraRank, packed) : null,
-                WkvA = Mat(b, "attn_kv_a_mqa.weight", c.CacheRowDim, dim, packed),
-                KvANorm = b.Vector("attn_kv_a_norm.weight", c.KvLoraRank),
-                WkB = legacy ? LegacyKeyHeads(b, "attn_kv_b.weight", c, owned) : Stack(b, "attn_k_b.weight", h, c.KvLoraRank, c.QkNopeDim, packed),
-                WvB = legacy
+                WkvA = c.Mla ? Mat(b, "attn_kv_a_mqa.weight", c.CacheRowDim, dim, packed) : default,
+                KvANorm = c.Mla ? b.Vector("attn_kv_a_norm.weight", c.KvLoraRank) : [],
+                WkB = !c.Mla ? [] : legacy ? LegacyKeyHeads(b, "attn_kv_b.weight", c, owned) : Stack(b, "attn_k_b.weight", h, c.KvLoraRank, c.QkNopeDim, packed),
+                WvB = !c.Mla ? [] : legacy
                     ? Heads(b.Matrix("attn_kv_b.weight", h * (c.QkNopeDim + c.VHeadDim), c.KvLoraRank), h, c.QkNopeDim, c.QkNopeDim + c.VHeadDim, c.VHeadDim)
                     : Stack(b, "attn_v_b.weight", h, c.VHeadDim, c.KvLoraRank, packed),
+                Wk = c.Mla ? null : Mat(b, "attn_k.weight", c.KvHeads * c.QkHeadDim, dim, packed),
+                Wv = c.Mla ? null : Mat(b, "attn_v.weight", c.KvHeads * c.QkHeadDim, dim, packed),
                 Wo = Mat(b, "attn_output.weight", dim, h * c.VHeadDim, packed),
                 FfnNorm = b.Vector("ffn_norm.weight", dim),
                 WGate = moe ? null : Mat(b, "ffn_gate.weight", c.FfnDim, dim, packed),
@@ -152,10 +156,12 @@ public sealed class DeepSeekWeights
                 WqA = c.QLoraRank > 0 ? Mat(attn, "q_a_proj.weight", c.QLoraRank, dim, packed) : null,
                 QANorm = c.QLoraRank > 0 ? attn.Vector("q_a_layernorm.weight", c.QLoraRank) : null,
                 WqB = c.QLoraRank > 0 ? Mat(attn, "q_b_proj.weight", h * c.QkHeadDim, c.QLoraRank, packed) : null,
-                WkvA = Mat(attn, "kv_a_proj_with_mqa.weight", c.CacheRowDim, dim, packed),
-                KvANorm = attn.Vector("kv_a_layernorm.weight", c.KvLoraRank),
-                WkB = LegacyKeyHeads(attn, "kv_b_proj.weight", c, owned),
-                WvB = Heads(attn.Matrix("kv_b_proj.weight", h * (c.QkNopeDim + c.VHeadDim), c.KvLoraRank), h, c.QkNopeDim, c.QkNopeDim + c.VHeadDim, c.VHeadDim),
+                WkvA = c.Mla ? Mat(attn, "kv_a_proj_with_mqa.weight", c.CacheRowDim, dim, packed) : default,
+                KvANorm = c.Mla ? attn.Vector("kv_a_layernorm.weight", c.KvLoraRank) : [],
+                WkB = c.Mla ? LegacyKeyHeads(attn, "kv_b_proj.weight", c, owned) : [],
+                WvB = c.Mla ? Heads(attn.Matrix("kv_b_proj.weight", h * (c.QkNopeDim + c.VHeadDim), c.KvLoraRank), h, c.QkNopeDim, c.QkNopeDim + c.VHeadDim, c.VHeadDim) : [],
+                Wk = c.Mla ? null : Mat(attn, "k_proj.weight", c.KvHeads * c.QkHeadDim, dim, packed),
+                Wv = c.Mla ? null : Mat(attn, "v_proj.weight", c.KvHeads * c.QkHeadDim, dim, packed),
                 Wo = Mat(attn, "o_proj.weight", dim, h * c.VHeadDim, packed),
                 FfnNorm = b.Vector("post_attention_layernorm.weight", dim),
                 WGate = moe ? null : Mat(mlp, "gate_proj.weight", c.FfnDim, dim, packed),

@@ -36,13 +36,22 @@ public static class RandomDeepSeek
                 yield return new(p + "attn_q_b.weight", [c.QLoraRank, h * c.QkHeadDim]);
             }
             else yield return new(p + "attn_q.weight", [dim, h * c.QkHeadDim]);
-            yield return new(p + "attn_kv_a_mqa.weight", [dim, c.CacheRowDim]);
-            yield return new(p + "attn_kv_a_norm.weight", [c.KvLoraRank]);
-            if (legacyKvB) yield return new(p + "attn_kv_b.weight", [c.KvLoraRank, h * (c.QkNopeDim + c.VHeadDim)]);
+            if (!c.Mla)
+            {
+                // plain attention (llama.cpp arch deepseek): q/k rows in llama.cpp's permuted order
+                yield return new(p + "attn_k.weight", [dim, (long)c.KvHeads * c.QkHeadDim]);
+                yield return new(p + "attn_v.weight", [dim, (long)c.KvHeads * c.QkHeadDim]);
+            }
             else
             {
-                yield return new(p + "attn_k_b.weight", [c.QkNopeDim, c.KvLoraRank, h]);
-                yield return new(p + "attn_v_b.weight", [c.KvLoraRank, c.VHeadDim, h]);
+                yield return new(p + "attn_kv_a_mqa.weight", [dim, c.CacheRowDim]);
+                yield return new(p + "attn_kv_a_norm.weight", [c.KvLoraRank]);
+                if (legacyKvB) yield return new(p + "attn_kv_b.weight", [c.KvLoraRank, h * (c.QkNopeDim + c.VHeadDim)]);
+                else
+                {
+                    yield return new(p + "attn_k_b.weight", [c.QkNopeDim, c.KvLoraRank, h]);
+                    yield return new(p + "attn_v_b.weight", [c.KvLoraRank, c.VHeadDim, h]);
+                }
             }
             yield return new(p + "attn_output.weight", [h * c.VHeadDim, dim]);
             yield return new(p + "ffn_norm.weight", [dim]);
@@ -95,7 +104,8 @@ public static class RandomDeepSeek
         Action<GgufWriter>? amend = null, bool legacyKvB = false)
     {
         var w = new GgufWriter();
-        c.WriteGguf(w, name, mla: !legacyKvB);
+        if (c.Mla) c.WriteGguf(w, name, mla: !legacyKvB);
+        else c.WriteGgufMha(w, name);
         w.Add("general.file_type", GgufFileType.OfSingleType(type));
         foreach (var (k, v) in tokenizerMetadata ?? RandomLlama.SyntheticVocab(c.VocabSize)) w.Add(k, v);
         foreach (TensorSpec t in Tensors(c, selectionBias, legacyKvB))
@@ -131,10 +141,10 @@ public static class RandomDeepSeek
     }
 
     /// <summary>The same model (same seed, same values) as a Hugging Face directory: config.json + model.safetensors (f32).</summary>
-    public static void WriteHuggingFace(string dir, DeepSeekConfig c, int seed, bool selectionBias = false)
+    public static void WriteHuggingFace(string dir, DeepSeekConfig c, int seed, bool selectionBias = false, bool plainAsV2 = false)
     {
         Directory.CreateDirectory(dir);
-        AtomicFile.Write(Path.Combine(dir, "config.json"), s => WriteHfConfig(s, c));
+        AtomicFile.Write(Path.Combine(dir, "config.json"), s => WriteHfConfig(s, c, plainAsV2));
         var st = new SafeTensorsWriter();
         foreach (var (name, shape, values) in HfTensors(c, seed, selectionBias)) st.Add(name, shape, values);
         st.Write(Path.Combine(dir, "model.safetensors"));
@@ -169,6 +179,14 @@ public static class RandomDeepSeek
             string p = $"model.layers.{n[4..dot]}.", rest = n[(dot + 1)..];
             switch (rest)
             {
+                case "attn_q.weight" or "attn_k.weight" when !c.Mla:
+                {
+                    // HF keeps rotate_half's row order; the GGUF holds llama.cpp's permutation of it
+                    var hfRows = new float[x.Length];
+                    LlamaTensorNames.PermuteRows<float>(x, hfRows, (int)shape[0], rest == "attn_q.weight" ? c.Heads : c.KvHeads, inverse: true);
+                    yield return (p + DeepSeekTensorNames.HfLayerName(rest), shape, hfRows);
+                    continue;
+                }
                 case "attn_k_b.weight":
                     kB = x; // (h, kvLora, nope): joined with v_b below
                     continue;
@@ -200,34 +218,41 @@ public static class RandomDeepSeek
     }
 
     // DeepseekV3Config-style config.json (V2 files have the same keys; topk_method tells the routing)
-    private static void WriteHfConfig(Stream s, DeepSeekConfig c)
+    private static void WriteHfConfig(Stream s, DeepSeekConfig c, bool plainAsV2)
     {
         using var j = new System.Text.Json.Utf8JsonWriter(s, new System.Text.Json.JsonWriterOptions { Indented = true });
         j.WriteStartObject();
-        WriteHfConfigFields(j, c);
+        WriteHfConfigFields(j, c, plainAsV2);
         j.WriteEndObject();
     }
 
     /// <summary>The fields of the model's config.json into an open JSON object (DeepSeek-VL2 nests them as language_config).</summary>
-    public static void WriteHfConfigFields(System.Text.Json.Utf8JsonWriter j, DeepSeekConfig c)
+    /// <param name="plainAsV2">For a plain-attention config: DeepseekV2ForCausalLM with use_mla false (deepseek-vl2-tiny's
+    /// language_config) instead of DeepseekForCausalLM (DeepSeek-MoE-16B).</param>
+    public static void WriteHfConfigFields(System.Text.Json.Utf8JsonWriter j, DeepSeekConfig c, bool plainAsV2 = false)
     {
-        bool v3 = c.Gating == ExpertGating.Sigmoid;
+        bool v3 = c.Gating == ExpertGating.Sigmoid, moe1 = !c.Mla && !plainAsV2;
         j.WriteStartArray("architectures");
-        j.WriteStringValue(v3 ? "DeepseekV3ForCausalLM" : "DeepseekV2ForCausalLM");
+        j.WriteStringValue(moe1 ? "DeepseekForCausalLM" : v3 ? "DeepseekV3ForCausalLM" : "DeepseekV2ForCausalLM");
         j.WriteEndArray();
-        j.WriteString("model_type", v3 ? "deepseek_v3" : "deepseek_v2");
+        j.WriteString("model_type", moe1 ? "deepseek" : v3 ? "deepseek_v3" : "deepseek_v2");
+        if (!c.Mla && plainAsV2) j.WriteBoolean("use_mla", false);
         j.WriteNumber("hidden_size", c.Dim);
         j.WriteNumber("num_hidden_layers", c.Layers);
         j.WriteNumber("num_attention_heads", c.Heads);
-        j.WriteNumber("num_key_value_heads", c.Heads);
+        j.WriteNumber("num_key_value_heads", c.Mla ? c.Heads : c.KvHeads);
         j.WriteNumber("vocab_size", c.VocabSize);
         j.WriteNumber("max_position_embeddings", c.MaxPositions);
         if (c.QLoraRank > 0) j.WriteNumber("q_lora_rank", c.QLoraRank);
         else j.WriteNull("q_lora_rank");
-        j.WriteNumber("kv_lora_rank", c.KvLoraRank);
-        j.WriteNumber("qk_nope_head_dim", c.QkNopeDim);
-        j.WriteNumber("qk_rope_head_dim", c.QkRopeDim);
-        j.WriteNumber("v_head_dim", c.VHeadDim);
+        if (c.Mla)
+        {
+            j.WriteNumber("kv_lora_rank", c.KvLoraRank);
+            j.WriteNumber("qk_nope_head_dim", c.QkNopeDim);
+            j.WriteNumber("qk_rope_head_dim", c.QkRopeDim);
+            j.WriteNumber("v_head_dim", c.VHeadDim);
+        }
+        else j.WriteNull("kv_lora_rank"); // as deepseek-vl2-tiny; DeepseekForCausalLM has no MLA keys at all
         j.WriteNumber("intermediate_size", c.FfnDim);
         j.WriteNumber("moe_intermediate_size", c.ExpertFfnDim);
         j.WriteNumber("n_routed_experts", c.Experts);

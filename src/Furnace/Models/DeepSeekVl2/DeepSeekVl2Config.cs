@@ -139,8 +139,6 @@ public sealed record DeepSeekVl2Config(
     private static DeepSeekConfig ParseLanguage(JsonElement? element, string source)
     {
         if (element is not { ValueKind: JsonValueKind.Object } e) throw new FurnaceException($"{source}: missing 'language_config' (an object)");
-        if (e.TryGetProperty("use_mla", out var mla) && mla.ValueKind == JsonValueKind.False)
-            throw new FurnaceException($"{source}: 'language_config.use_mla' false (plain multi-head attention, as deepseek-vl2-tiny) is not supported by the DeepSeek decoder yet (MLA only)");
         string where = $"{source} language_config";
         HfModelConfig hf = HfConfigFile.Parse(Encoding.UTF8.GetBytes(e.GetRawText()), where);
         return DeepSeekConfig.FromHf(hf, where);

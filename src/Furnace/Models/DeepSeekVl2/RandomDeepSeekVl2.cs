@@ -147,8 +147,8 @@ public static class RandomDeepSeekVl2
         j.WriteNumber("downsample_ratio", p.DownsampleRatio);
         j.WriteEndObject();
         j.WriteStartObject("language_config");
-        RandomDeepSeek.WriteHfConfigFields(j, c.Language);
-        j.WriteBoolean("use_mla", true);
+        RandomDeepSeek.WriteHfConfigFields(j, c.Language, plainAsV2: true); // plain attention: use_mla false, as deepseek-vl2-tiny
+        if (c.Language.Mla) j.WriteBoolean("use_mla", true);
         j.WriteEndObject();
         j.WriteEndObject();
     }

@@ -54,8 +54,11 @@ public static class LlamaTensorNames
         return dst;
     }
 
-    /// <summary>As PermuteRows, for rows of any element (the bytes of encoded block rows: T = byte, w = rows × RowBytes).</summary>
-    public static void PermuteRows<T>(ReadOnlySpan<T> w, Span<T> dst, int rows, int heads)
+    /// <summary>
+    /// As PermuteRows, for rows of any element (the bytes of encoded block rows: T = byte, w = rows × RowBytes);
+    /// <paramref name="inverse"/>: llama.cpp row order back to HF's.
+    /// </summary>
+    public static void PermuteRows<T>(ReadOnlySpan<T> w, Span<T> dst, int rows, int heads, bool inverse = false)
     {
         int cols = w.Length / rows, headDim = rows / heads, half = headDim / 2;
         for (int h = 0; h < heads; h++)
@@ -65,6 +68,7 @@ public static class LlamaTensorNames
                 for (int i = 0; i < half; i++)
                 {
                     int src = h * headDim + j * half + i, to = h * headDim + 2 * i + j;
+                    if (inverse) (src, to) = (to, src);
                     w.Slice(src * cols, cols).CopyTo(dst.Slice(to * cols, cols));
                 }
             }

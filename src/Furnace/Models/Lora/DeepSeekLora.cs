@@ -41,6 +41,8 @@ public static class DeepSeekLora
     /// <summary>Every linear a LoRA adapter may target in this decoder, under prefix ("" or "language_model.").</summary>
     public static IReadOnlyList<LoraModule> Modules(DeepSeekConfig c, string prefix = "")
     {
+        if (!c.Mla)
+            throw new FurnaceException($"LoRA adapters on {c.Architecture} decoders with plain attention (no MLA) are not supported yet");
         var list = new List<LoraModule>();
         int dim = c.Dim, h = c.Heads, sh = c.ExpertFfnDim * c.SharedExperts;
         for (int i = 0; i < c.Layers; i++)

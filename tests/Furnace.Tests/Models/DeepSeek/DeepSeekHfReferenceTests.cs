@@ -12,11 +12,11 @@ namespace Furnace.Tests.Models.DeepSeek;
 
 public sealed class DeepSeekHfReferenceTests
 {
-    private static (double Rel, int GroupChoiceDiffers) Compare(DeepSeekConfig c, bool selectionBias, int seed)
+    private static (double Rel, int GroupChoiceDiffers) Compare(DeepSeekConfig c, bool selectionBias, int seed, bool plainAsV2 = false)
     {
         using var dir = new TempDir();
         string hf = dir.File("hf"), req = dir.File("req.json"), res = dir.File("res.json");
-        RandomDeepSeek.WriteHuggingFace(hf, c, seed, selectionBias);
+        RandomDeepSeek.WriteHuggingFace(hf, c, seed, selectionBias, plainAsV2);
         var rng = new Random(seed);
         int[] tokens = Enumerable.Range(0, 24).Select(_ => rng.Next(3, c.VocabSize)).ToArray();
         File.WriteAllText(req, JsonSerializer.Serialize(new Dictionary<string, object> { ["model"] = hf, ["input_ids"] = tokens }));
@@ -42,6 +42,17 @@ public sealed class DeepSeekHfReferenceTests
     public void FromHuggingFace_Preset_MatchesPyTorchReferenceWithin1e4Relative(string preset)
     {
         var (rel, _) = Compare(DeepSeekConfig.Preset(preset), selectionBias: preset == "test-v3", seed: 21);
+        Assert.True(rel <= 1e-4, $"relative max |logit diff| {rel:E3}");
+    }
+
+    [Theory]
+    [InlineData(false, false)] // DeepseekForCausalLM (DeepSeek-MoE-16B): plain attention with GQA, V1 softmax gate
+    [InlineData(false, true)]  // the same with norm_topk_prob (DeepseekForCausalLM never scales the routed weights)
+    [InlineData(true, false)]  // DeepseekV2ForCausalLM use_mla false (deepseek-vl2-tiny): transformers' LlamaAttention, V2 gate
+    public void FromHuggingFace_PlainAttention_MatchesPyTorchReferenceWithin1e4Relative(bool plainAsV2, bool norm)
+    {
+        var c = DeepSeekConfig.Preset("test-mha") with { ExpertWeightsNorm = norm };
+        var (rel, _) = Compare(c, selectionBias: false, seed: 23, plainAsV2);
         Assert.True(rel <= 1e-4, $"relative max |logit diff| {rel:E3}");
     }
 

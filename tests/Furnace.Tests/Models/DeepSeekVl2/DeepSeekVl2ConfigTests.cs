@@ -83,12 +83,16 @@ public sealed class DeepSeekVl2ConfigTests
     }
 
     [Fact]
-    public void Parse_LanguageWithoutMla_FailsNamingUseMla()
+    public void Parse_LanguageWithoutMla_GivesPlainAttentionWithHeadWidthHiddenOverHeads()
     {
-        // deepseek-vl2-tiny: use_mla false, kv_lora_rank null (plain multi-head attention)
+        // deepseek-vl2-tiny: use_mla false, kv_lora_rank null (transformers' LlamaAttention: head_dim = hidden / heads)
         string tiny = Language.Replace("\"use_mla\": true", "\"use_mla\": false").Replace("\"kv_lora_rank\": 512", "\"kv_lora_rank\": null");
-        var e = Assert.Throws<FurnaceException>(() => DeepSeekVl2Config.Parse(Config(language: tiny), "config.json"));
-        Assert.Contains("language_config.use_mla", e.Message);
+        var lang = DeepSeekVl2Config.Parse(Config(language: tiny), "config.json").Language;
+        Assert.False(lang.Mla);
+        Assert.Equal(128, lang.QkHeadDim);
+        Assert.Equal(16, lang.KvHeads);
+        Assert.Equal(0, lang.KvLoraRank);
+        Assert.Equal("deepseek", lang.Architecture);
     }
 
     [Fact]

@@ -57,6 +57,24 @@ public sealed class RandomDeepSeekVl2Tests
     }
 
     [Fact]
+    public void WriteHuggingFace_TinyStylePlainAttentionDecoder_LoadsBackWithUseMlaFalse()
+    {
+        // deepseek-vl2-tiny's decoder: use_mla false, q/k/v_proj under language.*
+        using var dir = new TempDir();
+        var (config, processor) = RandomDeepSeekVl2.TestPreset();
+        Assert.Equal(64, config.Language.Dim);
+        config = config with { Language = DeepSeekConfig.Preset("test-mha") }; // dim 64, 4 heads of 16, 2 kv heads
+        string model = dir.File("vl2");
+        RandomDeepSeekVl2.WriteHuggingFace(model, config, processor, seed: 4);
+        var raw = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!["language_config"]!;
+        Assert.False(raw["use_mla"]!.GetValue<bool>());
+        Assert.Equal(config.Language with { RopeNeox = true }, DeepSeekVl2Config.Load(model).Language);
+        using var vl2 = SafeTensorsCheckpoint.Open(Path.Combine(model, "model.safetensors"));
+        Assert.Equal([32L, 64], vl2.Find("language.model.layers.0.self_attn.k_proj.weight")!.Shape);
+        Assert.Null(vl2.Find("language.model.layers.0.self_attn.kv_a_proj_with_mqa.weight"));
+    }
+
+    [Fact]
     public void Prepare_ProcessorFromDirectory_GivesSlotsForEveryView()
     {
         using var dir = new TempDir();
