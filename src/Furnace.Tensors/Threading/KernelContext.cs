@@ -247,5 +247,6 @@ internal enum ScratchSlot
     AttentionKeys,   // keys transposed per (sequence, head) for bidirectional attention
     MatMulFloatGemm,    // per-thread packed weight blocks of MatMulFloatGemm
     MatMulKQuant,       // per-thread unpacked weight rows of MatMulKQuant's GEMM
+    MatMulPanelX,       // activations packed into token tiles for MatMulPanel
     Count,
 }
