@@ -1,7 +1,7 @@
 // MatMulPanel (pre-packed f32 GEMM with bias / residual epilogues) against its scalar twin MatMulPanel.ForwardScalar,
 // which sums fma(x, w) in the same k order and adds bias then y the same way: the results must be bit-identical.
 // Shapes cover partial token tiles (t not a multiple of 8), a partial last panel (rows not a multiple of 32),
-// t = 1, odd column counts and 1-3 threads.
+// t = 1, odd and long column counts and 1-3 threads.
 using System.Runtime.Intrinsics;
 using Furnace.Tensors;
 
@@ -16,6 +16,8 @@ public sealed class MatMulPanelTests
         { 70, 48, 50, 2, true, true },   // ViT-B/32-like token count, 2 full panels + 6 rows
         { 96, 130, 9, 3, false, true },
         { 40, 64, 17, 1, true, true },
+        { 64, 300, 13, 2, true, true },
+        { 33, 257, 8, 2, false, true },
     };
 
     [Theory]
