@@ -132,13 +132,15 @@ public static unsafe class MatMulPanel
                 for (int i = 0; i < tiles; i++)
                 {
                     int nt = Math.Min(TokenTile, T - i * TokenTile);
-                    Tile(Xp + (long)i * Cols * TokenTile, wp, Cols, y + (long)i * TokenTile * rows + r0, rows, nt, nr, bias, Accumulate, tmp);
+                    float* xt = Xp + (long)i * Cols * TokenTile, yt = y + (long)i * TokenTile * rows + r0;
+                    if (nt <= 4) Tile4(xt, wp, Cols, yt, rows, nt, nr, bias, Accumulate, tmp); // a short last tile: half the FMAs
+                    else Tile(xt, wp, Cols, yt, rows, nt, nr, bias, Accumulate, tmp);
                 }
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // own register allocation: 16 accumulators
     private static void Tile(float* xp, float* wp, int cols, float* y, int yStride, int nt, int nr, float* bias, bool accumulate, float* tmp)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
@@ -176,6 +178,34 @@ public static unsafe class MatMulPanel
         if (nt > 5) Put(y + 5 * yStride, c50 + bl, c51 + bh, nr, accumulate, tmp);
         if (nt > 6) Put(y + 6 * yStride, c60 + bl, c61 + bh, nr, accumulate, tmp);
         if (nt > 7) Put(y + 7 * yStride, c70 + bl, c71 + bh, nr, accumulate, tmp);
+    }
+
+    // Tile for nt <= 4 tokens (the first 4 of the packed 8), same arithmetic per output
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4(float* xp, float* wp, int cols, float* y, int yStride, int nt, int nr, float* bias, bool accumulate, float* tmp)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int k = 0; k < cols; k++)
+        {
+            var w0 = Vector512.Load(wp);
+            var w1 = Vector512.Load(wp + 16);
+            var b = Vector512.Create(xp[0]);
+            c00 = Vector512.FusedMultiplyAdd(b, w0, c00); c01 = Vector512.FusedMultiplyAdd(b, w1, c01);
+            b = Vector512.Create(xp[1]);
+            c10 = Vector512.FusedMultiplyAdd(b, w0, c10); c11 = Vector512.FusedMultiplyAdd(b, w1, c11);
+            b = Vector512.Create(xp[2]);
+            c20 = Vector512.FusedMultiplyAdd(b, w0, c20); c21 = Vector512.FusedMultiplyAdd(b, w1, c21);
+            b = Vector512.Create(xp[3]);
+            c30 = Vector512.FusedMultiplyAdd(b, w0, c30); c31 = Vector512.FusedMultiplyAdd(b, w1, c31);
+            wp += PanelMatrix.Width;
+            xp += TokenTile;
+        }
+        var bl = Vector512.Load(bias);
+        var bh = Vector512.Load(bias + 16);
+        Put(y, c00 + bl, c01 + bh, nr, accumulate, tmp);
+        if (nt > 1) Put(y + yStride, c10 + bl, c11 + bh, nr, accumulate, tmp);
+        if (nt > 2) Put(y + 2 * yStride, c20 + bl, c21 + bh, nr, accumulate, tmp);
+        if (nt > 3) Put(y + 3 * yStride, c30 + bl, c31 + bh, nr, accumulate, tmp);
     }
 
     // y[0..nr) = v (or y + v), v = (lo, hi)
