@@ -75,6 +75,25 @@ public sealed class MatMulPanelTests
     }
 
     [Fact]
+    public void Forward_InputPackedRowByRow_EqualsForwardOnRows()
+    {
+        if (!Vector512.IsHardwareAccelerated) return;
+        const int rows = 64, cols = 40, t = 13; // a partial last tile: its padding rows must not leak into outputs
+        float[] x = Reference.Random(t * cols, 31);
+        float[] bias = Reference.Random(rows, 32);
+        using var buf = NativeBuffer.FromFloats(Reference.Random(rows * cols, 33), rows, cols, DType.F32);
+        using var ctx = new KernelContext(2);
+        using PanelMatrix p = PanelMatrix.Pack(buf.AsMatrix(rows, cols, DType.F32), ctx);
+        float[] expect = new float[t * rows], got = new float[t * rows];
+        MatMulPanel.Forward(expect, x, t, p, bias, accumulate: false, ctx);
+        PanelInput input = MatMulPanel.Input(ctx, t, cols);
+        for (int r = t - 1; r >= 0; r--) input.PackRow(r, x.AsSpan(r * cols, cols)); // any order
+        MatMulPanel.Forward(got, input, p, bias, accumulate: false, ctx);
+        Assert.Equal(expect, got);
+        Assert.Throws<ArgumentOutOfRangeException>(() => MatMulPanel.Input(ctx, t, cols).PackRow(t, x.AsSpan(0, cols)));
+    }
+
+    [Fact]
     public void Pack_Bf16Matrix_Throws()
     {
         using var buf = NativeBuffer.FromFloats(Reference.Random(32 * 16, 1), 32, 16, DType.BF16);

@@ -18,12 +18,21 @@ public static unsafe class MatMulPanel
     /// <summary>y (t, w.Rows) = x (t, w.Cols) @ W^T + bias (empty: none); with accumulate, y += that instead.</summary>
     public static void Forward(Span<float> y, ReadOnlySpan<float> x, int t, PanelMatrix w, ReadOnlySpan<float> bias, bool accumulate, KernelContext ctx)
     {
+        if (x.Length < (long)t * w.Cols) throw new ArgumentException($"x holds {x.Length} floats, need {t}x{w.Cols}");
+        PanelInput input = Pack(x, t, w.Cols, ctx);
+        Forward(y, input, w, bias, accumulate, ctx);
+    }
+
+    /// <summary>Forward on activations already packed (Input + PackRow, e.g. by a layer norm that writes them).</summary>
+    public static void Forward(Span<float> y, PanelInput x, PanelMatrix w, ReadOnlySpan<float> bias, bool accumulate, KernelContext ctx)
+    {
+        int t = x.T;
         Check(y, x, t, w, bias);
-        fixed (float* py = y, px = x, pb = bias)
+        fixed (float* py = y, pb = bias)
         {
-            var job = new Job { T = t, Cols = w.Cols, Accumulate = accumulate, Targets = 1 };
+            var job = new Job { T = t, Cols = w.Cols, Accumulate = accumulate, Targets = 1, Xp = x.Data };
             job.Set(0, py, w, bias.IsEmpty ? null : pb);
-            Run(ref job, px, ctx);
+            ctx.Run(ref job, job.P0);
         }
     }
 
@@ -31,64 +40,72 @@ public static unsafe class MatMulPanel
     public static void Forward3(Span<float> y0, Span<float> y1, Span<float> y2, ReadOnlySpan<float> x, int t,
         PanelMatrix w0, PanelMatrix w1, PanelMatrix w2, ReadOnlySpan<float> b0, ReadOnlySpan<float> b1, ReadOnlySpan<float> b2, KernelContext ctx)
     {
+        if (x.Length < (long)t * w0.Cols) throw new ArgumentException($"x holds {x.Length} floats, need {t}x{w0.Cols}");
+        PanelInput input = Pack(x, t, w0.Cols, ctx);
+        Forward3(y0, y1, y2, input, w0, w1, w2, b0, b1, b2, ctx);
+    }
+
+    /// <summary>Forward3 on activations already packed.</summary>
+    public static void Forward3(Span<float> y0, Span<float> y1, Span<float> y2, PanelInput x,
+        PanelMatrix w0, PanelMatrix w1, PanelMatrix w2, ReadOnlySpan<float> b0, ReadOnlySpan<float> b1, ReadOnlySpan<float> b2, KernelContext ctx)
+    {
+        int t = x.T;
         Check(y0, x, t, w0, b0);
         Check(y1, x, t, w1, b1);
         Check(y2, x, t, w2, b2);
-        if (w1.Cols != w0.Cols || w2.Cols != w0.Cols) throw new ArgumentException("the three matrices must share their column count");
-        fixed (float* py0 = y0, py1 = y1, py2 = y2, px = x, pb0 = b0, pb1 = b1, pb2 = b2)
+        fixed (float* py0 = y0, py1 = y1, py2 = y2, pb0 = b0, pb1 = b1, pb2 = b2)
         {
-            var job = new Job { T = t, Cols = w0.Cols, Targets = 3 };
+            var job = new Job { T = t, Cols = w0.Cols, Targets = 3, Xp = x.Data };
             job.Set(0, py0, w0, b0.IsEmpty ? null : pb0);
             job.Set(1, py1, w1, b1.IsEmpty ? null : pb1);
             job.Set(2, py2, w2, b2.IsEmpty ? null : pb2);
-            Run(ref job, px, ctx);
+            ctx.Run(ref job, job.P0 + job.P1 + job.P2);
         }
     }
 
-    private static void Check(Span<float> y, ReadOnlySpan<float> x, int t, PanelMatrix w, ReadOnlySpan<float> bias)
+    /// <summary>
+    /// The context's buffer for t rows of cols activations in the packed tile layout (padding rows zeroed). Fill every
+    /// row with PanelInput.PackRow (from any thread, each row once), then pass it to Forward / Forward3 before any
+    /// other MatMulPanel call on ctx. Not to be called inside a parallel region.
+    /// </summary>
+    public static PanelInput Input(KernelContext ctx, int t, int cols)
+    {
+        if (t < 1 || cols < 1) throw new ArgumentOutOfRangeException(nameof(t), $"shape ({t}, {cols}) must be positive");
+        int tiles = (t + TokenTile - 1) / TokenTile;
+        var xp = (float*)ctx.Scratch(ScratchSlot.MatMulPanelX, (long)tiles * cols * TokenTile * sizeof(float));
+        var input = new PanelInput(xp, t, cols);
+        for (int tok = t; tok < tiles * TokenTile; tok++) input.ClearRow(tok);
+        return input;
+    }
+
+    private static PanelInput Pack(ReadOnlySpan<float> x, int t, int cols, KernelContext ctx)
+    {
+        PanelInput input = Input(ctx, t, cols);
+        fixed (float* px = x)
+        {
+            var pack = new PackXJob { X = px, In = input };
+            ctx.Run(ref pack, t, 8);
+        }
+        return input;
+    }
+
+    private static void Check(Span<float> y, PanelInput x, int t, PanelMatrix w, ReadOnlySpan<float> bias)
     {
         if (t < 1) throw new ArgumentOutOfRangeException(nameof(t), t, "token count must be >= 1");
-        if (x.Length < (long)t * w.Cols) throw new ArgumentException($"x holds {x.Length} floats, need {t}x{w.Cols}");
+        if (x.Cols != w.Cols) throw new ArgumentException($"packed activations have {x.Cols} columns, the matrix {w.Cols}");
         if (y.Length < (long)t * w.Rows) throw new ArgumentException($"y holds {y.Length} floats, need {t}x{w.Rows}");
         if (!bias.IsEmpty && bias.Length != w.Rows) throw new ArgumentException($"bias holds {bias.Length} floats, need {w.Rows}");
     }
 
-    private static void Run(ref Job job, float* x, KernelContext ctx)
-    {
-        int tiles = (job.T + TokenTile - 1) / TokenTile;
-        var xp = (float*)ctx.Scratch(ScratchSlot.MatMulPanelX, (long)tiles * job.Cols * TokenTile * sizeof(float));
-        var pack = new PackXJob { X = x, Xp = xp, T = job.T, Cols = job.Cols };
-        ctx.Run(ref pack, tiles);
-        job.Xp = xp;
-        ctx.Run(ref job, job.P0 + job.P1 + job.P2);
-    }
-
-    // Xp tile i = x rows [8i, 8i + 8) transposed to (cols, 8), rows past t zero
+    // rows [start, end) of x into the packed tiles
     private struct PackXJob : IParallelJob
     {
-        public float* X, Xp;
-        public int T, Cols;
+        public float* X;
+        public PanelInput In;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end, int thread)
         {
-            for (int i = start; i < end; i++)
-            {
-                float* dst = Xp + (long)i * Cols * TokenTile;
-                for (int j = 0; j < TokenTile; j++)
-                {
-                    int tok = i * TokenTile + j;
-                    if (tok < T)
-                    {
-                        float* row = X + (long)tok * Cols;
-                        for (int k = 0; k < Cols; k++) dst[(long)k * TokenTile + j] = row[k];
-                    }
-                    else
-                    {
-                        for (int k = 0; k < Cols; k++) dst[(long)k * TokenTile + j] = 0;
-                    }
-                }
-            }
+            for (int r = start; r < end; r++) In.PackRow(r, new ReadOnlySpan<float>(X + (long)r * In.Cols, In.Cols));
         }
     }
 

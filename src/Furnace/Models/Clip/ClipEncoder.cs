@@ -4,7 +4,8 @@
 // Vision attends bidirectionally within each image; text is causal (CLIP's causal_attention_mask). Every
 // projection is one GEMM over all tokens of the batch; row-wise norms and activations run on the kernel threads.
 // With pre-packed f32 layers (ClipLayerPanels) the projections run on MatMulPanel: q, k and v in one region, biases
-// and the two residual adds in the GEMM epilogues (out_proj and fc2 write straight into the residual stream).
+// and the two residual adds in the GEMM epilogues (out_proj and fc2 write straight into the residual stream), and
+// the layer norms and the activation pass write their rows straight into the next GEMM's packed input.
 using Furnace.Tensors;
 
 namespace Furnace.Models.Clip;
@@ -26,10 +27,16 @@ internal static class ClipEncoder
             ClipEncoderLayerWeights w = layers[l];
             ClipLayerPanels? p = panels?[l];
             Span<float> x = s.X.AsSpan(0, n * d);
-            LayerNormRows(s.XNorm, s.X, n, d, w.Norm1Weight, w.Norm1Bias, eps, ctx);
-            if (p != null) MatMulPanel.Forward3(q, k, v, xn, n, p.Wq, p.Wk, p.Wv, w.Bq, w.Bk, w.Bv, ctx); // biases in the epilogue
+            if (p != null)
+            {
+                // ln1 writes its rows straight into the GEMM's packed layout; biases in the GEMM epilogue
+                PanelInput xin = MatMulPanel.Input(ctx, n, d);
+                LayerNormRows(s.XNorm, s.X, n, d, w.Norm1Weight, w.Norm1Bias, eps, ctx, xin);
+                MatMulPanel.Forward3(q, k, v, xin, p.Wq, p.Wk, p.Wv, w.Bq, w.Bk, w.Bv, ctx);
+            }
             else
             {
+                LayerNormRows(s.XNorm, s.X, n, d, w.Norm1Weight, w.Norm1Bias, eps, ctx);
                 MatMul.Forward(q, xn, n, w.Wq, ctx);
                 MatMul.Forward(k, xn, n, w.Wk, ctx);
                 MatMul.Forward(v, xn, n, w.Wv, ctx);
@@ -46,14 +53,22 @@ internal static class ClipEncoder
                 ctx.Run(ref attnResidual, n);
             }
 
-            LayerNormRows(s.XNorm, s.X, n, d, w.Norm2Weight, w.Norm2Bias, eps, ctx);
-            if (p != null) MatMulPanel.Forward(h, xn, n, p.Fc1, w.Fc1Bias, accumulate: false, ctx);
-            else MatMul.Forward(h, xn, n, w.Fc1, ctx);
-            var actJob = new BiasActivationJob { H = s.Hidden, Bias = p != null ? null : w.Fc1Bias, Cols = ffn, Act = act };
-            ctx.Run(ref actJob, n);
-            if (p != null) MatMulPanel.Forward(x, h, n, p.Fc2, w.Fc2Bias, accumulate: true, ctx); // x += fc2(h) + b
+            if (p != null)
+            {
+                PanelInput xin = MatMulPanel.Input(ctx, n, d);
+                LayerNormRows(s.XNorm, s.X, n, d, w.Norm2Weight, w.Norm2Bias, eps, ctx, xin);
+                MatMulPanel.Forward(h, xin, p.Fc1, w.Fc1Bias, accumulate: false, ctx);
+                PanelInput hin = MatMulPanel.Input(ctx, n, ffn); // the activation pass packs fc2's input
+                var packedAct = new BiasActivationJob { H = s.Hidden, Bias = null, Cols = ffn, Act = act, Packed = hin, Pack = true };
+                ctx.Run(ref packedAct, n);
+                MatMulPanel.Forward(x, hin, p.Fc2, w.Fc2Bias, accumulate: true, ctx); // x += fc2(h) + b
+            }
             else
             {
+                LayerNormRows(s.XNorm, s.X, n, d, w.Norm2Weight, w.Norm2Bias, eps, ctx);
+                MatMul.Forward(h, xn, n, w.Fc1, ctx);
+                var actJob = new BiasActivationJob { H = s.Hidden, Bias = w.Fc1Bias, Cols = ffn, Act = act };
+                ctx.Run(ref actJob, n);
                 MatMul.Forward(proj, h, n, w.Fc2, ctx);
                 var mlpResidual = new ResidualJob { X = s.X, P = s.Proj, B = w.Fc2Bias };
                 ctx.Run(ref mlpResidual, n);
@@ -65,6 +80,13 @@ internal static class ClipEncoder
     public static void LayerNormRows(float[] y, float[] x, int n, int d, float[] weight, float[] bias, float eps, KernelContext ctx)
     {
         var job = new LayerNormJob { Y = y, X = x, W = weight, B = bias, Dim = d, Eps = eps };
+        ctx.Run(ref job, n);
+    }
+
+    // LayerNormRows, each row also packed into a MatMulPanel input (y keeps the row-major copy)
+    private static void LayerNormRows(float[] y, float[] x, int n, int d, float[] weight, float[] bias, float eps, KernelContext ctx, PanelInput packed)
+    {
+        var job = new LayerNormJob { Y = y, X = x, W = weight, B = bias, Dim = d, Eps = eps, Packed = packed, Pack = true };
         ctx.Run(ref job, n);
     }
 
@@ -113,10 +135,17 @@ internal static class ClipEncoder
         public float[] Y, X, W, B;
         public int Dim;
         public float Eps;
+        public PanelInput Packed;
+        public bool Pack;
 
         public readonly void Execute(int start, int end, int thread)
         {
-            for (int r = start; r < end; r++) Ops.LayerNorm(Y.AsSpan(r * Dim, Dim), X.AsSpan(r * Dim, Dim), W, B, Eps);
+            for (int r = start; r < end; r++)
+            {
+                Span<float> y = Y.AsSpan(r * Dim, Dim);
+                Ops.LayerNorm(y, X.AsSpan(r * Dim, Dim), W, B, Eps);
+                if (Pack) Packed.PackRow(r, y);
+            }
         }
     }
 
@@ -127,6 +156,8 @@ internal static class ClipEncoder
         public float[]? Bias;
         public int Cols;
         public ClipActivation Act;
+        public PanelInput Packed; // with Pack, rows also go into this MatMulPanel input
+        public bool Pack;
 
         public readonly void Execute(int start, int end, int thread)
         {
@@ -139,6 +170,8 @@ internal static class ClipEncoder
                 case ClipActivation.GeluErf: Ops.GeluErf(rows); break;
                 default: Ops.GeluTanh(rows); break;
             }
+            if (Pack)
+                for (int r = start; r < end; r++) Packed.PackRow(r, H.AsSpan(r * Cols, Cols));
         }
     }
 }
