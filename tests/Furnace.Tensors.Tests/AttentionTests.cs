@@ -46,8 +46,9 @@ public sealed class AttentionTests
     [InlineData(1, 5, 4, 16, 2)]    // ViT-like: CLS + 4 patches
     [InlineData(3, 17, 4, 13, 2)]   // batch of 3 images, head dim off the SIMD width
     [InlineData(2, 50, 12, 64, 3)]  // ViT-B/32 shape, 3 threads
-    [InlineData(2, 37, 3, 32, 2)]   // blocked path: keys off the 16-wide tile, queries off the block of 4
+    [InlineData(2, 37, 3, 32, 2)]   // blocked path: keys off the 16-wide tile, queries off the block of 8
     [InlineData(1, 2, 2, 16, 1)]    // blocked path: a partial query block only
+    [InlineData(1, 77, 2, 48, 2)]   // blocked path: a 32-column tile plus a 16-column tail, keys off the 32-key tile
     public void Bidirectional_RandomQkv_MatchesNaiveReference(int batch, int seqLen, int nHead, int hd, int threads)
     {
         int n = batch * seqLen * nHead * hd;

@@ -91,5 +91,10 @@ public sealed class OpsTests
         Ops.QuickGelu(g1);
         Ops.QuickGeluScalar(g2);
         for (int i = 0; i < n; i++) Assert.True(Math.Abs(g1[i] - g2[i]) <= 1e-6 * (1 + Math.Abs(g2[i])), $"quick gelu [{i}] {g1[i]} vs {g2[i]}");
+
+        float[] t1 = (float[])x.Clone(), t2 = (float[])x.Clone();
+        Ops.GeluTanh(t1);     // sigmoid form on Vector512
+        Ops.GeluTanhScalar(t2); // tanh form
+        for (int i = 0; i < n; i++) Assert.True(Math.Abs(t1[i] - t2[i]) <= 1e-6 * (1 + Math.Abs(t2[i])), $"gelu tanh [{i}] {t1[i]} vs {t2[i]}");
     }
 }

@@ -249,5 +249,6 @@ internal enum ScratchSlot
     MatMulKQuant,       // per-thread unpacked weight rows of MatMulKQuant's GEMM
     Im2Col,             // a chunk of Conv2d's im2col rows (pixels, in*k*k)
     RelPosAttention,    // per-thread score and relative-position rows of Attention.WindowedRelPos
+    MatMulPanelX,       // activations packed into token tiles for MatMulPanel
     Count,
 }

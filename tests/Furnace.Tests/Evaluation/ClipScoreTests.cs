@@ -78,6 +78,17 @@ public sealed class ClipScoreTests : IDisposable
     }
 
     [Fact]
+    public void Compute_MoreImagesThanOneTowerBatch_SameScoresAsOneAtATime()
+    {
+        // 10 images: one batched vision pass of 8, then one of 2; each image's score must not depend on its batch
+        string[] images = Enumerable.Range(0, 10).Select(i => _images[i % 3]).ToArray();
+        string[] candidates = Enumerable.Range(0, 10).Select(i => Candidates[i % 3]).ToArray();
+        var result = ClipScore.Compute(_model, _preprocessor, images, candidates, null, _ctx);
+        for (int i = 0; i < 10; i++)
+            Assert.Equal(2.5 * Math.Max(Cos(Image(i % 3), Text("A photo depicts " + Candidates[i % 3])), 0), result.ClipScore.PerImage[i], 1e-6);
+    }
+
+    [Fact]
     public void Compute_PrefixesCandidatesAndReferences()
     {
         var result = ClipScore.Compute(_model, _preprocessor, _images[1..2], [Candidates[1]], [References[1]], _ctx);

@@ -101,12 +101,16 @@ public sealed class ClipOracleTests : IClassFixture<ClipOracleFixture>
         return worst;
     }
 
-    [Fact]
-    public void ImageEmbeddings_MatchPyTorch()
+    [Theory]
+    [InlineData(true)]  // pre-packed f32 panels (MatMulPanel, fused bias/residual epilogues) where AVX-512 runs them
+    [InlineData(false)] // the row-major MatMul path
+    public void ImageEmbeddings_MatchPyTorch(bool packWeights)
     {
         using var model = ClipModel.Load(_f.Model);
+        model.Vision.PackWeights = packWeights;
         using var ctx = new KernelContext(2);
         float[] embeds = model.Vision.EncodeImages(_f.Pixels, ClipOracleFixture.Images, ctx);
+        Assert.Equal(packWeights && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, model.Vision.PackedBytes > 0);
         AssertClose("image_embeds", embeds, Flat(_f.Reference.RootElement.GetProperty("image_embeds")));
         // one image alone gives the same embedding as in the batch
         float[] second = model.Vision.EncodeImage(_f.Pixels.AsSpan(3 * 32 * 32), ctx);

@@ -60,7 +60,11 @@ public sealed class ClipModel : IDisposable
         }
     }
 
-    public void Dispose() => _owned?.Dispose();
+    public void Dispose()
+    {
+        Vision.Dispose(); // frees the tower's pre-packed matrices (its weights belong to _owned)
+        _owned?.Dispose();
+    }
 
     /// <summary>Scores images (images, C, H, W) against token sequences.</summary>
     public ClipSimilarity Similarity(ReadOnlySpan<float> pixels, int images, IReadOnlyList<int[]> texts, KernelContext ctx)

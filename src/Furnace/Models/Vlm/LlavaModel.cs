@@ -107,7 +107,7 @@ public sealed class LlavaModel : IDisposable
             }
             var decoder = new LlamaModel(c.Text, weights, RopeStyle.HalfSplit, packed: merged);
             return new LlavaModel(vision, projector, decoder, tokenizer, ChatTemplate.Detect(tokenizer.ChatTemplateSource), c.ImageTokenIndex, dir,
-                merged == null ? [source, .. Owned(onnxVision)] : [decoder, source, .. Owned(onnxVision)]);
+                merged == null ? [source, .. Owned(vision)] : [decoder, source, .. Owned(vision)]); // the vision encoder frees its pre-packed tower copies
         }
         catch
         {
