@@ -57,14 +57,17 @@ public static unsafe partial class Attention
         }
     }
 
+    // the blocked path computes 4 query rows at a time (s0..s3); the bidirectional kernel's QueryBlock is its own
+    private const int RelPosQueryBlock = 4;
+
     private static void WindowedRelPosBlocked(Span<float> output, ReadOnlySpan<float> qkv, ReadOnlySpan<float> pad, int height, int width,
         int wh, int ww, int windowsY, int windowsX, int nHead, int headDim, ReadOnlySpan<float> relH, ReadOnlySpan<float> relW, KernelContext ctx)
     {
         int dim = nHead * headDim, keys = wh * ww, stride = (keys + 15) & ~15, groups = windowsY * windowsX * nHead;
-        int blocks = (keys + QueryBlock - 1) / QueryBlock;
+        int blocks = (keys + RelPosQueryBlock - 1) / RelPosQueryBlock;
         long perGroup = (long)headDim * stride + (long)keys * headDim; // Kt (hd, stride) then V (keys, hd)
         var kv = (float*)ctx.Scratch(ScratchSlot.AttentionKeys, groups * perGroup * sizeof(float));
-        int rowFloats = QueryBlock * (stride + wh + ww);
+        int rowFloats = RelPosQueryBlock * (stride + wh + ww);
         var scores = (float*)ctx.Scratch(ScratchSlot.RelPosAttention, (long)rowFloats * ctx.Threads * sizeof(float));
         fixed (float* po = output, pq = qkv, pp = pad, ph = relH, pw = relW)
         {
@@ -132,15 +135,15 @@ public static unsafe partial class Attention
             int keys = Wh * Ww;
             float* rows = Scores + (long)thread * RowFloats;
             float* s0 = rows, s1 = rows + Stride, s2 = rows + 2 * Stride, s3 = rows + 3 * Stride;
-            float* rel = rows + QueryBlock * Stride; // per query: rh (wh) then rw (ww)
+            float* rel = rows + RelPosQueryBlock * Stride; // per query: rh (wh) then rw (ww)
             var scale = Vector512.Create(Scale);
-            var q = stackalloc float*[QueryBlock];
-            var o = stackalloc float*[QueryBlock]; // null: not stored (past the window, or a padded position)
+            var q = stackalloc float*[RelPosQueryBlock];
+            var o = stackalloc float*[RelPosQueryBlock]; // null: not stored (past the window, or a padded position)
             for (int item = start; item < end; item++)
             {
                 int blk = item % Blocks, g = item / Blocks, h = g % NHead, win = g / NHead;
-                int wy = win / WindowsX, wx = win % WindowsX, off = h * HeadDim, i0 = blk * QueryBlock;
-                for (int r = 0; r < QueryBlock; r++)
+                int wy = win / WindowsX, wx = win % WindowsX, off = h * HeadDim, i0 = blk * RelPosQueryBlock;
+                for (int r = 0; r < RelPosQueryBlock; r++)
                 {
                     int i = Math.Min(i0 + r, keys - 1);
                     float* row = WindowRow(Qkv, Pad, Height, Width, Wh, Ww, Dim, wy, wx, i);
@@ -172,7 +175,7 @@ public static unsafe partial class Attention
                     (a2 * scale).Store(s2 + p);
                     (a3 * scale).Store(s3 + p);
                 }
-                for (int r = 0; r < QueryBlock; r++)
+                for (int r = 0; r < RelPosQueryBlock; r++)
                 {
                     float* sr = rows + r * Stride, rh = rel + r * (Wh + Ww), rw = rh + Wh;
                     for (int ky = 0; ky < Wh; ky++)
