@@ -43,6 +43,9 @@ internal static unsafe class MatMulKPacked
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<sbyte> Bcast(byte* p) => Vector512.Create(*(int*)p).AsSByte();
 
+    // the shuffle indices, made once (building them per call costs more than a small GEMV)
+    private static readonly Vector512<byte> ByteDupIdx = ByteDupIndex(), EvenIdx = PairDupIndex(false), OddIdx = PairDupIndex(true);
+
     // pshufb index: 16 bytes of per-row values (broadcast to each 128-bit lane) -> int16 pairs (v_r, v_r) in lane r
     private static Vector512<byte> ByteDupIndex()
     {
@@ -71,16 +74,26 @@ internal static unsafe class MatMulKPacked
     public static Vector512<float> GemvQ4K(byte* group, byte* y, int nb)
     {
         const int gbb = 16 * 148;
-        Vector512<byte> low4 = Vector512.Create((byte)0x0F), dup = ByteDupIndex();
+        Vector512<byte> low4 = Vector512.Create((byte)0x0F), dup = ByteDupIdx;
         Vector512<float> acc = default;
         int* pairs = stackalloc int[4];
         for (int b = 0; b < nb; b++)
         {
             byte* o = group + (long)b * gbb, yb = y + (long)b * ActivationQ8K.BlockBytes, q8 = yb + ActivationQ8K.QsOffset;
+            // minimum term: the 8 sums of 32 activations (pairs of bsums) against (m_2p, m_2p+1) per row
+            Vector256<short> bs = Vector256.Load((short*)(yb + ActivationQ8K.SumsOffset));
+            Ssse3.HorizontalAdd(bs.GetLower(), bs.GetUpper()).Store((short*)pairs);
+            byte* mn = o + RepackK.K4Mins;
+            Vector512<int> msum = Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(mn)), Vector512.Create(pairs[0]).AsInt16());
+            msum += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(mn + 32)), Vector512.Create(pairs[1]).AsInt16());
+            msum += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(mn + 64)), Vector512.Create(pairs[2]).AsInt16());
+            msum += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(mn + 96)), Vector512.Create(pairs[3]).AsInt16());
+            Vector512<float> dy = Vector512.Create(*(float*)yb);
+            acc -= HalfToSingle(o + RepackK.K4Dmin) * dy * Vector512.ConvertToSingle(msum);
             Vector512<int> isum = default;
             for (int c = 0; c < 4; c++)
             {
-                byte* ov = o + 512 * c, a = q8 + 64 * c;
+                byte* ov = o + RepackK.K4Qs + 512 * c, a = q8 + 64 * c;
                 Vector512<short> lo16 = default, hi16 = default;
                 for (int k = 0; k < 8; k++)
                 {
@@ -90,19 +103,10 @@ internal static unsafe class MatMulKPacked
                     lo16 += Avx512BW.MultiplyAddAdjacent(lo, Bcast(a + 4 * k));
                     hi16 += Avx512BW.MultiplyAddAdjacent(hi, Bcast(a + 32 + 4 * k));
                 }
-                isum += Avx512BW.MultiplyAddAdjacent(lo16, ByteDup(o + 2048 + 32 * c, dup));
-                isum += Avx512BW.MultiplyAddAdjacent(hi16, ByteDup(o + 2048 + 32 * c + 16, dup));
+                isum += Avx512BW.MultiplyAddAdjacent(lo16, ByteDup(o + RepackK.K4Scales + 32 * c, dup));
+                isum += Avx512BW.MultiplyAddAdjacent(hi16, ByteDup(o + RepackK.K4Scales + 32 * c + 16, dup));
             }
-            // minimum term: the 8 sums of 32 activations (pairs of bsums) against (m_2p, m_2p+1) per row
-            Vector256<short> bs = Vector256.Load((short*)(yb + ActivationQ8K.SumsOffset));
-            Ssse3.HorizontalAdd(bs.GetLower(), bs.GetUpper()).Store((short*)pairs);
-            Vector512<int> msum = Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(o + 2176)), Vector512.Create(pairs[0]).AsInt16());
-            msum += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(o + 2208)), Vector512.Create(pairs[1]).AsInt16());
-            msum += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(o + 2240)), Vector512.Create(pairs[2]).AsInt16());
-            msum += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(o + 2272)), Vector512.Create(pairs[3]).AsInt16());
-            Vector512<float> dy = Vector512.Create(*(float*)yb);
-            acc -= HalfToSingle(o + 2336) * dy * Vector512.ConvertToSingle(msum);
-            acc += HalfToSingle(o + 2304) * dy * Vector512.ConvertToSingle(isum);
+            acc += HalfToSingle(o + RepackK.K4D) * dy * Vector512.ConvertToSingle(isum);
         }
         return acc;
     }
@@ -111,14 +115,14 @@ internal static unsafe class MatMulKPacked
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public static Vector512<float> GemvQ6K(byte* group, byte* y, int nb)
     {
-        const int gbb = 16 * 210;
+        const int gbb = 16 * 212;
         Vector512<byte> low4 = Vector512.Create((byte)0x0F), m30 = Vector512.Create((byte)0x30);
-        Vector512<byte> even = PairDupIndex(false), odd = PairDupIndex(true);
+        Vector512<byte> even = EvenIdx, odd = OddIdx;
         Vector512<float> acc = default;
         for (int b = 0; b < nb; b++)
         {
             byte* o = group + (long)b * gbb, yb = y + (long)b * ActivationQ8K.BlockBytes, q8 = yb + ActivationQ8K.QsOffset;
-            byte* sums = yb + ActivationQ8K.SumsOffset, sc = o + 3072;
+            byte* sums = yb + ActivationQ8K.SumsOffset, sc = o + RepackK.K6Scales;
             // zero point 32 leaves through the sums: isum starts at -32 * sum_s sc_s * bsum_s
             Vector512<int> corr = default;
             for (int p = 0; p < 8; p++)
@@ -131,9 +135,8 @@ internal static unsafe class MatMulKPacked
                     Vector512<short> a0 = default, a1 = default, a2 = default, a3 = default;
                     for (int i = 0; i < 4; i++)
                     {
-                        int u = 8 * h + 4 * q + i;
-                        Vector512<byte> hh = Vector512.Load(o + 2048 + 64 * u);
-                        Vector512<byte> va = Vector512.Load(o + 64 * (16 * h + 4 * q + i)), vc = Vector512.Load(o + 64 * (16 * h + 8 + 4 * q + i));
+                        byte* step = o + RepackK.K6Codes + 192 * (8 * h + 4 * q + i);
+                        Vector512<byte> va = Vector512.Load(step), vc = Vector512.Load(step + 64), hh = Vector512.Load(step + 128);
                         Vector512<ushort> h16 = hh.AsUInt16();
                         Vector512<byte> u0 = (va & low4) | (Vector512.ShiftLeft(h16, 4).AsByte() & m30);
                         Vector512<byte> u1 = (vc & low4) | (Vector512.ShiftLeft(h16, 2).AsByte() & m30);
@@ -155,7 +158,7 @@ internal static unsafe class MatMulKPacked
                     }
                 }
             }
-            acc += HalfToSingle(o + 3328) * Vector512.Create(*(float*)yb) * Vector512.ConvertToSingle(isum);
+            acc += HalfToSingle(o + RepackK.K6D) * Vector512.Create(*(float*)yb) * Vector512.ConvertToSingle(isum);
         }
         return acc;
     }
@@ -172,33 +175,33 @@ internal static unsafe class MatMulKPacked
     private static void Unpack<TK>(byte* o, byte* ub) where TK : struct, IKQuantBlock
     {
         Vector512<byte> low4 = Vector512.Create((byte)0x0F);
-        Vector512<byte> even = PairDupIndex(false), odd = PairDupIndex(true);
+        Vector512<byte> even = EvenIdx, odd = OddIdx;
         if (typeof(TK) == typeof(Q4_KBlock))
         {
             for (int c = 0; c < 4; c++)
             {
                 for (int k = 0; k < 8; k++)
                 {
-                    Vector512<byte> v = Vector512.Load(o + 512 * c + 64 * k);
+                    Vector512<byte> v = Vector512.Load(o + RepackK.K4Qs + 512 * c + 64 * k);
                     (v & low4).Store(ub + 64 * (16 * c + k));
                     (Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low4).Store(ub + 64 * (16 * c + 8 + k));
                 }
             }
-            Vector512<byte> dup = ByteDupIndex();
+            Vector512<byte> dup = ByteDupIdx;
             for (int j = 0; j < 8; j++)
             {
-                Vector512<short> s = ByteDup(o + 2048 + 16 * j, dup);
+                Vector512<short> s = ByteDup(o + RepackK.K4Scales + 16 * j, dup);
                 s.Store((short*)(ub + UScale + 128 * j));
                 s.Store((short*)(ub + UScale + 128 * j + 64));
             }
             for (int q = 0; q < 4; q++)
             {
-                Vector512<byte> m = Avx512BW.ConvertToVector512Int16(Vector256.Load(o + 2176 + 32 * q)).AsByte();
+                Vector512<byte> m = Avx512BW.ConvertToVector512Int16(Vector256.Load(o + RepackK.K4Mins + 32 * q)).AsByte();
                 Avx512BW.Shuffle(m, even).Store(ub + UPair + 128 * q);
                 Avx512BW.Shuffle(m, odd).Store(ub + UPair + 128 * q + 64);
             }
-            HalfToSingle(o + 2304).Store((float*)(ub + UD));
-            HalfToSingle(o + 2336).Store((float*)(ub + UDmin));
+            HalfToSingle(o + RepackK.K4D).Store((float*)(ub + UD));
+            HalfToSingle(o + RepackK.K4Dmin).Store((float*)(ub + UDmin));
             return;
         }
         Vector512<byte> m30 = Vector512.Create((byte)0x30);
@@ -206,8 +209,8 @@ internal static unsafe class MatMulKPacked
         {
             for (int u8 = 0; u8 < 8; u8++)
             {
-                Vector512<byte> hh = Vector512.Load(o + 2048 + 64 * (8 * h + u8));
-                Vector512<byte> va = Vector512.Load(o + 64 * (16 * h + u8)), vc = Vector512.Load(o + 64 * (16 * h + 8 + u8));
+                byte* step = o + RepackK.K6Codes + 192 * (8 * h + u8);
+                Vector512<byte> va = Vector512.Load(step), vc = Vector512.Load(step + 64), hh = Vector512.Load(step + 128);
                 Vector512<ushort> h16 = hh.AsUInt16();
                 byte* dst = ub + 64 * (32 * h + u8);
                 ((va & low4) | (Vector512.ShiftLeft(h16, 4).AsByte() & m30)).Store(dst);
@@ -218,12 +221,12 @@ internal static unsafe class MatMulKPacked
         }
         for (int p = 0; p < 8; p++)
         {
-            Vector512<byte> s = Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)(o + 3072 + 32 * p))).AsByte();
+            Vector512<byte> s = Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)(o + RepackK.K6Scales + 32 * p))).AsByte();
             s.Store(ub + UPair + 64 * p);
             Avx512BW.Shuffle(s, even).Store(ub + UScale + 128 * p);
             Avx512BW.Shuffle(s, odd).Store(ub + UScale + 128 * p + 64);
         }
-        HalfToSingle(o + 3328).Store((float*)(ub + UD));
+        HalfToSingle(o + RepackK.K6D).Store((float*)(ub + UD));
     }
 
     // four tokens' super-blocks y0..y3 against the unpacked super-block ub; acc0..acc3 (16 floats each) updated

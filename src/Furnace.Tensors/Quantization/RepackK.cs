@@ -5,19 +5,21 @@
 // byte arrangement below is our own (16 rows, not llama.cpp's 8, to fill 16 int32 lanes).
 //
 // Rows are grouped by 16 (group g = rows 16g..16g+15; the last group is padded with zero rows, d = 0). A group holds
-// its nb = cols/256 super-blocks one after another, each GroupBlockBytes long:
+// its nb = cols/256 super-blocks one after another, each GroupBlockBytes long, in the order the GEMV reads them (one
+// forward stream per group: the prefetchers keep up where out-of-order reads in a block fell to a third of the
+// bandwidth):
 //
-//   Q4_K (16 x 148 bytes):  qs: 32 vectors x 64 bytes   vector v, lane r (bytes 4r..4r+3) = qs bytes 4v..4v+3 of row r
-//                                                        (low nibbles: sub-block 2(v/8), high nibbles: 2(v/8)+1)
-//                           sc: 8 x 16 bytes            sc[16j + r] = 6-bit scale j of row r
+//   Q4_K (16 x 148 bytes):  sc: 8 x 16 bytes            sc[16j + r] = 6-bit scale j of row r
 //                           mn: 4 x 32 bytes            mn[32p + 2r + i] = 6-bit min 2p+i of row r
 //                           d: 16 f16, dmin: 16 f16
-//   Q6_K (16 x 210 bytes):  ql: 32 vectors x 64 bytes   vector v, lane r = ql bytes 4v..4v+3 of row r
-//                           qh: 16 vectors x 64 bytes   vector u, lane r = qh bytes 4u..4u+3 of row r
-//                           sc: 8 x 32 bytes            sc[32p + 2r + i] = int8 scale 2p+i of row r
-//                           d: 16 f16
+//                           qs: 32 vectors x 64 bytes   vector v, lane r (bytes 4r..4r+3) = qs bytes 4v..4v+3 of row r
+//                                                       (low nibbles: sub-block 2(v/8), high nibbles: 2(v/8)+1)
+//   Q6_K (16 x 212 bytes):  sc: 8 x 32 bytes            sc[32p + 2r + i] = int8 scale 2p+i of row r
+//                           d: 16 f16, then 32 bytes of padding (the codes start 64-byte aligned)
+//                           16 steps u = 8h + k (h: half, k < 8) of 3 vectors x 64 bytes, lane r of row r:
+//                             ql bytes 64h + 4k..+3 | ql bytes 64h + 32 + 4k..+3 | qh bytes 32h + 4k..+3
 //
-// Q6_K keeps its 210 bytes per row and super-block; Q4_K grows from 144 to 148 (the pre-decoded scales and mins).
+// Q4_K grows from 144 to 148 bytes per row and super-block (the pre-decoded scales and mins), Q6_K from 210 to 212.
 // The kernels are MatMulKPacked; RowBlock rebuilds a row's original ggml block, so Dequantize.Row is unchanged.
 using System.Runtime.CompilerServices;
 
@@ -37,7 +39,11 @@ public static unsafe class RepackK
     public static bool Applies(DType t) => Supports(t) && MatMulKPacked.Accelerated;
 
     // bytes of one super-block of one 16-row group
-    internal static int GroupBlockBytes(DType t) => t == DType.Q4_K ? Rows * 148 : Rows * 210;
+    internal static int GroupBlockBytes(DType t) => t == DType.Q4_K ? Rows * 148 : Rows * 212;
+
+    // offsets inside one group super-block
+    internal const int K4Scales = 0, K4Mins = 128, K4D = 256, K4Dmin = 288, K4Qs = 320;
+    internal const int K6Scales = 0, K6D = 256, K6Codes = 320;
 
     internal static long GroupBytes(in WeightMatrix w) => (long)(w.Cols / DTypes.SuperBlock) * GroupBlockBytes(w.Type);
 
@@ -91,22 +97,28 @@ public static unsafe class RepackK
                 byte* x = src + b * bb, o = dst + b * gbb;
                 if (w.Type == DType.Q4_K)
                 {
-                    for (int v = 0; v < 32; v++) *(uint*)(o + 64 * v + 4 * r) = *(uint*)(x + 16 + 4 * v);
+                    for (int v = 0; v < 32; v++) *(uint*)(o + K4Qs + 64 * v + 4 * r) = *(uint*)(x + 16 + 4 * v);
                     for (int j = 0; j < 8; j++)
                     {
                         KQuant.ScaleMinK4(j, x + 4, out int sc, out int m);
-                        o[2048 + 16 * j + r] = (byte)sc;
-                        o[2048 + 128 + 32 * (j / 2) + 2 * r + (j & 1)] = (byte)m;
+                        o[K4Scales + 16 * j + r] = (byte)sc;
+                        o[K4Mins + 32 * (j / 2) + 2 * r + (j & 1)] = (byte)m;
                     }
-                    ((ushort*)(o + 2304))[r] = *(ushort*)x;
-                    ((ushort*)(o + 2336))[r] = *(ushort*)(x + 2);
+                    ((ushort*)(o + K4D))[r] = *(ushort*)x;
+                    ((ushort*)(o + K4Dmin))[r] = *(ushort*)(x + 2);
                 }
                 else
                 {
-                    for (int v = 0; v < 32; v++) *(uint*)(o + 64 * v + 4 * r) = *(uint*)(x + 4 * v);
-                    for (int u = 0; u < 16; u++) *(uint*)(o + 2048 + 64 * u + 4 * r) = *(uint*)(x + 128 + 4 * u);
-                    for (int s = 0; s < 16; s++) o[3072 + 32 * (s / 2) + 2 * r + (s & 1)] = x[192 + s];
-                    ((ushort*)(o + 3328))[r] = *(ushort*)(x + 208);
+                    for (int u = 0; u < 16; u++)
+                    {
+                        int h = u / 8, k = u % 8;
+                        byte* step = o + K6Codes + 192 * u + 4 * r;
+                        *(uint*)step = *(uint*)(x + 64 * h + 4 * k);
+                        *(uint*)(step + 64) = *(uint*)(x + 64 * h + 32 + 4 * k);
+                        *(uint*)(step + 128) = *(uint*)(x + 128 + 32 * h + 4 * k);
+                    }
+                    for (int s = 0; s < 16; s++) o[K6Scales + 32 * (s / 2) + 2 * r + (s & 1)] = x[192 + s];
+                    ((ushort*)(o + K6D))[r] = *(ushort*)(x + 208);
                 }
             }
         }
@@ -127,13 +139,13 @@ public static unsafe class RepackK
         byte* o = w.Data + (r / Rows) * GroupBytes(w) + (long)b * gbb;
         if (w.Type == DType.Q4_K)
         {
-            *(ushort*)x = ((ushort*)(o + 2304))[lane];
-            *(ushort*)(x + 2) = ((ushort*)(o + 2336))[lane];
+            *(ushort*)x = ((ushort*)(o + K4D))[lane];
+            *(ushort*)(x + 2) = ((ushort*)(o + K4Dmin))[lane];
             byte* q = x + 4;
             new Span<byte>(q, 12).Clear();
             for (int j = 0; j < 8; j++)
             {
-                int sc = o[2048 + 16 * j + lane], m = o[2048 + 128 + 32 * (j / 2) + 2 * lane + (j & 1)];
+                int sc = o[K4Scales + 16 * j + lane], m = o[K4Mins + 32 * (j / 2) + 2 * lane + (j & 1)];
                 // the inverse of get_scale_min_k4
                 if (j < 4)
                 {
@@ -147,14 +159,20 @@ public static unsafe class RepackK
                     q[j] |= (byte)((m >> 4) << 6);
                 }
             }
-            for (int v = 0; v < 32; v++) *(uint*)(x + 16 + 4 * v) = *(uint*)(o + 64 * v + 4 * lane);
+            for (int v = 0; v < 32; v++) *(uint*)(x + 16 + 4 * v) = *(uint*)(o + K4Qs + 64 * v + 4 * lane);
         }
         else
         {
-            for (int v = 0; v < 32; v++) *(uint*)(x + 4 * v) = *(uint*)(o + 64 * v + 4 * lane);
-            for (int u = 0; u < 16; u++) *(uint*)(x + 128 + 4 * u) = *(uint*)(o + 2048 + 64 * u + 4 * lane);
-            for (int s = 0; s < 16; s++) x[192 + s] = o[3072 + 32 * (s / 2) + 2 * lane + (s & 1)];
-            *(ushort*)(x + 208) = ((ushort*)(o + 3328))[lane];
+            for (int u = 0; u < 16; u++)
+            {
+                int h = u / 8, k = u % 8;
+                byte* step = o + K6Codes + 192 * u + 4 * lane;
+                *(uint*)(x + 64 * h + 4 * k) = *(uint*)step;
+                *(uint*)(x + 64 * h + 32 + 4 * k) = *(uint*)(step + 64);
+                *(uint*)(x + 128 + 32 * h + 4 * k) = *(uint*)(step + 128);
+            }
+            for (int s = 0; s < 16; s++) x[192 + s] = o[K6Scales + 32 * (s / 2) + 2 * lane + (s & 1)];
+            *(ushort*)(x + 208) = ((ushort*)(o + K6D))[lane];
         }
     }
 
