@@ -2,8 +2,8 @@
 // checkpoint, a pinned array or a NativeBuffer kept alive by the owner).
 // For llama.cpp-style checkpoints Rows = output features, Cols = input features (ggml ne[1], ne[0]).
 // Layout RowMajor: rows contiguous, each RowBytes long. Layout Interleaved8: Q8_0/Q4_0 blocks of 8 rows interleaved
-// for the packed kernels (see Repack); Layout Interleaved16: Q4_K/Q6_K super-blocks of 16 rows interleaved with their
-// scales pre-decoded (see RepackK). Row/RowSpan/Slice do not apply to the packed layouts, Dequantize.Row does.
+// for the packed kernels (see Repack); Layout Interleaved16: Q4_K/Q5_K/Q6_K super-blocks of 16 rows interleaved with
+// their scales pre-decoded (see RepackK). Row/RowSpan/Slice do not apply to the packed layouts, Dequantize.Row does.
 namespace Furnace.Tensors;
 
 public enum WeightLayout

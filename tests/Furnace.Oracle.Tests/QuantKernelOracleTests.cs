@@ -1,7 +1,7 @@
 // Furnace's activation quantizers and integer dot kernels against ggml-cpu itself (Support/Ggml): the activation bytes
 // of quantize_row_q8_K / q8_0 / q8_1 are equal byte for byte, and our dot of a ggml-quantized weight row with ggml's
 // activation row equals ggml_vec_dot_<w>_<a> up to f32 summation order: |ours - ggml| <= 1e-5 * sum_b |block_b|; so
-// does MatMul.Forward on Q4_K/Q6_K weights repacked to Interleaved16 (RepackK: GEMV and GEMM tiles) for every row.
+// does MatMul.Forward on Q4_K/Q5_K/Q6_K weights repacked to Interleaved16 (RepackK: GEMV and GEMM tiles) for every row.
 using Furnace.Oracle.Tests.Support;
 using Furnace.Tensors;
 
@@ -70,6 +70,8 @@ public sealed class QuantKernelOracleTests
     [Theory]
     [InlineData(DType.Q4_K, 1)]
     [InlineData(DType.Q4_K, 7)]
+    [InlineData(DType.Q5_K, 1)]
+    [InlineData(DType.Q5_K, 7)]
     [InlineData(DType.Q6_K, 1)]
     [InlineData(DType.Q6_K, 7)]
     public void Forward_Interleaved16GgmlQuantizedRows_MatchesGgmlVecDot(DType type, int t)

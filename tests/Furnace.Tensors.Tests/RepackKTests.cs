@@ -1,5 +1,5 @@
-// Interleaved16 (repacked) Q4_K/Q6_K weights: the AVX-512 GEMV and GEMM kernels and their scalar twin against the
-// row-major AVX2 GEMV (KQuantFused.DotQ4K / DotQ6K, through MatMul.Forward one token at a time), and the packing round
+// Interleaved16 (repacked) Q4_K/Q5_K/Q6_K weights: the AVX-512 GEMV and GEMM kernels and their scalar twin against the
+// row-major AVX2 GEMV (KQuantFused.DotQ4K (Q5_K: fifth) / DotQ6K, through MatMul.Forward one token at a time), and the packing round
 // trip. The integer sums are exact and the float steps are the same, so the outputs are bit-identical (on machines
 // without AVX2 the row-major reference takes another float order: then |diff| <= 1e-5 * sum|blocks| + 1e-6).
 using System.Runtime.Intrinsics.X86;
@@ -14,7 +14,7 @@ public sealed class RepackKTests
         var d = new TheoryData<DType, int, int, int, int>();
         int[] cols = { 256, 768, 1536 };
         int i = 0;
-        foreach (DType type in new[] { DType.Q4_K, DType.Q6_K })
+        foreach (DType type in new[] { DType.Q4_K, DType.Q5_K, DType.Q6_K })
         {
             foreach (int rows in new[] { 16, 13, 37, 100 })
             {
@@ -65,12 +65,13 @@ public sealed class RepackKTests
 
     [Theory]
     [InlineData(DType.Q4_K)]
+    [InlineData(DType.Q5_K)]
     [InlineData(DType.Q6_K)]
     public void Forward_SubnormalF16Scales_BitIdenticalToRowMajorGemv(DType type)
     {
         const int rows = 20, cols = 512;
         byte[] wb = QuantKernelTests.RandomBlocks(type, rows, cols, 31);
-        int bb = DTypes.BlockBytes(type), dOff = type == DType.Q4_K ? 0 : 208;
+        int bb = DTypes.BlockBytes(type), dOff = type == DType.Q6_K ? 208 : 0;
         for (int b = 0; b < wb.Length / bb; b += 2)
         {
             Half tiny = BitConverter.UInt16BitsToHalf((ushort)(1 + b % 900)); // f16 subnormals
@@ -100,6 +101,8 @@ public sealed class RepackKTests
     [InlineData(DType.Q6_K, 13, 256)]
     [InlineData(DType.Q4_K, 48, 1024)]
     [InlineData(DType.Q6_K, 33, 768)]
+    [InlineData(DType.Q5_K, 13, 256)]
+    [InlineData(DType.Q5_K, 40, 768)]
     public void RowBlock_Interleaved16_RebuildsTheOriginalBlocks(DType type, int rows, int cols)
     {
         byte[] wb = QuantKernelTests.RandomBlocks(type, rows, cols, 900 + rows);
@@ -135,6 +138,7 @@ public sealed class RepackKTests
         WeightMatrix p = packs.Add(buf.AsMatrix(16, 256, DType.Q4_K));
         Assert.Equal(Avx512BW.IsSupported ? WeightLayout.Interleaved16 : WeightLayout.RowMajor, p.Layout);
         Assert.Equal(Avx512BW.IsSupported, PackedWeights.Packs(DType.Q6_K));
-        Assert.False(PackedWeights.Packs(DType.Q5_K));
+        Assert.Equal(Avx512BW.IsSupported, PackedWeights.Packs(DType.Q5_K));
+        Assert.False(PackedWeights.Packs(DType.Q3_K));
     }
 }

@@ -5,7 +5,7 @@
 //   F32 -> as is;  F16 -> rounded to f16;  BF16 -> rounded to bf16;  Q8_0, Q4_0, Q5_0, IQ4_NL -> quantized to Q8_0
 //   blocks;  Q4_1, Q5_1 -> Q8_1 blocks;  Q2_K..Q6_K, IQ4_XS -> Q8_K super-blocks (MatMulKQuant).
 // Rows are split across the context's threads; nothing is allocated per call. Interleaved8 Q8_0/Q4_0 weights
-// (Repack) go to the packed kernels (MatMulPacked), split by 8-row groups; Interleaved16 Q4_K/Q6_K weights (RepackK)
+// (Repack) go to the packed kernels (MatMulPacked), split by 8-row groups; Interleaved16 Q4_K/Q5_K/Q6_K weights (RepackK)
 // to MatMulKPacked, split by 16-row groups.
 using System.Runtime.CompilerServices;
 
@@ -59,7 +59,8 @@ public static unsafe class MatMul
                     else RunKQuant<Q4_KBlock>(py, px, t, w, ctx);
                     break;
                 case DType.Q5_K:
-                    RunKQuant<Q5_KBlock>(py, px, t, w, ctx);
+                    if (w.Layout == WeightLayout.Interleaved16) RunKPacked<Q5_KBlock>(py, px, t, w, ctx);
+                    else RunKQuant<Q5_KBlock>(py, px, t, w, ctx);
                     break;
                 case DType.Q6_K:
                     if (w.Layout == WeightLayout.Interleaved16) RunKPacked<Q6_KBlock>(py, px, t, w, ctx);
@@ -133,7 +134,7 @@ public static unsafe class MatMul
         ctx.Run(ref job, w.Rows, t == 1 ? 16 : 32);
     }
 
-    // Interleaved16 Q4_K/Q6_K: activations quantized to Q8_K super-blocks, then the 16-row kernels (MatMulKPacked)
+    // Interleaved16 Q4_K/Q5_K/Q6_K: activations quantized to Q8_K super-blocks, then the 16-row kernels (MatMulKPacked)
     private static void RunKPacked<TK>(float* y, float* x, int t, WeightMatrix w, KernelContext ctx) where TK : struct, IKQuantBlock
     {
         int nb = w.Cols / DTypes.SuperBlock;

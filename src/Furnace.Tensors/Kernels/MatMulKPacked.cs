@@ -1,12 +1,12 @@
-// Q4_K / Q6_K matmul on Interleaved16 weights (see RepackK for the layout) against Q8_K activation rows, the idea of
+// Q4_K / Q5_K / Q6_K matmul on Interleaved16 weights (see RepackK for the layout) against Q8_K activation rows, the idea of
 // llama.cpp's ggml-cpu/repack.cpp gemv/gemm for q4_K_8x8 with AVX-512: lane r of a 512-bit accumulator is row r's dot
 // product. Per (16 rows, super-block, token):
 //   16-bit sums   vpmaddubsw(codes (16 rows x 4 bytes), broadcast(4 activation bytes)), added over a sub-block
-//                 (Q4_K: 8 products of at most 2*15*127; Q6_K: 2 products of at most 2*63*127 — no overflow)
+//                 (Q4_K: 8 products of at most 2*15*127; Q5_K: 4 of 2*31*127; Q6_K: 2 of 2*63*127 — no overflow)
 //   isum (16,)    += vpmaddwd(16-bit sums, sub-block scale pairs)                                   exact integers
-//   Q4_K          acc = acc - (dmin d_y) msum;  acc = acc + (d d_y) isum,  msum = sum_j m_j (bsum_2j + bsum_2j+1)
+//   Q4_K, Q5_K    acc = acc - (dmin d_y) msum;  acc = acc + (d d_y) isum,  msum = sum_j m_j (bsum_2j + bsum_2j+1)
 //   Q6_K          acc = acc + (d d_y) isum,  isum starting at -32 sum_s sc_s bsum_s (the codes are stored + 32)
-// The float steps are those of the row-major AVX2 GEMV (KQuantFused.DotQ4K / DotQ6K), so the outputs are
+// The float steps are those of the row-major AVX2 GEMV (KQuantFused.DotQ4K (fifth: Q5_K) / DotQ6K), so the outputs are
 // bit-identical to it in GEMV and GEMM alike.
 // GEMV (t <= 2) decodes each 16-row super-block in registers; GEMM (t >= 3) unpacks it once into unsigned codes in
 // element order, duplicated scale pairs and float d/dmin (5.6 KB, in L1) and runs tiles of 16 rows x 4 tokens over
@@ -69,12 +69,12 @@ internal static unsafe class MatMulKPacked
     private static Vector512<short> ByteDup(byte* p, Vector512<byte> idx) =>
         Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)p).AsByte(), idx).AsInt16();
 
-    // Q4_K group (16 rows, nb super-blocks) . Q8_K activation row y -> 16 row sums
+    // Q4_K (fifth: Q5_K) group (16 rows, nb super-blocks) . Q8_K activation row y -> 16 row sums
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
-    public static Vector512<float> GemvQ4K(byte* group, byte* y, int nb)
+    public static Vector512<float> GemvQ4K(byte* group, byte* y, int nb, bool fifth)
     {
-        const int gbb = 16 * 148;
-        Vector512<byte> low4 = Vector512.Create((byte)0x0F), dup = ByteDupIdx;
+        int gbb = fifth ? 16 * 180 : 16 * 148, qs = fifth ? RepackK.K5Qs : RepackK.K4Qs;
+        Vector512<byte> low4 = Vector512.Create((byte)0x0F), bit4 = Vector512.Create((byte)0x10), dup = ByteDupIdx;
         Vector512<float> acc = default;
         int* pairs = stackalloc int[4];
         for (int b = 0; b < nb; b++)
@@ -93,18 +93,33 @@ internal static unsafe class MatMulKPacked
             Vector512<int> isum = default;
             for (int c = 0; c < 4; c++)
             {
-                byte* ov = o + RepackK.K4Qs + 512 * c, a = q8 + 64 * c;
+                byte* ov = o + qs + 512 * c, a = q8 + 64 * c;
+                Vector512<short> slo = ByteDup(o + RepackK.K4Scales + 32 * c, dup), shi = ByteDup(o + RepackK.K4Scales + 32 * c + 16, dup);
                 Vector512<short> lo16 = default, hi16 = default;
                 for (int k = 0; k < 8; k++)
                 {
                     Vector512<byte> v = Vector512.Load(ov + 64 * k);
                     Vector512<byte> lo = v & low4;
                     Vector512<byte> hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low4;
+                    if (fifth)
+                    {
+                        // bits 2c and 2c+1 of qh vector k are the fifth bits of lo and hi
+                        Vector512<ushort> qh = Vector512.ShiftRightLogical(Vector512.Load(o + RepackK.K5Qh + 64 * k).AsUInt16(), 2 * c);
+                        lo |= Vector512.ShiftLeft(qh, 4).AsByte() & bit4;
+                        hi |= Vector512.ShiftLeft(qh, 3).AsByte() & bit4;
+                    }
                     lo16 += Avx512BW.MultiplyAddAdjacent(lo, Bcast(a + 4 * k));
                     hi16 += Avx512BW.MultiplyAddAdjacent(hi, Bcast(a + 32 + 4 * k));
+                    if (fifth && k == 3)
+                    {
+                        // 5-bit codes: at most four products per 16-bit sum
+                        isum += Avx512BW.MultiplyAddAdjacent(lo16, slo);
+                        isum += Avx512BW.MultiplyAddAdjacent(hi16, shi);
+                        lo16 = hi16 = default;
+                    }
                 }
-                isum += Avx512BW.MultiplyAddAdjacent(lo16, ByteDup(o + RepackK.K4Scales + 32 * c, dup));
-                isum += Avx512BW.MultiplyAddAdjacent(hi16, ByteDup(o + RepackK.K4Scales + 32 * c + 16, dup));
+                isum += Avx512BW.MultiplyAddAdjacent(lo16, slo);
+                isum += Avx512BW.MultiplyAddAdjacent(hi16, shi);
             }
             acc += HalfToSingle(o + RepackK.K4D) * dy * Vector512.ConvertToSingle(isum);
         }
@@ -176,15 +191,25 @@ internal static unsafe class MatMulKPacked
     {
         Vector512<byte> low4 = Vector512.Create((byte)0x0F);
         Vector512<byte> even = EvenIdx, odd = OddIdx;
-        if (typeof(TK) == typeof(Q4_KBlock))
+        if (typeof(TK) == typeof(Q4_KBlock) || typeof(TK) == typeof(Q5_KBlock))
         {
+            bool fifth = typeof(TK) == typeof(Q5_KBlock);
+            Vector512<byte> bit4 = Vector512.Create((byte)0x10);
+            byte* qs = o + (fifth ? RepackK.K5Qs : RepackK.K4Qs);
             for (int c = 0; c < 4; c++)
             {
                 for (int k = 0; k < 8; k++)
                 {
-                    Vector512<byte> v = Vector512.Load(o + RepackK.K4Qs + 512 * c + 64 * k);
-                    (v & low4).Store(ub + 64 * (16 * c + k));
-                    (Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low4).Store(ub + 64 * (16 * c + 8 + k));
+                    Vector512<byte> v = Vector512.Load(qs + 512 * c + 64 * k);
+                    Vector512<byte> lo = v & low4, hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low4;
+                    if (fifth)
+                    {
+                        Vector512<ushort> qh = Vector512.ShiftRightLogical(Vector512.Load(o + RepackK.K5Qh + 64 * k).AsUInt16(), 2 * c);
+                        lo |= Vector512.ShiftLeft(qh, 4).AsByte() & bit4;
+                        hi |= Vector512.ShiftLeft(qh, 3).AsByte() & bit4;
+                    }
+                    lo.Store(ub + 64 * (16 * c + k));
+                    hi.Store(ub + 64 * (16 * c + 8 + k));
                 }
             }
             Vector512<byte> dup = ByteDupIdx;
@@ -279,7 +304,7 @@ internal static unsafe class MatMulKPacked
             corr += Avx512BW.MultiplyAddAdjacent(Vector512.Load((short*)(ub + UPair + 64 * p)), Vector512.Create(*(int*)(sums + 4 * p)).AsInt16());
         Vector512<float> dy = Vector512.Create(*(float*)yb);
         Vector512<float> a = Vector512.Load(acc);
-        if (typeof(TK) == typeof(Q4_KBlock))
+        if (typeof(TK) == typeof(Q4_KBlock) || typeof(TK) == typeof(Q5_KBlock))
         {
             a -= Vector512.Load((float*)(ub + UDmin)) * dy * Vector512.ConvertToSingle(corr);
             a += Vector512.Load((float*)(ub + UD)) * dy * Vector512.ConvertToSingle(isum);
@@ -313,8 +338,9 @@ internal static unsafe class MatMulKPacked
                 sbyte* q8 = KQuant.Qs(yb);
                 short* bs = KQuant.Sums(yb);
                 float dy = *(float*)yb;
-                if (w.Type == DType.Q4_K)
+                if (w.Type is DType.Q4_K or DType.Q5_K)
                 {
+                    bool fifth = w.Type == DType.Q5_K;
                     int isum = 0, msum = 0;
                     for (int j = 0; j < 8; j++)
                     {
@@ -323,8 +349,10 @@ internal static unsafe class MatMulKPacked
                         int dot = 0;
                         for (int l = 0; l < 32; l++)
                         {
-                            byte qb = x[16 + 32 * (j / 2) + l];
-                            dot += ((j & 1) == 0 ? qb & 0xF : qb >> 4) * q8[32 * j + l];
+                            byte qb = x[(fifth ? 48 : 16) + 32 * (j / 2) + l];
+                            int code = (j & 1) == 0 ? qb & 0xF : qb >> 4;
+                            if (fifth) code |= ((x[16 + l] >> j) & 1) << 4;
+                            dot += code * q8[32 * j + l];
                         }
                         isum += sc * dot;
                     }
@@ -383,6 +411,10 @@ internal static unsafe class MatMulKPacked
         public byte* Scratch;    // (threads, ScratchBytes(T)) for the GEMM
         public long ScratchStride;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Gemv(byte* group, byte* y, int nb) =>
+            typeof(TK) == typeof(Q6_KBlock) ? GemvQ6K(group, y, nb) : GemvQ4K(group, y, nb, typeof(TK) == typeof(Q5_KBlock));
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
         public void Execute(int start, int end, int thread)
         {
@@ -401,10 +433,10 @@ internal static unsafe class MatMulKPacked
                         if (!Accelerated) GroupScalar(W, g, X.Row(t), o);
                         else if (nr == RepackK.Rows)
                         {
-                            (typeof(TK) == typeof(Q4_KBlock) ? GemvQ4K(group, X.Row(t), nb) : GemvQ6K(group, X.Row(t), nb)).Store(yt);
+                            Gemv(group, X.Row(t), nb).Store(yt);
                             continue;
                         }
-                        else (typeof(TK) == typeof(Q4_KBlock) ? GemvQ4K(group, X.Row(t), nb) : GemvQ6K(group, X.Row(t), nb)).Store(o);
+                        else Gemv(group, X.Row(t), nb).Store(o);
                         for (int r = 0; r < nr; r++) yt[r] = o[r];
                     }
                 }

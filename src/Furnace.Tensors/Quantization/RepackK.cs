@@ -1,4 +1,4 @@
-// Load-time repacking of Q4_K / Q6_K weights into 16-row interleaved super-blocks (WeightLayout.Interleaved16), the
+// Load-time repacking of Q4_K / Q5_K / Q6_K weights into 16-row interleaved super-blocks (WeightLayout.Interleaved16), the
 // idea of llama.cpp's CPU "repack" for K-quants (ggml-cpu/repack.cpp block_q4_Kx8 with its gemv/gemm): one 512-bit
 // register holds 4 bytes of each of 16 rows, so one broadcast 4-byte activation chunk and one vpmaddubsw update 16
 // row dot products at once, and the 6-bit scales and mins are decoded to bytes once at load instead of per use. The
@@ -14,12 +14,17 @@
 //                           d: 16 f16, dmin: 16 f16
 //                           qs: 32 vectors x 64 bytes   vector v, lane r (bytes 4r..4r+3) = qs bytes 4v..4v+3 of row r
 //                                                       (low nibbles: sub-block 2(v/8), high nibbles: 2(v/8)+1)
+//   Q5_K (16 x 180 bytes):  sc, mn, d, dmin as Q4_K
+//                           qh: 8 vectors x 64 bytes    vector k, lane r = qh bytes 4k..4k+3 of row r (the fifth bits
+//                                                       of qs vectors k, 8 + k, 16 + k, 24 + k: bits 2c, 2c+1 of chunk c)
+//                           qs: 32 vectors x 64 bytes   as Q4_K
 //   Q6_K (16 x 212 bytes):  sc: 8 x 32 bytes            sc[32p + 2r + i] = int8 scale 2p+i of row r
 //                           d: 16 f16, then 32 bytes of padding (the codes start 64-byte aligned)
 //                           16 steps u = 8h + k (h: half, k < 8) of 3 vectors x 64 bytes, lane r of row r:
 //                             ql bytes 64h + 4k..+3 | ql bytes 64h + 32 + 4k..+3 | qh bytes 32h + 4k..+3
 //
-// Q4_K grows from 144 to 148 bytes per row and super-block (the pre-decoded scales and mins), Q6_K from 210 to 212.
+// Q4_K grows from 144 to 148 bytes per row and super-block (the pre-decoded scales and mins), Q5_K from 176 to 180,
+// Q6_K from 210 to 212.
 // The kernels are MatMulKPacked; RowBlock rebuilds a row's original ggml block, so Dequantize.Row is unchanged.
 using System.Runtime.CompilerServices;
 
@@ -29,8 +34,8 @@ public static unsafe class RepackK
 {
     public const int Rows = 16;
 
-    /// <summary>Whether t has the Interleaved16 layout (Q4_K, Q6_K).</summary>
-    public static bool Supports(DType t) => t is DType.Q4_K or DType.Q6_K;
+    /// <summary>Whether t has the Interleaved16 layout (Q4_K, Q5_K, Q6_K).</summary>
+    public static bool Supports(DType t) => t is DType.Q4_K or DType.Q5_K or DType.Q6_K;
 
     /// <summary>
     /// Whether PackedWeights repacks t at load: only where the AVX-512 kernels run (elsewhere the row-major AVX2
@@ -39,17 +44,22 @@ public static unsafe class RepackK
     public static bool Applies(DType t) => Supports(t) && MatMulKPacked.Accelerated;
 
     // bytes of one super-block of one 16-row group
-    internal static int GroupBlockBytes(DType t) => t == DType.Q4_K ? Rows * 148 : Rows * 212;
+    internal static int GroupBlockBytes(DType t) => t switch
+    {
+        DType.Q4_K => Rows * 148,
+        DType.Q5_K => Rows * 180,
+        _ => Rows * 212,
+    };
 
     // offsets inside one group super-block
-    internal const int K4Scales = 0, K4Mins = 128, K4D = 256, K4Dmin = 288, K4Qs = 320;
+    internal const int K4Scales = 0, K4Mins = 128, K4D = 256, K4Dmin = 288, K4Qs = 320, K5Qh = 320, K5Qs = 832;
     internal const int K6Scales = 0, K6D = 256, K6Codes = 320;
 
     internal static long GroupBytes(in WeightMatrix w) => (long)(w.Cols / DTypes.SuperBlock) * GroupBlockBytes(w.Type);
 
     public static long Interleaved16Bytes(int rows, int cols, DType t) => (long)(rows + Rows - 1) / Rows * (cols / DTypes.SuperBlock) * GroupBlockBytes(t);
 
-    /// <summary>A 64-byte aligned buffer holding w (RowMajor Q4_K/Q6_K) in the Interleaved16 layout, and the view over it.</summary>
+    /// <summary>A 64-byte aligned buffer holding w (RowMajor Q4_K/Q5_K/Q6_K) in the Interleaved16 layout, and the view over it.</summary>
     public static NativeBuffer Interleave16(WeightMatrix w, out WeightMatrix packed)
     {
         if (!Supports(w.Type)) throw new NotSupportedException($"{DTypes.Name(w.Type)} weights have no 16-row interleaved layout");
@@ -95,9 +105,12 @@ public static unsafe class RepackK
             for (int b = 0; b < nb; b++)
             {
                 byte* x = src + b * bb, o = dst + b * gbb;
-                if (w.Type == DType.Q4_K)
+                if (w.Type is DType.Q4_K or DType.Q5_K)
                 {
-                    for (int v = 0; v < 32; v++) *(uint*)(o + K4Qs + 64 * v + 4 * r) = *(uint*)(x + 16 + 4 * v);
+                    bool fifth = w.Type == DType.Q5_K;
+                    int qs = fifth ? K5Qs : K4Qs;
+                    for (int v = 0; v < 32; v++) *(uint*)(o + qs + 64 * v + 4 * r) = *(uint*)(x + (fifth ? 48 : 16) + 4 * v);
+                    if (fifth) for (int k = 0; k < 8; k++) *(uint*)(o + K5Qh + 64 * k + 4 * r) = *(uint*)(x + 16 + 4 * k);
                     for (int j = 0; j < 8; j++)
                     {
                         KQuant.ScaleMinK4(j, x + 4, out int sc, out int m);
@@ -137,7 +150,7 @@ public static unsafe class RepackK
     {
         int gbb = GroupBlockBytes(w.Type), lane = r % Rows;
         byte* o = w.Data + (r / Rows) * GroupBytes(w) + (long)b * gbb;
-        if (w.Type == DType.Q4_K)
+        if (w.Type is DType.Q4_K or DType.Q5_K)
         {
             *(ushort*)x = ((ushort*)(o + K4D))[lane];
             *(ushort*)(x + 2) = ((ushort*)(o + K4Dmin))[lane];
@@ -159,7 +172,9 @@ public static unsafe class RepackK
                     q[j] |= (byte)((m >> 4) << 6);
                 }
             }
-            for (int v = 0; v < 32; v++) *(uint*)(x + 16 + 4 * v) = *(uint*)(o + K4Qs + 64 * v + 4 * lane);
+            bool fifth = w.Type == DType.Q5_K;
+            for (int v = 0; v < 32; v++) *(uint*)(x + (fifth ? 48 : 16) + 4 * v) = *(uint*)(o + (fifth ? K5Qs : K4Qs) + 64 * v + 4 * lane);
+            if (fifth) for (int k = 0; k < 8; k++) *(uint*)(x + 16 + 4 * k) = *(uint*)(o + K5Qh + 64 * k + 4 * lane);
         }
         else
         {

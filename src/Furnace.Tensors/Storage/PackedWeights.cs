@@ -1,5 +1,5 @@
 // Owner of the repacked copies of a model's weight matrices (Repack.Interleave8 for Q8_0/Q4_0, RepackK.Interleave16
-// for Q4_K/Q6_K where its AVX-512 kernels run), and of matrices made at load (LoRA
+// for Q4_K/Q5_K/Q6_K where its AVX-512 kernels run), and of matrices made at load (LoRA
 // merges, Adopt): each matrix gets its own 64-byte aligned NativeBuffer, all freed together when the model is disposed. Not thread-safe; used while loading.
 namespace Furnace.Tensors;
 
@@ -12,7 +12,7 @@ public sealed class PackedWeights : IDisposable
 
     public int Count => _buffers.Count;
 
-    /// <summary>Whether Add repacks matrices of dtype t on this machine (Q8_0, Q4_0; Q4_K, Q6_K with AVX-512).</summary>
+    /// <summary>Whether Add repacks matrices of dtype t on this machine (Q8_0, Q4_0; Q4_K, Q5_K, Q6_K with AVX-512).</summary>
     public static bool Packs(DType t) => Repack.Supports(t) || RepackK.Applies(t);
 
     /// <summary>w in its packed layout when Packs(w.Type) (Interleaved8 or Interleaved16), otherwise w itself.</summary>

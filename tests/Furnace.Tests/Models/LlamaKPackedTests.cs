@@ -1,4 +1,4 @@
-// A Q4_K / Q6_K llama GGUF loads with its matmul weights repacked to Interleaved16 (where the AVX-512 kernels run) and
+// A Q4_K / Q5_K / Q6_K llama GGUF loads with its matmul weights repacked to Interleaved16 (where the AVX-512 kernels run) and
 // decodes exactly as the row-major model does: the packed GEMV is bit-identical to the row-major AVX2 GEMV, so the
 // step-by-step logits are equal bit for bit; the packed prefill (GEMM tiles) gives the same bits as its own decode
 // in every matmul, so cached decoding equals the uncached forward within 1e-4 (attention's order differs).
@@ -30,6 +30,7 @@ public sealed class LlamaKPackedTests
 
     [Theory]
     [InlineData(DType.Q4_K)]
+    [InlineData(DType.Q5_K)]
     [InlineData(DType.Q6_K)]
     public void OpenLlama_KQuantGguf_PackedDecodeBitIdenticalToRowMajor(DType type)
     {

@@ -45,7 +45,7 @@ public sealed class WeightLoader
     }
 
     /// <summary>
-    /// A weight (rows, cols) for the matmul kernels: Q8_0/Q4_0 (Interleaved8) and, with AVX-512, Q4_K/Q6_K (Interleaved16)
+    /// A weight (rows, cols) for the matmul kernels: Q8_0/Q4_0 (Interleaved8) and, with AVX-512, Q4_K/Q5_K/Q6_K (Interleaved16)
     /// repacked into <paramref name="packed"/> and its mapped pages released, other dtypes used in place.
     /// </summary>
     public WeightMatrix PackedMatrix(string name, int rows, int cols, PackedWeights packed)
