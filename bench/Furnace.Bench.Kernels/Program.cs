@@ -2,7 +2,8 @@
 // GEMM (t = 128) GFLOP/s, the cost of an empty parallel region, and the matmul-only decode rate of two model shapes
 // (the llama.cpp peer figures in DESIGN.md are whole-model decode rates, so these are upper bounds to compare).
 // `packed` compares row-major against Interleaved8 (Repack) Q8_0/Q4_0 weights only, alternating A/B rounds;
-// `kpacked` row-major (AVX2 fused kernels) against Interleaved16 (RepackK, AVX-512) Q4_K/Q6_K weights the same way.
+// `kpacked` row-major (AVX2 fused kernels) against Interleaved16 (RepackK, AVX-512) Q4_K/Q5_K/Q6_K weights the same
+// way; `kshapes` the GEMV of single matrices of the bench-768 shapes, row-major against Interleaved16.
 // Usage: dotnet run -c Release --project bench/Furnace.Bench.Kernels [-- quick | packed | kpacked]
 using System.Diagnostics;
 using Furnace.Tensors;
@@ -16,7 +17,7 @@ if (args.Contains("kshapes"))
 {
     // per-shape GEMV (t = 1), row-major vs Interleaved16, 1 thread, alternating
     using var ctx1 = new KernelContext(1);
-    foreach (DType t in new[] { DType.Q4_K, DType.Q6_K })
+    foreach (DType t in new[] { DType.Q4_K, DType.Q5_K, DType.Q6_K })
     {
         foreach ((int rows, int cols) in new[] { (768, 768), (2048, 768), (768, 2048), (32000, 768), (2048, 2048) })
         {
@@ -37,7 +38,7 @@ if (args.Contains("kpacked"))
     Console.WriteLine("row-major vs Interleaved16 (K-quants): matmul-only decode tok/s, GEMM (t=128, 2048x2048) GFLOP/s; alternating rounds");
     var smallShape = new ModelShape("dim768 L12 ffn2048 vocab32000", 768, 12, 768, 2048, 32000);
     bool tinyToo = !quick;
-    foreach ((ModelShape shape, DType t) in new[] { (smallShape, DType.Q4_K), (smallShape, DType.Q6_K), (tinyShape, DType.Q4_K), (tinyShape, DType.Q6_K) })
+    foreach ((ModelShape shape, DType t) in new[] { (smallShape, DType.Q4_K), (smallShape, DType.Q5_K), (smallShape, DType.Q6_K), (tinyShape, DType.Q4_K), (tinyShape, DType.Q5_K), (tinyShape, DType.Q6_K) })
     {
         if (shape.Dim > 1024 && !tinyToo) continue;
         var rowMajor = Build(shape, t);

@@ -73,7 +73,7 @@ internal static unsafe class MatMulKPacked
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: kernels are hot from the first call
     public static Vector512<float> GemvQ4K(byte* group, byte* y, int nb, bool fifth)
     {
-        int gbb = fifth ? 16 * 180 : 16 * 148, qs = fifth ? RepackK.K5Qs : RepackK.K4Qs;
+        int gbb = fifth ? 16 * 180 : 16 * 148;
         Vector512<byte> low4 = Vector512.Create((byte)0x0F), bit4 = Vector512.Create((byte)0x10), dup = ByteDupIdx;
         Vector512<float> acc = default;
         int* pairs = stackalloc int[4];
@@ -91,39 +91,61 @@ internal static unsafe class MatMulKPacked
             Vector512<float> dy = Vector512.Create(*(float*)yb);
             acc -= HalfToSingle(o + RepackK.K4Dmin) * dy * Vector512.ConvertToSingle(msum);
             Vector512<int> isum = default;
-            for (int c = 0; c < 4; c++)
+            if (!fifth)
             {
-                byte* ov = o + qs + 512 * c, a = q8 + 64 * c;
-                Vector512<short> slo = ByteDup(o + RepackK.K4Scales + 32 * c, dup), shi = ByteDup(o + RepackK.K4Scales + 32 * c + 16, dup);
-                Vector512<short> lo16 = default, hi16 = default;
+                for (int c = 0; c < 4; c++)
+                {
+                    byte* ov = o + RepackK.K4Qs + 512 * c, a = q8 + 64 * c;
+                    Vector512<short> lo16 = default, hi16 = default;
+                    for (int k = 0; k < 8; k++)
+                    {
+                        Vector512<byte> v = Vector512.Load(ov + 64 * k);
+                        lo16 += Avx512BW.MultiplyAddAdjacent(v & low4, Bcast(a + 4 * k));
+                        hi16 += Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low4, Bcast(a + 32 + 4 * k));
+                    }
+                    isum += Avx512BW.MultiplyAddAdjacent(lo16, ByteDup(o + RepackK.K4Scales + 32 * c, dup));
+                    isum += Avx512BW.MultiplyAddAdjacent(hi16, ByteDup(o + RepackK.K4Scales + 32 * c + 16, dup));
+                }
+            }
+            else
+            {
+                // Q5_K: step k holds the fifth bits of qs vectors (c, k) for all four chunks c, then those vectors
+                Vector512<short> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
                 for (int k = 0; k < 8; k++)
                 {
-                    Vector512<byte> v = Vector512.Load(ov + 64 * k);
-                    Vector512<byte> lo = v & low4;
-                    Vector512<byte> hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low4;
-                    if (fifth)
-                    {
-                        // bits 2c and 2c+1 of qh vector k are the fifth bits of lo and hi
-                        Vector512<ushort> qh = Vector512.ShiftRightLogical(Vector512.Load(o + RepackK.K5Qh + 64 * k).AsUInt16(), 2 * c);
-                        lo |= Vector512.ShiftLeft(qh, 4).AsByte() & bit4;
-                        hi |= Vector512.ShiftLeft(qh, 3).AsByte() & bit4;
-                    }
-                    lo16 += Avx512BW.MultiplyAddAdjacent(lo, Bcast(a + 4 * k));
-                    hi16 += Avx512BW.MultiplyAddAdjacent(hi, Bcast(a + 32 + 4 * k));
-                    if (fifth && k == 3)
-                    {
-                        // 5-bit codes: at most four products per 16-bit sum
-                        isum += Avx512BW.MultiplyAddAdjacent(lo16, slo);
-                        isum += Avx512BW.MultiplyAddAdjacent(hi16, shi);
-                        lo16 = hi16 = default;
-                    }
+                    byte* step = o + RepackK.K5Steps + 320 * k, a = q8 + 4 * k;
+                    Vector512<ushort> qh = Vector512.Load(step).AsUInt16();
+                    Fifth(step + 64, qh, low4, bit4, a, ref l0, ref h0);
+                    qh = Vector512.ShiftRightLogical(qh, 2);
+                    Fifth(step + 128, qh, low4, bit4, a + 64, ref l1, ref h1);
+                    qh = Vector512.ShiftRightLogical(qh, 2);
+                    Fifth(step + 192, qh, low4, bit4, a + 128, ref l2, ref h2);
+                    qh = Vector512.ShiftRightLogical(qh, 2);
+                    Fifth(step + 256, qh, low4, bit4, a + 192, ref l3, ref h3);
+                    if ((k & 3) != 3) continue;
+                    // 5-bit codes: at most four products per 16-bit sum
+                    isum += Avx512BW.MultiplyAddAdjacent(l0, ByteDup(o + RepackK.K4Scales, dup)) + Avx512BW.MultiplyAddAdjacent(h0, ByteDup(o + RepackK.K4Scales + 16, dup));
+                    isum += Avx512BW.MultiplyAddAdjacent(l1, ByteDup(o + RepackK.K4Scales + 32, dup)) + Avx512BW.MultiplyAddAdjacent(h1, ByteDup(o + RepackK.K4Scales + 48, dup));
+                    isum += Avx512BW.MultiplyAddAdjacent(l2, ByteDup(o + RepackK.K4Scales + 64, dup)) + Avx512BW.MultiplyAddAdjacent(h2, ByteDup(o + RepackK.K4Scales + 80, dup));
+                    isum += Avx512BW.MultiplyAddAdjacent(l3, ByteDup(o + RepackK.K4Scales + 96, dup)) + Avx512BW.MultiplyAddAdjacent(h3, ByteDup(o + RepackK.K4Scales + 112, dup));
+                    l0 = h0 = l1 = h1 = l2 = h2 = l3 = h3 = default;
                 }
-                isum += Avx512BW.MultiplyAddAdjacent(lo16, slo);
-                isum += Avx512BW.MultiplyAddAdjacent(hi16, shi);
             }
             acc += HalfToSingle(o + RepackK.K4D) * dy * Vector512.ConvertToSingle(isum);
         }
         return acc;
+    }
+
+    // one Q5_K qs vector at q with its fifth bits at bits 0 (low nibbles) and 1 (high nibbles) of qh, against the
+    // activation bytes a (low) and a + 32 (high), into the 16-bit sums lo16 / hi16
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Fifth(byte* q, Vector512<ushort> qh, Vector512<byte> low4, Vector512<byte> bit4, byte* a, ref Vector512<short> lo16, ref Vector512<short> hi16)
+    {
+        Vector512<byte> v = Vector512.Load(q);
+        Vector512<byte> lo = (v & low4) | (Vector512.ShiftLeft(qh, 4).AsByte() & bit4);
+        Vector512<byte> hi = (Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low4) | (Vector512.ShiftLeft(qh, 3).AsByte() & bit4);
+        lo16 += Avx512BW.MultiplyAddAdjacent(lo, Bcast(a));
+        hi16 += Avx512BW.MultiplyAddAdjacent(hi, Bcast(a + 32));
     }
 
     // Q6_K group (16 rows, nb super-blocks) . Q8_K activation row y -> 16 row sums
@@ -195,16 +217,15 @@ internal static unsafe class MatMulKPacked
         {
             bool fifth = typeof(TK) == typeof(Q5_KBlock);
             Vector512<byte> bit4 = Vector512.Create((byte)0x10);
-            byte* qs = o + (fifth ? RepackK.K5Qs : RepackK.K4Qs);
             for (int c = 0; c < 4; c++)
             {
                 for (int k = 0; k < 8; k++)
                 {
-                    Vector512<byte> v = Vector512.Load(qs + 512 * c + 64 * k);
+                    Vector512<byte> v = Vector512.Load(fifth ? o + RepackK.K5Steps + 320 * k + 64 * (1 + c) : o + RepackK.K4Qs + 512 * c + 64 * k);
                     Vector512<byte> lo = v & low4, hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low4;
                     if (fifth)
                     {
-                        Vector512<ushort> qh = Vector512.ShiftRightLogical(Vector512.Load(o + RepackK.K5Qh + 64 * k).AsUInt16(), 2 * c);
+                        Vector512<ushort> qh = Vector512.ShiftRightLogical(Vector512.Load(o + RepackK.K5Steps + 320 * k).AsUInt16(), 2 * c);
                         lo |= Vector512.ShiftLeft(qh, 4).AsByte() & bit4;
                         hi |= Vector512.ShiftLeft(qh, 3).AsByte() & bit4;
                     }

@@ -15,9 +15,8 @@
 //                           qs: 32 vectors x 64 bytes   vector v, lane r (bytes 4r..4r+3) = qs bytes 4v..4v+3 of row r
 //                                                       (low nibbles: sub-block 2(v/8), high nibbles: 2(v/8)+1)
 //   Q5_K (16 x 180 bytes):  sc, mn, d, dmin as Q4_K
-//                           qh: 8 vectors x 64 bytes    vector k, lane r = qh bytes 4k..4k+3 of row r (the fifth bits
-//                                                       of qs vectors k, 8 + k, 16 + k, 24 + k: bits 2c, 2c+1 of chunk c)
-//                           qs: 32 vectors x 64 bytes   as Q4_K
+//                           8 steps k of 5 vectors x 64 bytes, lane r of row r: qh bytes 4k..4k+3 (bits 2c, 2c+1:
+//                           the fifth bits of chunk c), then Q4_K's qs vectors 8c + k for c = 0..3
 //   Q6_K (16 x 212 bytes):  sc: 8 x 32 bytes            sc[32p + 2r + i] = int8 scale 2p+i of row r
 //                           d: 16 f16, then 32 bytes of padding (the codes start 64-byte aligned)
 //                           16 steps u = 8h + k (h: half, k < 8) of 3 vectors x 64 bytes, lane r of row r:
@@ -52,7 +51,7 @@ public static unsafe class RepackK
     };
 
     // offsets inside one group super-block
-    internal const int K4Scales = 0, K4Mins = 128, K4D = 256, K4Dmin = 288, K4Qs = 320, K5Qh = 320, K5Qs = 832;
+    internal const int K4Scales = 0, K4Mins = 128, K4D = 256, K4Dmin = 288, K4Qs = 320, K5Steps = 320;
     internal const int K6Scales = 0, K6D = 256, K6Codes = 320;
 
     internal static long GroupBytes(in WeightMatrix w) => (long)(w.Cols / DTypes.SuperBlock) * GroupBlockBytes(w.Type);
@@ -107,10 +106,19 @@ public static unsafe class RepackK
                 byte* x = src + b * bb, o = dst + b * gbb;
                 if (w.Type is DType.Q4_K or DType.Q5_K)
                 {
-                    bool fifth = w.Type == DType.Q5_K;
-                    int qs = fifth ? K5Qs : K4Qs;
-                    for (int v = 0; v < 32; v++) *(uint*)(o + qs + 64 * v + 4 * r) = *(uint*)(x + (fifth ? 48 : 16) + 4 * v);
-                    if (fifth) for (int k = 0; k < 8; k++) *(uint*)(o + K5Qh + 64 * k + 4 * r) = *(uint*)(x + 16 + 4 * k);
+                    if (w.Type == DType.Q4_K)
+                    {
+                        for (int v = 0; v < 32; v++) *(uint*)(o + K4Qs + 64 * v + 4 * r) = *(uint*)(x + 16 + 4 * v);
+                    }
+                    else
+                    {
+                        for (int k = 0; k < 8; k++)
+                        {
+                            byte* step = o + K5Steps + 320 * k + 4 * r;
+                            *(uint*)step = *(uint*)(x + 16 + 4 * k);
+                            for (int c = 0; c < 4; c++) *(uint*)(step + 64 * (1 + c)) = *(uint*)(x + 48 + 4 * (8 * c + k));
+                        }
+                    }
                     for (int j = 0; j < 8; j++)
                     {
                         KQuant.ScaleMinK4(j, x + 4, out int sc, out int m);
@@ -172,9 +180,19 @@ public static unsafe class RepackK
                     q[j] |= (byte)((m >> 4) << 6);
                 }
             }
-            bool fifth = w.Type == DType.Q5_K;
-            for (int v = 0; v < 32; v++) *(uint*)(x + (fifth ? 48 : 16) + 4 * v) = *(uint*)(o + (fifth ? K5Qs : K4Qs) + 64 * v + 4 * lane);
-            if (fifth) for (int k = 0; k < 8; k++) *(uint*)(x + 16 + 4 * k) = *(uint*)(o + K5Qh + 64 * k + 4 * lane);
+            if (w.Type == DType.Q4_K)
+            {
+                for (int v = 0; v < 32; v++) *(uint*)(x + 16 + 4 * v) = *(uint*)(o + K4Qs + 64 * v + 4 * lane);
+            }
+            else
+            {
+                for (int k = 0; k < 8; k++)
+                {
+                    byte* step = o + K5Steps + 320 * k + 4 * lane;
+                    *(uint*)(x + 16 + 4 * k) = *(uint*)step;
+                    for (int c = 0; c < 4; c++) *(uint*)(x + 48 + 4 * (8 * c + k)) = *(uint*)(step + 64 * (1 + c));
+                }
+            }
         }
         else
         {
