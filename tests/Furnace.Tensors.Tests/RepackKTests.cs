@@ -18,7 +18,7 @@ public sealed class RepackKTests
         {
             foreach (int rows in new[] { 16, 13, 37, 100 })
             {
-                foreach (int t in new[] { 1, 2, 3, 5, 17, 40 })
+                foreach (int t in new[] { 1, 2, 3, 5, 17, 70 })
                 {
                     d.Add(type, rows, cols[i % cols.Length], t, 1 + i % 3);
                     i++;

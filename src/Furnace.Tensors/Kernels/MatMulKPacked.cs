@@ -10,7 +10,7 @@
 // bit-identical to it in GEMV and GEMM alike.
 // GEMV (t <= 2) decodes each 16-row super-block in registers; GEMM (t >= 3) unpacks it once into unsigned codes in
 // element order, duplicated scale pairs and float d/dmin (5.6 KB, in L1) and runs tiles of 16 rows x 4 tokens over
-// it, the float accumulators of all tokens kept per thread. Threads split over 16-row groups.
+// it, the float accumulators of a chunk of 64 tokens kept per thread. Threads split over 16-row groups.
 // Needs AVX-512 BW (.NET 10 exposes no 512-bit VNNI on CPUs without AVX10, e.g. Zen 4, so vpmaddubsw + vpmaddwd
 // stand in for vpdpbusd). Elsewhere the same integers and float steps run in ScalarGroup (the tests' twin); models
 // only repack where the AVX-512 path runs (RepackK.Applies).
@@ -28,8 +28,11 @@ internal static unsafe class MatMulKPacked
     private const int UnpackedBytes = 4096 + 1024 + 512 + 128;
     private const int UScale = 4096, UPair = 5120, UD = 5632, UDmin = 5696;
 
-    // per-thread scratch of the GEMM: the unpacked super-block, t x 16 float accumulators and one spare row of 16
-    public static long ScratchBytes(int t) => UnpackedBytes + ((long)t + 1) * 64;
+    // GEMM tokens per pass over the weights: their Q8_K rows (<= 64 x 292 bytes per super-block column) stay in L2
+    private const int TokenChunk = 64;
+
+    // per-thread scratch of the GEMM: the unpacked super-block, 16 float accumulators per token of a chunk and a spare
+    public static long ScratchBytes(int t) => UnpackedBytes + ((long)Math.Min(t, TokenChunk) + 1) * 64;
 
     // 16 f16 at p -> f32, exact for normal and subnormal values (scales are never inf/NaN): sign-extended to 32 bits,
     // the sign kept at bit 31 and exponent|mantissa moved to f32 position (bits 13..27), then rescaled by 2^(127-15)
@@ -464,33 +467,39 @@ internal static unsafe class MatMulKPacked
                 return;
             }
             byte* ub = Scratch + thread * ScratchStride;
-            float* acc = (float*)(ub + UnpackedBytes), spare = acc + (long)T * RepackK.Rows;
+            float* acc = (float*)(ub + UnpackedBytes);
             int gbb = RepackK.GroupBlockBytes(W.Type);
-            for (int g = start; g < end; g++)
+            // tokens in chunks whose activations stay in L2 (each 16-row super-block is unpacked once per chunk)
+            for (int c0 = 0; c0 < T; c0 += TokenChunk)
             {
-                byte* group = W.Data + g * groupBytes;
-                new Span<float>(acc, T * RepackK.Rows).Clear();
-                for (int b = 0; b < nb; b++)
+                int c1 = Math.Min(T, c0 + TokenChunk), ct = c1 - c0;
+                float* spare = acc + (long)ct * RepackK.Rows;
+                for (int g = start; g < end; g++)
                 {
-                    Unpack<TK>(group + (long)b * gbb, ub);
-                    long yo = (long)b * ActivationQ8K.BlockBytes;
-                    for (int tt = 0; tt < T; tt += 4)
+                    byte* group = W.Data + g * groupBytes;
+                    new Span<float>(acc, ct * RepackK.Rows).Clear();
+                    for (int b = 0; b < nb; b++)
                     {
-                        int nt = Math.Min(4, T - tt);
-                        // a partial tile repeats its last token into the spare accumulator
-                        byte* y0 = X.Row(tt) + yo;
-                        byte* y1 = X.Row(tt + Math.Min(1, nt - 1)) + yo, y2 = X.Row(tt + Math.Min(2, nt - 1)) + yo, y3 = X.Row(tt + Math.Min(3, nt - 1)) + yo;
-                        float* a0 = acc + tt * RepackK.Rows;
-                        float* a1 = nt > 1 ? a0 + RepackK.Rows : spare, a2 = nt > 2 ? a0 + 2 * RepackK.Rows : spare, a3 = nt > 3 ? a0 + 3 * RepackK.Rows : spare;
-                        Tile4<TK>(ub, y0, y1, y2, y3, a0, a1, a2, a3);
+                        Unpack<TK>(group + (long)b * gbb, ub);
+                        long yo = (long)b * ActivationQ8K.BlockBytes;
+                        for (int tt = c0; tt < c1; tt += 4)
+                        {
+                            int nt = Math.Min(4, c1 - tt);
+                            // a partial tile repeats its last token into the spare accumulator
+                            byte* y0 = X.Row(tt) + yo;
+                            byte* y1 = X.Row(tt + Math.Min(1, nt - 1)) + yo, y2 = X.Row(tt + Math.Min(2, nt - 1)) + yo, y3 = X.Row(tt + Math.Min(3, nt - 1)) + yo;
+                            float* a0 = acc + (tt - c0) * RepackK.Rows;
+                            float* a1 = nt > 1 ? a0 + RepackK.Rows : spare, a2 = nt > 2 ? a0 + 2 * RepackK.Rows : spare, a3 = nt > 3 ? a0 + 3 * RepackK.Rows : spare;
+                            Tile4<TK>(ub, y0, y1, y2, y3, a0, a1, a2, a3);
+                        }
                     }
-                }
-                int r0 = g * RepackK.Rows, nr = Math.Min(RepackK.Rows, rows - r0);
-                for (int t = 0; t < T; t++)
-                {
-                    float* yt = Y + (long)t * rows + r0, at = acc + t * RepackK.Rows;
-                    if (nr == RepackK.Rows) Vector512.Load(at).Store(yt);
-                    else for (int r = 0; r < nr; r++) yt[r] = at[r];
+                    int r0 = g * RepackK.Rows, nr = Math.Min(RepackK.Rows, rows - r0);
+                    for (int t = c0; t < c1; t++)
+                    {
+                        float* yt = Y + (long)t * rows + r0, at = acc + (t - c0) * RepackK.Rows;
+                        if (nr == RepackK.Rows) Vector512.Load(at).Store(yt);
+                        else for (int r = 0; r < nr; r++) yt[r] = at[r];
+                    }
                 }
             }
         }
