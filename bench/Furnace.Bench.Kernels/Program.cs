@@ -1,8 +1,10 @@
 // Kernel micro-benchmark: MatMul GEMV (t = 1) GFLOP/s and effective weight GB/s per dtype at 1 and 2 threads,
 // GEMM (t = 128) GFLOP/s, the cost of an empty parallel region, and the matmul-only decode rate of two model shapes
 // (the llama.cpp peer figures in DESIGN.md are whole-model decode rates, so these are upper bounds to compare).
-// `packed` compares row-major against Interleaved8 (Repack) Q8_0/Q4_0 weights only, alternating A/B rounds.
-// Usage: dotnet run -c Release --project bench/Furnace.Bench.Kernels [-- quick | packed]
+// `packed` compares row-major against Interleaved8 (Repack) Q8_0/Q4_0 weights only, alternating A/B rounds;
+// `kpacked` row-major (AVX2 fused kernels) against Interleaved16 (RepackK, AVX-512) Q4_K/Q5_K/Q6_K weights the same
+// way; `kshapes` the GEMV of single matrices of the bench-768 shapes, row-major against Interleaved16.
+// Usage: dotnet run -c Release --project bench/Furnace.Bench.Kernels [-- quick | packed | kpacked]
 using System.Diagnostics;
 using Furnace.Tensors;
 
@@ -10,6 +12,57 @@ bool quick = args.Contains("quick");
 double budget = quick ? 0.15 : 0.4; // seconds per measurement
 DType[] types = { DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0 };
 var tinyShape = new ModelShape("TinyLlama-1.1B (kv 256)", 2048, 22, 256, 5632, 32000);
+
+if (args.Contains("kshapes"))
+{
+    // per-shape GEMV (t = 1), row-major vs Interleaved16, 1 thread, alternating
+    using var ctx1 = new KernelContext(1);
+    foreach (DType t in new[] { DType.Q4_K, DType.Q5_K, DType.Q6_K })
+    {
+        foreach ((int rows, int cols) in new[] { (768, 768), (2048, 768), (768, 2048), (32000, 768), (2048, 2048) })
+        {
+            using var wb = Weights(rows, cols, t, 1);
+            using var pb = RepackK.Interleave16(wb.AsMatrix(rows, cols, t), out WeightMatrix pw);
+            for (int round = 0; round < 2; round++)
+            {
+                double a = Time(wb.AsMatrix(rows, cols, t), 1, ctx1, 0.3), b = Time(pw, 1, ctx1, 0.3);
+                Console.WriteLine($"{DTypes.Name(t),-5} {rows}x{cols,-6} rowmaj {a * 1e6,8:F1} us  packed {b * 1e6,8:F1} us");
+            }
+        }
+    }
+    return;
+}
+
+if (args.Contains("kpacked"))
+{
+    Console.WriteLine("row-major vs Interleaved16 (K-quants): matmul-only decode tok/s, GEMM (t=128, 2048x2048) GFLOP/s; alternating rounds");
+    var smallShape = new ModelShape("dim768 L12 ffn2048 vocab32000", 768, 12, 768, 2048, 32000);
+    bool tinyToo = !quick;
+    foreach ((ModelShape shape, DType t) in new[] { (smallShape, DType.Q4_K), (smallShape, DType.Q5_K), (smallShape, DType.Q6_K), (tinyShape, DType.Q4_K), (tinyShape, DType.Q5_K), (tinyShape, DType.Q6_K) })
+    {
+        if (shape.Dim > 1024 && !tinyToo) continue;
+        var rowMajor = Build(shape, t);
+        var packed = rowMajor.Select(e => (Buf: RepackK.Interleave16(e.W, out WeightMatrix pw), W: pw)).ToList();
+        using var g = Weights(2048, 2048, t, 2);
+        using var gp = RepackK.Interleave16(g.AsMatrix(2048, 2048, t), out WeightMatrix gpw);
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var ctx = new KernelContext(threads);
+                foreach (bool pack in new[] { false, true })
+                {
+                    (double tps, double gbs) = TimeDecode(pack ? packed : rowMajor, ctx, 1.0);
+                    double s = Time(pack ? gpw : g.AsMatrix(2048, 2048, t), 128, ctx, 0.5);
+                    double s1 = Time(pack ? gpw : g.AsMatrix(2048, 2048, t), 1, ctx, 0.3);
+                    Console.WriteLine($"{shape.Name,-30} {DTypes.Name(t),-6} thr {threads} {(pack ? "packed" : "rowmaj"),-7} decode {tps,7:F1} tok/s {gbs,6:F1} GB/s   gemm {2.0 * 128 * 2048 * 2048 / s / 1e9,7:F1} GFLOP/s   gemv 2048^2 {s1 * 1e6,7:F1} us");
+                }
+            }
+        }
+        foreach (var e in rowMajor.Concat(packed)) e.Buf.Dispose();
+    }
+    return;
+}
 
 if (args.Contains("packed"))
 {

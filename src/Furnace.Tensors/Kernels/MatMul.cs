@@ -5,7 +5,8 @@
 //   F32 -> as is;  F16 -> rounded to f16;  BF16 -> rounded to bf16;  Q8_0, Q4_0, Q5_0, IQ4_NL -> quantized to Q8_0
 //   blocks;  Q4_1, Q5_1 -> Q8_1 blocks;  Q2_K..Q6_K, IQ4_XS -> Q8_K super-blocks (MatMulKQuant).
 // Rows are split across the context's threads; nothing is allocated per call. Interleaved8 Q8_0/Q4_0 weights
-// (Repack) go to the packed kernels (MatMulPacked), split by 8-row groups.
+// (Repack) go to the packed kernels (MatMulPacked), split by 8-row groups; Interleaved16 Q4_K/Q5_K/Q6_K weights (RepackK)
+// to MatMulKPacked, split by 16-row groups.
 using System.Runtime.CompilerServices;
 
 namespace Furnace.Tensors;
@@ -54,13 +55,16 @@ public static unsafe class MatMul
                     RunKQuant<Q3_KBlock>(py, px, t, w, ctx);
                     break;
                 case DType.Q4_K:
-                    RunKQuant<Q4_KBlock>(py, px, t, w, ctx);
+                    if (w.Layout == WeightLayout.Interleaved16) RunKPacked<Q4_KBlock>(py, px, t, w, ctx);
+                    else RunKQuant<Q4_KBlock>(py, px, t, w, ctx);
                     break;
                 case DType.Q5_K:
-                    RunKQuant<Q5_KBlock>(py, px, t, w, ctx);
+                    if (w.Layout == WeightLayout.Interleaved16) RunKPacked<Q5_KBlock>(py, px, t, w, ctx);
+                    else RunKQuant<Q5_KBlock>(py, px, t, w, ctx);
                     break;
                 case DType.Q6_K:
-                    RunKQuant<Q6_KBlock>(py, px, t, w, ctx);
+                    if (w.Layout == WeightLayout.Interleaved16) RunKPacked<Q6_KBlock>(py, px, t, w, ctx);
+                    else RunKQuant<Q6_KBlock>(py, px, t, w, ctx);
                     break;
                 case DType.IQ4_XS:
                     RunKQuant<IQ4_XSBlock>(py, px, t, w, ctx);
@@ -128,6 +132,20 @@ public static unsafe class MatMul
         byte* unpacked = t == 1 ? null : (byte*)ctx.Scratch(ScratchSlot.MatMulKQuant, KQuant.UnpackedRowBytes(nb) * ctx.Threads);
         var job = new KQuant.Job<TK> { Y = y, X = aq, T = t, W = w, Unpacked = unpacked };
         ctx.Run(ref job, w.Rows, t == 1 ? 16 : 32);
+    }
+
+    // Interleaved16 Q4_K/Q5_K/Q6_K: activations quantized to Q8_K super-blocks, then the 16-row kernels (MatMulKPacked)
+    private static void RunKPacked<TK>(float* y, float* x, int t, WeightMatrix w, KernelContext ctx) where TK : struct, IKQuantBlock
+    {
+        int nb = w.Cols / DTypes.SuperBlock;
+        var aq = new ActivationQ8K(ctx.Scratch(ScratchSlot.MatMulX, ActivationQ8K.BytesFor(t, nb)), nb);
+        var quant = new KQuant.QuantizeJob { Out = aq, X = x, Cols = w.Cols };
+        if (t == 1) quant.Execute(0, 1, 0);
+        else ctx.Run(ref quant, t);
+        long stride = MatMulKPacked.ScratchBytes(t);
+        byte* scratch = t <= 2 ? null : (byte*)ctx.Scratch(ScratchSlot.MatMulKQuant, stride * ctx.Threads);
+        var job = new MatMulKPacked.Job<TK> { Y = y, X = aq, T = t, W = w, Scratch = scratch, ScratchStride = stride };
+        ctx.Run(ref job, (w.Rows + RepackK.Rows - 1) / RepackK.Rows, 1);
     }
 
     private static void RunPacked<TP>(float* y, ActivationQ8 x, int t, WeightMatrix w, KernelContext ctx) where TP : struct, IPackedBlock

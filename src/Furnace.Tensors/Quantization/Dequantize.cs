@@ -1,5 +1,5 @@
 // Stored rows to float: F16/BF16 widening and Q8_0/Q4_0 block decoding (ggml dequantize_row_*), also of
-// Interleaved8 (repacked) matrices. The other block types are in Dequantize.Blocks.cs.
+// Interleaved8 / Interleaved16 (repacked) matrices. The other block types are in Dequantize.Blocks.cs.
 namespace Furnace.Tensors;
 
 public static unsafe partial class Dequantize
@@ -9,6 +9,7 @@ public static unsafe partial class Dequantize
     {
         if ((uint)r >= (uint)w.Rows) throw new ArgumentOutOfRangeException(nameof(r), r, $"row outside [0, {w.Rows})");
         if (w.IsInterleaved8) Repack.DequantizeRow(dst.Slice(0, w.Cols), w, r);
+        else if (w.Layout == WeightLayout.Interleaved16) RepackK.DequantizeRow(dst.Slice(0, w.Cols), w, r);
         else Bytes(dst.Slice(0, w.Cols), w.Row(r), w.Type);
     }
 

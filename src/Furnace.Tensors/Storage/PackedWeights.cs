@@ -1,4 +1,5 @@
-// Owner of the repacked copies of a model's weight matrices (Repack.Interleave8), and of matrices made at load (LoRA
+// Owner of the repacked copies of a model's weight matrices (Repack.Interleave8 for Q8_0/Q4_0, RepackK.Interleave16
+// for Q4_K/Q5_K/Q6_K where its AVX-512 kernels run), and of matrices made at load (LoRA
 // merges, Adopt): each matrix gets its own 64-byte aligned NativeBuffer, all freed together when the model is disposed. Not thread-safe; used while loading.
 namespace Furnace.Tensors;
 
@@ -11,12 +12,16 @@ public sealed class PackedWeights : IDisposable
 
     public int Count => _buffers.Count;
 
-    /// <summary>w in the Interleaved8 layout when its dtype has one (Q8_0, Q4_0), otherwise w itself.</summary>
+    /// <summary>Whether Add repacks matrices of dtype t on this machine (Q8_0, Q4_0; Q4_K, Q5_K, Q6_K with AVX-512).</summary>
+    public static bool Packs(DType t) => Repack.Supports(t) || RepackK.Applies(t);
+
+    /// <summary>w in its packed layout when Packs(w.Type) (Interleaved8 or Interleaved16), otherwise w itself.</summary>
     public WeightMatrix Add(WeightMatrix w)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!Repack.Supports(w.Type) || w.IsInterleaved8) return w;
-        NativeBuffer buf = Repack.Interleave8(w, out WeightMatrix packed);
+        if (!Packs(w.Type) || w.IsPacked) return w;
+        WeightMatrix packed;
+        NativeBuffer buf = Repack.Supports(w.Type) ? Repack.Interleave8(w, out packed) : RepackK.Interleave16(w, out packed);
         _buffers.Add(buf);
         Bytes += buf.Length;
         return packed;

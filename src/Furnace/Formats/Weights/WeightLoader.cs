@@ -45,13 +45,13 @@ public sealed class WeightLoader
     }
 
     /// <summary>
-    /// A weight (rows, cols) for the matmul kernels: Q8_0/Q4_0 repacked into <paramref name="packed"/> (Interleaved8)
-    /// and its mapped pages released, other dtypes used in place.
+    /// A weight (rows, cols) for the matmul kernels: Q8_0/Q4_0 (Interleaved8) and, with AVX-512, Q4_K/Q5_K/Q6_K (Interleaved16)
+    /// repacked into <paramref name="packed"/> and its mapped pages released, other dtypes used in place.
     /// </summary>
     public WeightMatrix PackedMatrix(string name, int rows, int cols, PackedWeights packed)
     {
         WeightMatrix m = Matrix(name, rows, cols);
-        if (!Repack.Supports(m.Type)) return m;
+        if (!PackedWeights.Packs(m.Type)) return m;
         WeightMatrix p = packed.Add(m);
         TensorEntry e = Get(name, rows, cols);
         e.File.Evict(e.Offset, m.ByteLength);
@@ -72,14 +72,14 @@ public sealed class WeightLoader
     }
 
     /// <summary>
-    /// The count matrices of a StackedMatrix, each repacked into <paramref name="packed"/> (Interleaved8) when its dtype
+    /// The count matrices of a StackedMatrix, each repacked into <paramref name="packed"/> (PackedWeights.Packs) when its dtype
     /// has a packed kernel (the stack's mapped pages are then released), else each a slice of the stack in place.
     /// </summary>
     public WeightMatrix[] PackedStack(string name, int count, int rows, int cols, PackedWeights packed)
     {
         WeightMatrix stack = StackedMatrix(name, count, rows, cols);
         var m = new WeightMatrix[count];
-        bool pack = Repack.Supports(stack.Type);
+        bool pack = PackedWeights.Packs(stack.Type);
         for (int i = 0; i < count; i++) m[i] = pack ? packed.Add(stack.Slice(i * rows, rows)) : stack.Slice(i * rows, rows);
         if (pack)
         {

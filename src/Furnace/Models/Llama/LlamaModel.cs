@@ -68,7 +68,7 @@ public sealed class LlamaModel : IDecoder
         }
     }
 
-    /// <summary>Bytes of repacked weight copies this model owns (Q8_0/Q4_0 matrices in the Interleaved8 layout).</summary>
+    /// <summary>Bytes of repacked weight copies this model owns (Q8_0/Q4_0 in Interleaved8, Q4_K/Q5_K/Q6_K in Interleaved16).</summary>
     public long PackedBytes => _packed?.Bytes ?? 0;
 
     public void Dispose()

@@ -42,7 +42,7 @@ public static class LoraMerge
                 return pack ? owner.Add(w) : w;
             float[] b = ggufRowOrder && permuteHeads > 0 ? LlamaTensorNames.PermuteRows(m.B, m.OutFeatures, permuteHeads) : m.B;
             NativeBuffer buf = LowRank.AddLowRank(w, m.A, b, m.Rank, scale, w.Type, ctx, out WeightMatrix merged);
-            if ((pack || w.IsInterleaved8) && Repack.Supports(merged.Type))
+            if ((pack || w.IsPacked) && PackedWeights.Packs(merged.Type))
             {
                 using (buf) return owner.Add(merged);
             }
