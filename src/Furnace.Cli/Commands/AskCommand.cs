@@ -31,7 +31,6 @@ internal static class AskCommand
         {
             string q = r.GetValue(question)!;
             if (string.IsNullOrWhiteSpace(q)) throw new FurnaceException("the question is empty");
-            if (!q.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal)) q = LlavaModel.ImagePlaceholder + "\n" + q;
             var options = new GenerationOptions
             {
                 MaxTokens = r.GetValue(maxTokens),
@@ -40,6 +39,9 @@ internal static class AskCommand
             int threadCount = Cli.CheckThreads(r.GetValue(threads));
             string path = r.GetValue(image)!;
             using LlavaModel model = vlm.Open(r);
+            // "<image>\n" before a question without a placeholder (DeepSeek-VL's demo puts "<image_placeholder>\n" there too)
+            if (!q.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal) && !q.Contains(model.ImageTag, StringComparison.Ordinal))
+                q = LlavaModel.ImagePlaceholder + "\n" + q;
             RgbImage img = VlmCli.LoadImage(path);
             using var ctx = new KernelContext(threadCount);
             LlavaPrompt prompt = model.BuildPrompt(model.RenderChat(q, r.GetValue(system)), [img], ctx);

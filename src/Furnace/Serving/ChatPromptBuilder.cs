@@ -83,7 +83,7 @@ public static class ChatPromptBuilder
     public static LlavaPrompt Build(LlavaModel model, ChatRequest request, KernelContext ctx)
     {
         var (messages, images) = Flatten(request.Messages, acceptsImages: true);
-        string rendered = Render(model.Template, messages, EosText(model.Tokenizer));
+        string rendered = model.PromptFormat?.Render(messages) ?? Render(model.Template, messages, EosText(model.Tokenizer));
         return model.BuildPrompt(rendered, images, ctx);
     }
 
