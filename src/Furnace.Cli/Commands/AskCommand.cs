@@ -1,5 +1,6 @@
 // `furnace ask IMAGE QUESTION`: answers a question about an image with a LLaVA-style model, streamed to stdout. The
-// question may place <image> itself; otherwise "<image>\n" is put before it.
+// question may place <image> (or the model's own tag, DeepSeek-VL's <image_placeholder>) itself; otherwise "<image>\n"
+// is put before it.
 using System.CommandLine;
 using System.Text.Json;
 using Furnace.Formats.Images;
@@ -22,7 +23,7 @@ internal static class AskCommand
         var seed = new Option<ulong>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0x5EEDUL };
         var threads = Cli.ThreadsOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON object (image, question, answer, tokens, ms)" };
-        var cmd = new Command("ask", "Answer a question about an image.\n\nExamples:\n  furnace ask cat.jpg \"What is the cat doing?\" --model ./llava-1.5-7b-hf")
+        var cmd = new Command("ask", "Answer a question about an image.\n\nExamples:\n  furnace ask cat.jpg \"What is the cat doing?\" --model ./llava-1.5-7b-hf\n  furnace ask cat.jpg \"猫在做什么？\" --model ./deepseek-vl-1.3b-chat")
         {
             image, question, system, maxTokens, temperature, seed, threads, json,
         };
