@@ -12,6 +12,7 @@ using Furnace.Formats.Tokenizers;
 using Furnace.IO;
 using Furnace.Models.Llama;
 using Furnace.Models.Siglip;
+using Furnace.Tensors;
 
 namespace Furnace.Models.DeepSeekVl;
 
@@ -31,8 +32,10 @@ public static class RandomDeepSeekVl
         Text = LlamaConfig.Preset("test-tiny") with { MaxPositions = 1024 }, // the byte-level prompt with its system prompt is ~300 positions
     };
 
-    public static void Write(string dir, DeepSeekVlConfig c, int seed)
+    /// <summary>Writes the directory; type F32 or BF16 (the published checkpoints' dtype) for every tensor.</summary>
+    public static void Write(string dir, DeepSeekVlConfig c, int seed, DType type = DType.F32)
     {
+        if (type is not (DType.F32 or DType.BF16 or DType.F16)) throw new ArgumentException($"{type} is not a safetensors float type", nameof(type));
         Directory.CreateDirectory(dir);
         SiglipVisionConfig v = c.Vision;
         var vparams = new JsonObject
@@ -69,7 +72,7 @@ public static class RandomDeepSeekVl
                 },
             },
             ["language_config"] = JsonNode.Parse(c.Text.ToHfConfigJson()),
-            ["torch_dtype"] = "float32",
+            ["torch_dtype"] = type == DType.BF16 ? "bfloat16" : type == DType.F16 ? "float16" : "float32",
         };
         WriteText(dir, "config.json", config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         WriteText(dir, DeepSeekVlProcessorConfig.FileName, $$"""
@@ -102,7 +105,7 @@ public static class RandomDeepSeekVl
         int d = v.Width, p = v.PatchSize, ffn = v.MlpDim;
         const string t = "vision_model.vision_tower.";
         void Add(string name, long[] shape, float center, float amplitude) =>
-            w.Add(name, shape, SeededUniform.Values(shape.Aggregate(1L, (a, b) => a * b), seed, name, center, amplitude));
+            w.Add(name, shape, SeededUniform.Values(shape.Aggregate(1L, (a, b) => a * b), seed, name, center, amplitude), type);
         float Fan(int fanIn) => 0.5f * MathF.Sqrt(3f / fanIn);
         Add(t + "patch_embed.proj.weight", [d, v.Channels, p, p], 0, Fan(v.PatchValues));
         Add(t + "patch_embed.proj.bias", [d], 0, 0.1f);
@@ -149,7 +152,7 @@ public static class RandomDeepSeekVl
             }
         }
         foreach (var n in LlamaTensorNames.All(c.Text))
-            w.Add("language_model." + n.Hf, n.Shape, RandomLlama.Tensor(c.Text, n.Hf, seed));
+            w.Add("language_model." + n.Hf, n.Shape, RandomLlama.Tensor(c.Text, n.Hf, seed), type);
         w.Write(Path.Combine(dir, SafeTensorsCheckpoint.SingleFileName));
     }
 

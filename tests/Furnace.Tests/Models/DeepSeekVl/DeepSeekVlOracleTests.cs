@@ -1,8 +1,8 @@
 // DeepSeek-VL (1.3B layout) end to end against a plain-PyTorch reference written from DeepSeek's public code
 // (Oracles/deepseek_vl_reference.py: conversation.py, processing_vlm.py, image_processing_vlm.py, siglip_vit.py,
 // projector.py, modeling_vlm.py) on a tiny random checkpoint in the published layout (RandomDeepSeekVl) and real COCO
-// photos: the prompt string and ids identical, pixel values within 1e-6, projected features within 1e-4 relative,
-// 16 greedy tokens identical.
+// photos: the prompt string and ids identical, pixel values within 1e-6, projected features within 1e-4 relative (f32),
+// 16 greedy tokens identical; bf16 weights (the published dtype) too, features there within 5e-3 (bf16 activations).
 using System.Text.Json;
 using Furnace.Formats.Images;
 using Furnace.Generation;
@@ -16,10 +16,10 @@ namespace Furnace.Tests.Models.DeepSeekVl;
 
 public sealed class DeepSeekVlOracleTests
 {
-    public static string WriteTiny(TempDir dir, int selectLayer = -1, int seed = 7)
+    public static string WriteTiny(TempDir dir, int selectLayer = -1, int seed = 7, DType type = DType.F32)
     {
         string model = Path.Combine(dir.Path, "deepseek-vl");
-        RandomDeepSeekVl.Write(model, RandomDeepSeekVl.TestTiny(selectLayer), seed);
+        RandomDeepSeekVl.Write(model, RandomDeepSeekVl.TestTiny(selectLayer), seed, type);
         return model;
     }
 
@@ -38,15 +38,16 @@ public sealed class DeepSeekVlOracleTests
     }
 
     [Theory]
-    [InlineData(-1, "en", 2)]
-    [InlineData(-2, "zh", 1)]
-    public void Caption_RealPhotos_MatchesPyTorchReference(int selectLayer, string lang, int imageCount)
+    [InlineData(-1, "en", 2, DType.F32)]
+    [InlineData(-2, "zh", 1, DType.F32)]
+    [InlineData(-1, "en", 1, DType.BF16)] // the published checkpoints' dtype
+    public void Caption_RealPhotos_MatchesPyTorchReference(int selectLayer, string lang, int imageCount, DType type)
     {
         using var dir = new TempDir();
-        string model = WriteTiny(dir, selectLayer);
+        string model = WriteTiny(dir, selectLayer, type: type);
         using var m = LlavaModel.Load(model);
         using var ctx = new KernelContext(2);
-        RgbImage[] images = SharedPaths.CocoPhotos().Skip(selectLayer == -1 ? 0 : 5).Take(imageCount).Select(p => ImageDecoder.Load(p)).ToArray();
+        RgbImage[] images = SharedPaths.CocoPhotos().Skip(selectLayer == -1 ? (type == DType.F32 ? 0 : 9) : 5).Take(imageCount).Select(p => ImageDecoder.Load(p)).ToArray();
         string instruction = CaptionInstruction.For(lang);
         string user = imageCount == 1 ? CaptionInstruction.UserTurn(instruction) : "<image> is the first photo, <image> the second. " + instruction;
         string rendered = m.RenderChat(user);
@@ -89,7 +90,10 @@ public sealed class DeepSeekVlOracleTests
         Assert.Equal(expected.Length, features.Length);
         double worst = 0;
         for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(features[i] - expected[i]) / Math.Max(1, Math.Abs(expected[i])));
-        Assert.True(worst <= 1e-4, $"projected features differ by {worst:E2}");
+        // bf16 weights: the engine rounds activations to bf16 for their matmuls (MatMul.cs, as llama.cpp does) where the
+        // reference widens the weights and stays in float64, so only f32 is held to 1e-4
+        double tolerance = type == DType.F32 ? 1e-4 : 5e-3;
+        Assert.True(worst <= tolerance, $"projected features differ by {worst:E2}");
         int[] tokens = r.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).ToArray();
         Assert.Equal(tokens, result.TokenIds.ToArray());
     }
