@@ -41,7 +41,10 @@ public sealed record DeepSeekVlConfig
 
     public required LlamaConfig Text { get; init; }
 
-    /// <summary>Whether config.json at path is a DeepSeek-VL (model_type multi_modality) config.</summary>
+    /// <summary>
+    /// Whether config.json at path is a DeepSeek-VL config: model_type multi_modality, or transformers' port
+    /// (deepseek_vl, deepseek_vl_hybrid), which the loader refuses with a message.
+    /// </summary>
     public static bool IsDeepSeekVl(string dir)
     {
         string file = Path.Combine(dir, "config.json");
@@ -50,7 +53,7 @@ public sealed record DeepSeekVlConfig
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(file));
             return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("model_type", out var mt)
-                && mt.ValueKind == JsonValueKind.String && mt.GetString() == ModelType;
+                && mt.ValueKind == JsonValueKind.String && mt.GetString() is ModelType or "deepseek_vl" or "deepseek_vl_hybrid";
         }
         catch (JsonException)
         {
@@ -81,6 +84,8 @@ public sealed record DeepSeekVlConfig
             JsonElement root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new FurnaceFormatException(source, "not a JSON object");
             string? mt = Str(root, "model_type", source);
+            if (mt is "deepseek_vl" or "deepseek_vl_hybrid")
+                throw new FurnaceException($"{source}: model_type '{mt}' (transformers' own DeepseekVL port) is not supported yet; use DeepSeek's original layout (model_type '{ModelType}', as deepseek-ai/deepseek-vl-1.3b-chat ships)");
             if (mt != ModelType) throw new FurnaceException($"{source}: model_type '{mt}' is not DeepSeek-VL's '{ModelType}'");
             JsonElement vc = Obj(root, "vision_config", source), ac = Obj(root, "aligner_config", source), lc = Obj(root, "language_config", source);
 

@@ -30,6 +30,12 @@ public sealed record SiglipVisionConfig
 
     public ClipActivation Activation { get; init; } = ClipActivation.GeluErf;
 
+    /// <summary>
+    /// Whether the final LayerNorm follows the kept blocks: true for timm's forward_features (DeepSeek-VL) and HF's
+    /// last_hidden_state (post_layernorm); false for LLaVA-style hidden_states[k] selection, which takes the raw block output.
+    /// </summary>
+    public bool FinalNorm { get; init; } = true;
+
     /// <summary>DeepSeek's select_layer: &lt;= 0 keeps Layers + select_layer + 1 blocks (-1: all), &gt; 0 keeps that many.</summary>
     public int SelectLayer { get; init; } = -1;
 
@@ -53,6 +59,33 @@ public sealed record SiglipVisionConfig
             ["siglip_so400m_patch14_224"] = (1152, 27, 16, 14, 3.7362),
             ["siglip_large_patch16_384"] = (1024, 24, 16, 16, 4.0),
         };
+
+    /// <summary>
+    /// A transformers SiglipVisionConfig (model_type siglip_vision_model, or the vision_config of a SigLIP model):
+    /// hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, image_size (224), patch_size (16),
+    /// num_channels (3), hidden_act (gelu_pytorch_tanh), layer_norm_eps (1e-6). All layers are kept.
+    /// </summary>
+    public static SiglipVisionConfig FromHuggingFace(System.Text.Json.JsonElement vision, string source)
+    {
+        int? Int(string key) => vision.TryGetProperty(key, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number
+            ? (v.TryGetInt32(out int i) ? i : throw new FurnaceException($"{source}: '{key}' must be an integer")) : null;
+        int Need(string key) => Int(key) ?? throw new FurnaceException($"{source}: missing field '{key}'");
+        string? act = vision.TryGetProperty("hidden_act", out var a) && a.ValueKind == System.Text.Json.JsonValueKind.String ? a.GetString() : null;
+        float eps = vision.TryGetProperty("layer_norm_eps", out var e) && e.ValueKind == System.Text.Json.JsonValueKind.Number ? e.GetSingle() : 1e-6f;
+        int layers = Need("num_hidden_layers");
+        return new SiglipVisionConfig
+        {
+            Width = Need("hidden_size"),
+            Layers = layers,
+            Heads = Need("num_attention_heads"),
+            MlpDim = Need("intermediate_size"),
+            PatchSize = Int("patch_size") ?? 16,
+            ImageSize = Int("image_size") ?? 224,
+            Channels = Int("num_channels") ?? 3,
+            LayerNormEps = eps,
+            Activation = ClipConfig.Activation(act, source, ClipActivation.GeluTanh),
+        }.Validated(source);
+    }
 
     /// <summary>timm Block's hidden width: int(dim * mlp_ratio), computed in double as Python does.</summary>
     public static int MlpDimOf(int width, double mlpRatio) => (int)(width * mlpRatio);

@@ -3,7 +3,7 @@
 //   x = Conv2d(pixels, kernel = stride = patch) + bias        as im2col (B*P, C*p*p) @ W^T (d, C*p*p)
 //   x += pos_embed                                           (B, P, d)
 //   x = blocks[0 .. UsedLayers)(x)                           pre-norm: x += proj(attn(qkv(norm1 x))); x += fc2(gelu(fc1(norm2 x)))
-//   x = norm(x)                                              the final LayerNorm, also after a truncated stack
+//   x = norm(x)                                              the final LayerNorm, also after a truncated stack (FinalNorm)
 // A batch of images runs as one sequence of GEMMs over all their tokens (the CLIP encoder's kernels); the tower keeps
 // one ClipEncoderState grown to the largest batch seen, so it serves one calling thread at a time.
 using Furnace.Formats.SafeTensors;
@@ -33,7 +33,7 @@ public sealed class SiglipVisionTower : IDisposable
     /// <summary>Loads the tower from a prefix of an open checkpoint (the source stays the caller's).</summary>
     public static SiglipVisionTower Load(WeightLoader vb, SiglipVisionConfig config) => new(config, SiglipVisionWeights.Load(vb, config));
 
-    /// <summary>Features (images, Patches, Width) after the kept blocks and the final norm.</summary>
+    /// <summary>Features (images, Patches, Width) after the kept blocks and (FinalNorm) the final norm.</summary>
     /// <param name="pixels">(images, C, S, S) preprocessed pixels, S = ImageSize, row-major.</param>
     public float[] Encode(ReadOnlySpan<float> pixels, int images, KernelContext ctx)
     {
@@ -57,7 +57,7 @@ public sealed class SiglipVisionTower : IDisposable
         }
         ClipEncoder.Run(Weights.Blocks, 0, Weights.Blocks.Length, s, images, seq, causal: false, c.Heads, c.LayerNormEps, c.Activation, ctx);
         var result = new float[(long)tokens * d];
-        ClipEncoder.LayerNormRows(s.X, s.X, tokens, d, Weights.NormWeight, Weights.NormBias, c.LayerNormEps, ctx);
+        if (c.FinalNorm) ClipEncoder.LayerNormRows(s.X, s.X, tokens, d, Weights.NormWeight, Weights.NormBias, c.LayerNormEps, ctx);
         s.X.AsSpan(0, tokens * d).CopyTo(result);
         return result;
     }

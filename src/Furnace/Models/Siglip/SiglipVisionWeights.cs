@@ -18,6 +18,28 @@ public sealed class SiglipVisionWeights
     public required float[] NormWeight { get; init; }         // (d,)
     public required float[] NormBias { get; init; }           // (d,)
 
+    /// <summary>
+    /// Loads transformers' SigLIP naming from the prefix holding embeddings/encoder/post_layernorm (e.g.
+    /// `vision_tower.vision_model`): embeddings.patch_embedding.{weight, bias}, embeddings.position_embedding.weight
+    /// (P, d), encoder.layers.{i}.{layer_norm1, self_attn.{q,k,v,out}_proj, layer_norm2, mlp.fc1, mlp.fc2} (the CLIP
+    /// layer naming), post_layernorm; the head.* pooler is not read. The same tensors as timm's naming under other
+    /// names (transformers' convert script for DeepSeek-VL maps one onto the other, qkv split in three).
+    /// </summary>
+    public static SiglipVisionWeights LoadHuggingFace(WeightLoader vb, SiglipVisionConfig c)
+    {
+        int d = c.Width, p = c.PatchSize;
+        var emb = vb.Prefix("embeddings");
+        return new SiglipVisionWeights
+        {
+            PatchEmbedding = emb.FlattenedMatrix("patch_embedding.weight", d, c.Channels, p, p),
+            PatchBias = emb.Vector("patch_embedding.bias", d),
+            PositionEmbedding = emb.Floats("position_embedding.weight", c.Patches, d),
+            Blocks = ClipEncoderLayerWeights.LoadAll(vb, c.UsedLayers, d, c.MlpDim),
+            NormWeight = vb.Vector("post_layernorm.weight", d),
+            NormBias = vb.Vector("post_layernorm.bias", d),
+        };
+    }
+
     /// <summary>Loads from the tower's root (the prefix holding patch_embed, pos_embed, blocks, norm).</summary>
     public static SiglipVisionWeights Load(WeightLoader vb, SiglipVisionConfig c)
     {

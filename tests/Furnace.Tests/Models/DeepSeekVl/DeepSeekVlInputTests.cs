@@ -35,6 +35,17 @@ public sealed class DeepSeekVlInputTests
     }
 
     [Fact]
+    public void Load_TransformersPortLayout_SaysNotSupportedYet()
+    {
+        using var dir = new TempDir();
+        string model = DeepSeekVlOracleTests.WriteTiny(dir);
+        EditConfig(model, n => n["model_type"] = "deepseek_vl");
+        var e = Assert.ThrowsAny<FurnaceException>(() => LlavaModel.Load(model));
+        Assert.Contains("model_type 'deepseek_vl'", e.Message);
+        Assert.Contains("not supported yet", e.Message);
+    }
+
+    [Fact]
     public void Load_HybridAligner_SaysNotSupportedYet()
     {
         using var dir = new TempDir();
