@@ -1,6 +1,6 @@
 // `furnace caption`, `ask` and `embed --projected` on a tiny random DeepSeek-VL directory in the published layout
 // (RandomDeepSeekVl): caption --json carries the generated token_ids, --lang zh asks in Chinese, ask accepts DeepSeek's
-// own <image_placeholder>, embed --projected prints the features spliced into the language model (also for LLaVA)
+// own <image_placeholder>, eval --model scores a dataset, embed --projected prints the features spliced into the language model (also for LLaVA)
 // with their shape, and a missing processor config is a one-line error naming the file.
 using System.Text.Json;
 using Furnace.Formats.Images;
@@ -20,7 +20,16 @@ public sealed class DeepSeekVlCliFixture : IDisposable
         TinyLlava.Write(Llava, seed: 5);
         Image = Dir.File("a.bmp");
         RandomBmp.Write(Image, 40, 30, 1);
+        RandomBmp.Write(Dir.File("b.bmp"), 24, 48, 2);
+        Data = Dir.File("data.jsonl");
+        File.WriteAllLines(Data,
+        [
+            JsonSerializer.Serialize(new { image = "a.bmp", captions = new[] { "noise in a frame" } }),
+            JsonSerializer.Serialize(new { image = "b.bmp", captions = new[] { "a tall noisy picture" } }),
+        ]);
     }
+
+    public string Data { get; }
 
     public TempDir Dir { get; } = new();
 
@@ -75,6 +84,18 @@ public sealed class DeepSeekVlCliTests(DeepSeekVlCliFixture f) : IClassFixture<D
         using var ctx = new KernelContext(1);
         float[] expected = model.ProjectImages([ImageDecoder.Load(f.Image)], ctx);
         Assert.Equal(expected, printed);
+    }
+
+    [Fact]
+    public void EvalModel_DeepSeekVlDirectory_ScoresEveryImage()
+    {
+        using var dir = new TempDir();
+        string outDir = dir.File("run");
+        var r = FurnaceProcess.Run("eval", "--model", f.Model, "--data", f.Data, "--max-tokens", "4", "-t", "1", "--out", outDir);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("| CIDEr-D |", r.Stdout);
+        using var predictions = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "predictions.json")));
+        Assert.Equal(2, predictions.RootElement.GetArrayLength());
     }
 
     [Fact]
