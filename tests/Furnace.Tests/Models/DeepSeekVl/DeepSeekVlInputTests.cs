@@ -115,6 +115,15 @@ public sealed class DeepSeekVlInputTests
     }
 
     [Fact]
+    public void LlavaTrainableLoad_DeepSeekVl_SaysNotSupportedYet()
+    {
+        using var dir = new TempDir();
+        string model = DeepSeekVlOracleTests.WriteTiny(dir);
+        var e = Assert.Throws<FurnaceException>(() => LlavaTrainable.Load(model, new LlavaTrainingOptions()));
+        Assert.Contains("training a DeepSeek-VL directory is not supported yet", e.Message);
+    }
+
+    [Fact]
     public void Render_MultiTurn_UsesBothSeparators()
     {
         var f = new DeepSeekVlPromptFormat("<image_placeholder>");
