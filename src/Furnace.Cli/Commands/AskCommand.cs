@@ -1,5 +1,6 @@
 // `furnace ask IMAGE QUESTION`: answers a question about an image with a LLaVA-style model, streamed to stdout. The
-// question may place <image> itself; otherwise "<image>\n" is put before it.
+// question may place <image> (or the model's own tag, DeepSeek-VL's <image_placeholder>) itself; otherwise "<image>\n"
+// is put before it.
 using System.CommandLine;
 using System.Text.Json;
 using Furnace.Formats.Images;
@@ -23,7 +24,7 @@ internal static class AskCommand
         var think = Cli.ThinkOption();
         var threads = Cli.ThreadsOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON object (image, question, answer, tokens, ms)" };
-        var cmd = new Command("ask", "Answer a question about an image.\n\nExamples:\n  furnace ask cat.jpg \"What is the cat doing?\" --model ./llava-1.5-7b-hf")
+        var cmd = new Command("ask", "Answer a question about an image.\n\nExamples:\n  furnace ask cat.jpg \"What is the cat doing?\" --model ./llava-1.5-7b-hf\n  furnace ask cat.jpg \"猫在做什么？\" --model ./deepseek-vl-1.3b-chat")
         {
             image, question, system, maxTokens, temperature, seed, think, threads, json,
         };
@@ -33,7 +34,6 @@ internal static class AskCommand
             string q = r.GetValue(question)!;
             if (string.IsNullOrWhiteSpace(q)) throw new FurnaceException("the question is empty");
             ThinkMode thinkMode = ThinkFilter.Parse(r.GetValue(think));
-            if (!q.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal)) q = LlavaModel.ImagePlaceholder + "\n" + q;
             var options = new GenerationOptions
             {
                 MaxTokens = r.GetValue(maxTokens),
@@ -42,6 +42,9 @@ internal static class AskCommand
             int threadCount = Cli.CheckThreads(r.GetValue(threads));
             string path = r.GetValue(image)!;
             using LlavaModel model = vlm.Open(r);
+            // "<image>\n" before a question without a placeholder (DeepSeek-VL's demo puts "<image_placeholder>\n" there too)
+            if (!q.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal) && !q.Contains(model.ImageTag, StringComparison.Ordinal))
+                q = LlavaModel.ImagePlaceholder + "\n" + q;
             RgbImage img = VlmCli.LoadImage(path);
             using var ctx = new KernelContext(threadCount);
             string rendered = model.RenderChat(q, r.GetValue(system));

@@ -23,8 +23,8 @@ internal static class CaptionCommand
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy", DefaultValueFactory = _ => 0f };
         var think = Cli.ThinkOption();
         var threads = Cli.ThreadsOption();
-        var json = new Option<bool>("--json") { Description = "One JSON object per image: image, caption, tokens, ms, ttft_ms (time to first token), peak_rss_mb" };
-        var cmd = new Command("caption", $"Caption images with a vision-language model.\n\nDefault instruction: \"{CaptionInstruction.English}\" (--lang zh: \"{CaptionInstruction.Chinese}\").\n\nExamples:\n  furnace caption cat.jpg --model ./llava-1.5-7b-hf\n  furnace caption *.jpg --model deepseek-llm-7b-chat.gguf --vision ./clip-vit-large-patch14-336 --projector mm_projector.safetensors --json")
+        var json = new Option<bool>("--json") { Description = "One JSON object per image: image, caption, tokens, token_ids (the generated ids), ms, ttft_ms (time to first token), peak_rss_mb" };
+        var cmd = new Command("caption", $"Caption images with a vision-language model.\n\nDefault instruction: \"{CaptionInstruction.English}\" (--lang zh: \"{CaptionInstruction.Chinese}\").\n\nExamples:\n  furnace caption cat.jpg --model ./llava-1.5-7b-hf\n  furnace caption cat.jpg --model ./deepseek-vl-1.3b-chat --lang zh --json\n  furnace caption *.jpg --model deepseek-llm-7b-chat.gguf --vision ./clip-vit-large-patch14-336 --projector mm_projector.safetensors --json")
         {
             images, lang, prompt, maxTokens, temperature, think, threads, json,
         };
@@ -54,7 +54,7 @@ internal static class CaptionCommand
                 if (r.GetValue(json))
                     Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                     {
-                        ["image"] = VlmCli.Label(paths[i]), ["caption"] = caption, ["tokens"] = res.GeneratedTokens, ["ms"] = ms,
+                        ["image"] = VlmCli.Label(paths[i]), ["caption"] = caption, ["tokens"] = res.GeneratedTokens, ["token_ids"] = res.TokenIds.ToArray(), ["ms"] = ms,
                         // time to the first token: preprocessing, vision tower, projector, prefill, first sample
                         ["ttft_ms"] = Math.Max(0, ms - (long)res.DecodeTime.TotalMilliseconds),
                         ["peak_rss_mb"] = Math.Round(Furnace.Benchmarking.PeakMemory.RssBytes() / 1048576.0, 1),

@@ -12,7 +12,7 @@ internal sealed class VlmOptions
 {
     public Option<string?> Model { get; } = new("--model", "-m")
     {
-        Description = "A LLaVA directory (HF LlavaForConditionalGeneration), or with --vision and --projector the decoder (.gguf file or HF directory); default: the embedded models/furnace-captioner-tiny",
+        Description = "A LLaVA directory (HF LlavaForConditionalGeneration) or a DeepSeek-VL one (MultiModalityCausalLM), or with --vision and --projector the decoder (.gguf file or HF directory); default: the embedded models/furnace-captioner-tiny",
     };
 
     public Option<string?> Vision { get; } = new("--vision")

@@ -16,7 +16,7 @@ public sealed class Captioner
         ArgumentNullException.ThrowIfNull(instruction);
         ArgumentNullException.ThrowIfNull(options);
         Model = model;
-        Instruction = CaptionInstruction.UserTurn(instruction);
+        Instruction = CaptionInstruction.UserTurn(instruction, model.ImageTag);
         Options = options.Validated();
         Think = think;
     }

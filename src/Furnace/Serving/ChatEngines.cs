@@ -1,4 +1,4 @@
-// Opens a model path as an IChatEngine: a LLaVA directory (config.json with model_type llava) as a vision-language
+// Opens a model path as an IChatEngine: a LLaVA or DeepSeek-VL directory (config.json model_type llava / multi_modality) as a vision-language
 // engine, anything else (GGUF file, HF decoder directory) as a text-only one. `furnace serve` and the samples use it.
 using System.Text.Json;
 using Furnace.Models;
@@ -58,7 +58,8 @@ public static class ChatEngines
             using var doc = JsonDocument.Parse(File.ReadAllBytes(config));
             JsonElement root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return false;
-            if (root.TryGetProperty("model_type", out var mt) && mt.ValueKind == JsonValueKind.String && mt.GetString() == "llava") return true;
+            // LLaVA, or DeepSeek-VL (multi_modality), which LlavaModel.Load opens too
+            if (root.TryGetProperty("model_type", out var mt) && mt.ValueKind == JsonValueKind.String && mt.GetString() is "llava" or Models.DeepSeekVl.DeepSeekVlConfig.ModelType) return true;
             return root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array
                 && a.EnumerateArray().Any(x => x.ValueKind == JsonValueKind.String && x.GetString() == "LlavaForConditionalGeneration");
         }

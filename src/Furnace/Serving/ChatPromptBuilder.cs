@@ -83,7 +83,10 @@ public static class ChatPromptBuilder
     public static LlavaPrompt Build(LlavaModel model, ChatRequest request, KernelContext ctx)
     {
         var (messages, images) = Flatten(request.Messages, acceptsImages: true);
-        string rendered = Render(model.Template, messages, EosText(model.Tokenizer));
+        // the model's own placeholder typed as text (DeepSeek-VL's <image_placeholder>) would steal image slots too
+        if (model.ImageTag != LlavaModel.ImagePlaceholder && messages.FindIndex(m => m.Content.Contains(model.ImageTag, StringComparison.Ordinal)) is int t and >= 0)
+            throw new FurnaceException($"messages[{t}]: the text must not contain '{model.ImageTag}'; send images as image parts");
+        string rendered = model.PromptFormat?.Render(messages) ?? Render(model.Template, messages, EosText(model.Tokenizer));
         return model.BuildPrompt(rendered, images, ctx);
     }
 

@@ -6,6 +6,8 @@
 #   resize_raw  {src, sw, sh, w, h, filter}  the same, from raw RGB bytes (isolates resizing from decoding)
 #   clip        {src, config}             transformers' CLIPImageProcessor/SiglipImageProcessor (+ LLaVA pad) in
 #                                         PIL + numpy: float32 (3, H, W)
+#   deepseek_vl {src, config}             DeepSeek-VL's VLMImageProcessor (image_processing_vlm.py) in PIL + numpy:
+#                                         float32 (3, image_size, image_size)
 #   make        {src, format, exif?, mode?}  re-encode src (optionally converted to mode) with an EXIF orientation
 #   deepseek_vl2 {src, processor, cropping}  DeepSeek-VL2's global view + local tiles (deepseek_vl2_reference.py
 #                                         process_image): float32 (views, 3, S, S); prints the tiles wide and high
@@ -84,6 +86,32 @@ def clip_preprocess(im, cfg):
     return np.ascontiguousarray(a.astype(np.float32).transpose(2, 0, 1))
 
 
+def deepseek_vl_preprocess(im, cfg):
+    # deepseek_vl/models/image_processing_vlm.py VLMImageProcessor, written out: resize (the long side to image_size,
+    # torchvision's functional.resize on a PIL image = Image.resize with BICUBIC), expand2square with
+    # tuple(int(x * 255) for x in image_mean) (127s when image_mean is None), transformers' rescale and normalize.
+    clip_mean, clip_std = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]
+    size, min_size = cfg["image_size"], cfg.get("min_size", 14)
+    mean, std = cfg.get("image_mean", clip_mean), cfg.get("image_std", clip_std)
+    width, height = im.size
+    max_size = max(width, height)
+    new_h = max(int(height / max_size * size), min_size)
+    new_w = max(int(width / max_size * size), min_size)
+    im = im.resize((new_w, new_h), Image.BICUBIC)
+    bg = (127, 127, 127) if mean is None else tuple(int(x * 255) for x in mean)
+    w, h = im.size
+    if w != h:
+        side = max(w, h)
+        res = Image.new(im.mode, (side, side), bg)
+        res.paste(im, (0, (w - h) // 2) if w > h else ((h - w) // 2, 0))
+        im = res
+    a = np.array(im)
+    a = (a.astype(np.float64) * cfg.get("rescale_factor", 1 / 255)).astype(np.float32)
+    if cfg.get("do_normalize", True):
+        a = (a - np.array(mean, dtype=np.float32)) / np.array(std, dtype=np.float32)
+    return np.ascontiguousarray(a.astype(np.float32).transpose(2, 0, 1))
+
+
 def main():
     with open(sys.argv[1]) as f:
         jobs = json.load(f)
@@ -108,6 +136,9 @@ def main():
             from deepseek_vl2_reference import process_image
             a, (w, h) = process_image(load_rgb(job["src"], exif=True), job["processor"], job["cropping"])
             data = a.tobytes()
+        elif op == "deepseek_vl":
+            a = deepseek_vl_preprocess(load_rgb(job["src"], exif=True), job["config"])
+            data, (h, w) = a.tobytes(), a.shape[1:]
         elif op == "make":
             im = Image.open(job["src"])
             if "mode" in job:

@@ -117,9 +117,11 @@ public sealed partial record ClipConfig
         };
     }
 
-    private static ClipActivation Activation(string? name, string source) => name switch
+    /// <summary>hidden_act as transformers' ACT2FN maps it; null is the model family's default (CLIP: quick_gelu, SigLIP: gelu_pytorch_tanh).</summary>
+    internal static ClipActivation Activation(string? name, string source, ClipActivation fallback = ClipActivation.QuickGelu) => name switch
     {
-        null or "quick_gelu" => ClipActivation.QuickGelu,
+        null => fallback,
+        "quick_gelu" => ClipActivation.QuickGelu,
         "gelu" => ClipActivation.GeluErf,
         "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => ClipActivation.GeluTanh,
         _ => throw new FurnaceException($"{source}: hidden_act '{name}' is not supported (quick_gelu, gelu, gelu_new, gelu_pytorch_tanh)"),

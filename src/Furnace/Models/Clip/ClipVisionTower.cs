@@ -8,6 +8,7 @@
 // grown to the largest batch seen, so it serves one calling thread at a time (as a KernelContext does).
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Weights;
+using Furnace.Models.Layers;
 using Furnace.Tensors;
 
 namespace Furnace.Models.Clip;
@@ -149,21 +150,9 @@ public sealed class ClipVisionTower : IDisposable
     private void Embed(ReadOnlySpan<float> pixels, int images, ClipEncoderState s, KernelContext ctx)
     {
         ClipVisionConfig c = Config;
-        int p = c.PatchSize, g = c.GridSize, img = c.ImageSize, d = c.HiddenSize, cols = c.PatchValues, seq = c.Positions;
-        // im2col: row (b, py, px), column (ch, ky, kx) = pixels[b, ch, py*p + ky, px*p + kx], the Conv2d weight's order
+        int p = c.PatchSize, img = c.ImageSize, d = c.HiddenSize, cols = c.PatchValues, seq = c.Positions;
         Span<float> patches = s.Im2Col.AsSpan(0, images * c.Patches * cols);
-        for (int b = 0; b < images; b++)
-        for (int py = 0; py < g; py++)
-        for (int px = 0; px < g; px++)
-        {
-            Span<float> row = patches.Slice(((b * g + py) * g + px) * cols, cols);
-            for (int ch = 0; ch < c.NumChannels; ch++)
-            for (int ky = 0; ky < p; ky++)
-            {
-                int src = ((b * c.NumChannels + ch) * img + py * p + ky) * img + px * p;
-                pixels.Slice(src, p).CopyTo(row.Slice((ch * p + ky) * p, p));
-            }
-        }
+        PatchIm2Col.Fill(patches, pixels, images, c.NumChannels, img, p);
         Span<float> embedded = s.Proj.AsSpan(0, images * c.Patches * d);
         if (_patchPanel != null) MatMulPanel.Forward(embedded, patches, images * c.Patches, _patchPanel, default, accumulate: false, ctx);
         else MatMul.Forward(embedded, patches, images * c.Patches, Weights.PatchEmbedding, ctx);

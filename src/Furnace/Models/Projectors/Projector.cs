@@ -51,10 +51,19 @@ public sealed class Projector
     public static Projector Load(WeightLoader vb, ProjectorKind kind, int inDim, int outDim)
     {
         (string first, string second) = vb.Contains("linear_1.weight") ? ("linear_1", "linear_2") : ("0", "2");
-        var l1 = vb.Prefix(first);
+        return Load(vb, kind, inDim, outDim, first, second);
+    }
+
+    /// <summary>
+    /// Loads from named layers under vb: first (null: weight/bias at vb itself, as DeepSeek-VL's projector_type
+    /// "linear" saves aligner.layers.weight) and, for the MLP, second (DeepSeek-VL's mlp_gelu: "0" and "2").
+    /// </summary>
+    public static Projector Load(WeightLoader vb, ProjectorKind kind, int inDim, int outDim, string? first, string? second = null)
+    {
+        var l1 = first == null ? vb : vb.Prefix(first);
         if (kind == ProjectorKind.Linear)
             return new Projector(kind, l1.Matrix("weight", outDim, inDim), l1.OptionalVector("bias", outDim), null, null);
-        var l2 = vb.Prefix(second);
+        var l2 = vb.Prefix(second ?? throw new ArgumentNullException(nameof(second), "an MLP projector needs its second layer's name"));
         return new Projector(kind, l1.Matrix("weight", outDim, inDim), l1.OptionalVector("bias", outDim),
             l2.Matrix("weight", outDim, outDim), l2.OptionalVector("bias", outDim));
     }

@@ -16,11 +16,15 @@ public static class CaptionInstruction
         var l => throw new FurnaceException($"--lang '{l}' is not supported (en, zh)"),
     };
 
-    /// <summary>The user turn sent with one image: the instruction, "&lt;image&gt;\n" in front unless it holds the placeholder.</summary>
-    public static string UserTurn(string instruction)
+    /// <summary>
+    /// The user turn sent with one image: the instruction, "&lt;image&gt;\n" in front unless it holds the placeholder
+    /// (or modelTag, the model's own placeholder such as DeepSeek-VL's &lt;image_placeholder&gt;).
+    /// </summary>
+    public static string UserTurn(string instruction, string? modelTag = null)
     {
         ArgumentNullException.ThrowIfNull(instruction);
         return instruction.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal)
+            || (!string.IsNullOrEmpty(modelTag) && instruction.Contains(modelTag, StringComparison.Ordinal))
             ? instruction
             : LlavaModel.ImagePlaceholder + "\n" + instruction;
     }

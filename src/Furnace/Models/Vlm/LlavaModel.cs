@@ -67,13 +67,20 @@ public sealed class LlavaModel : IDisposable
 
     public int TokensPerImage => Vision.TokensPerImage;
 
-    /// <summary>A LLaVA directory (config.json with model_type llava), or a decoder path when vision and projector are given.</summary>
+    /// <summary>The family's own prompt format (DeepSeek-VL's "deepseek" conversation), used instead of Template; null for LLaVA.</summary>
+    public IVlmPromptFormat? PromptFormat { get; init; }
+
+    /// <summary>The placeholder token of rendered prompts: PromptFormat's, else "&lt;image&gt;".</summary>
+    public string ImageTag => PromptFormat?.ImageTag ?? ImagePlaceholder;
+
+    /// <summary>A LLaVA directory (config.json with model_type llava) or a DeepSeek-VL one (model_type multi_modality).</summary>
     public static LlavaModel Load(string dir) => Load(dir, null);
 
     /// <summary>As Load, with a LoRA adapter merged into the decoder at load when given (see LoraMerge).</summary>
     public static LlavaModel Load(string dir, LoraAdapter? lora, float loraScale = 1f)
     {
         if (!Directory.Exists(dir)) throw new FurnaceException($"{dir}: not a LLaVA model directory");
+        if (DeepSeekVl.DeepSeekVlConfig.IsDeepSeekVl(dir)) return DeepSeekVl.DeepSeekVlLoader.Load(dir, lora, loraScale);
         LlavaConfig c = LlavaConfig.FromHuggingFace(dir);
         string tj = Path.Combine(dir, "tokenizer.json");
         if (!File.Exists(tj)) throw new FurnaceException($"{dir}: no tokenizer.json");
@@ -177,6 +184,8 @@ public sealed class LlavaModel : IDisposable
     /// </summary>
     public string RenderChat(string userText, string? system = null)
     {
+        if (PromptFormat != null)
+            return PromptFormat.Render(system == null ? [new ChatMessage("user", userText)] : [new ChatMessage("system", system), new ChatMessage("user", userText)]);
         if (Template == null)
             return (string.IsNullOrEmpty(system) ? "" : system + " ") + "USER: " + userText + " ASSISTANT:";
         var messages = new List<ChatMessage>();
@@ -197,9 +206,10 @@ public sealed class LlavaModel : IDisposable
     public List<int[]> TokenizeSegments(string rendered, bool atStart = true)
     {
         bool bos = atStart && AddsBos;
-        string[] parts = rendered.Split(ImagePlaceholder);
+        string tag = ImageTag;
+        string[] parts = rendered.Split(tag);
         var segments = new List<int[]>();
-        int? known = Tokenizer.TokenId(ImagePlaceholder);
+        int? known = Tokenizer.TokenId(tag);
         if (known is int imageId)
         {
             // the tokenizer has <image> as a special token (llava-hf): tokenize as the HF processor does, then split at it
@@ -216,7 +226,7 @@ public sealed class LlavaModel : IDisposable
             }
             segments.Add(current.ToArray());
             if (segments.Count != parts.Length)
-                throw new FurnaceException($"the tokenizer found {segments.Count - 1} {ImagePlaceholder} tokens where the text has {parts.Length - 1}");
+                throw new FurnaceException($"the tokenizer found {segments.Count - 1} {tag} tokens where the text has {parts.Length - 1}");
         }
         else
         {
@@ -253,7 +263,7 @@ public sealed class LlavaModel : IDisposable
         List<int[]> segments = TokenizeSegments(rendered);
         int placeholders = segments.Count - 1;
         if (placeholders != imageCount)
-            throw new FurnaceException($"the prompt has {placeholders} {ImagePlaceholder} placeholder{(placeholders == 1 ? "" : "s")} but {imageCount} image{(imageCount == 1 ? " was" : "s were")} given; put one {ImagePlaceholder} where each image goes");
+            throw new FurnaceException($"the prompt has {placeholders} {ImageTag} placeholder{(placeholders == 1 ? "" : "s")} but {imageCount} image{(imageCount == 1 ? " was" : "s were")} given; put one {ImageTag} where each image goes");
 
         int dim = Decoder.Dim, per = Vision.TokensPerImage;
         float[] projected = project();

@@ -64,6 +64,9 @@ public sealed class LlavaTrainable : IDisposable
         var model = LlavaModel.Load(dir);
         try
         {
+            // training renders LLaVA-format conversations and exports the LLaVA layout: not DeepSeek-VL's prompt or files
+            if (model.PromptFormat != null)
+                throw new FurnaceException($"{dir}: training a DeepSeek-VL directory is not supported yet (LLaVA directories train)");
             return FromModel(model, options, dir, ownsModel: true);
         }
         catch
