@@ -3,11 +3,14 @@
 // model_name; the tower sizes from DeepSeek's SigLIP_MODEL_CONFIG table or explicit width/layers/heads/mlp_ratio/
 // patch_size keys; image_size, select_layer, optional pixel_mean/pixel_std normalised inside the tower),
 // aligner_config {cls MlpProjector, params {projector_type, depth, input_dim, n_embed}} and language_config (Llama).
-// processor_config.json gives image_tag, num_image_tokens and sft_format. Not yet: the 7B hybrid (HybridVisionTower,
-// low_high_hybrid_split_mlp_gelu) and the transformers-native deepseek_vl layout.
+// processor_config.json gives image_tag, num_image_tokens and sft_format. The 7B hybrid (vision_config.cls
+// HybridVisionTower: params.high_res_cfg a SAM tower, params.low_res_cfg a SigLIP tower; aligner
+// low_high_hybrid_split_mlp_gelu) fills Vision/PixelMean/PixelStd from low_res_cfg and HighRes/HybridAligner.
+// Not yet: the transformers-native deepseek_vl layout.
 using System.Text.Json;
 using Furnace.Formats.HfConfig;
 using Furnace.Models.Llama;
+using Furnace.Models.Sam;
 using Furnace.Models.Siglip;
 
 namespace Furnace.Models.DeepSeekVl;
@@ -19,6 +22,9 @@ public enum DeepSeekVlAligner
 
     /// <summary>projector_type "mlp_gelu": Linear, then (depth − 1) × (GELU, Linear) at aligner.layers.{0, 2, …}.</summary>
     MlpGelu,
+
+    /// <summary>projector_type "low_high_hybrid_split_mlp_gelu" (the 7B hybrid): HybridAligner.</summary>
+    HybridSplit,
 }
 
 public sealed record DeepSeekVlConfig
@@ -38,6 +44,15 @@ public sealed record DeepSeekVlConfig
     public required DeepSeekVlAligner Aligner { get; init; }
 
     public int AlignerDepth { get; init; } = 1;
+
+    /// <summary>The hybrid's SAM tower (vision_config.params.high_res_cfg); null for a CLIPVisionTower checkpoint.</summary>
+    public SamVitConfig? HighRes { get; init; }
+
+    /// <summary>The hybrid's aligner; set exactly when Aligner is HybridSplit.</summary>
+    public HybridAlignerConfig? HybridAligner { get; init; }
+
+    /// <summary>The side of the image the processor makes: the SAM tower's for the hybrid, else the SigLIP tower's.</summary>
+    public int InputSize => HighRes?.ImageSize ?? Vision.ImageSize;
 
     public required LlamaConfig Text { get; init; }
 
@@ -91,11 +106,17 @@ public sealed record DeepSeekVlConfig
 
             // vision: modeling_vlm.model_name_to_cls matches by substring
             string vcls = Str(vc, "cls", source, "vision_config.") ?? throw new FurnaceException($"{source}: missing field 'vision_config.cls'");
-            if (vcls.Contains("HybridVisionTower", StringComparison.Ordinal))
-                throw new FurnaceException($"{source}: vision_config.cls 'HybridVisionTower' (the DeepSeek-VL 7B SAM + SigLIP hybrid) is not supported yet");
-            if (!vcls.Contains("CLIPVisionTower", StringComparison.Ordinal))
-                throw new FurnaceException($"{source}: vision_config.cls '{vcls}' is not a known vision tower (CLIPVisionTower)");
+            bool hybrid = vcls.Contains("HybridVisionTower", StringComparison.Ordinal);
+            if (!hybrid && !vcls.Contains("CLIPVisionTower", StringComparison.Ordinal))
+                throw new FurnaceException($"{source}: vision_config.cls '{vcls}' is not a known vision tower (CLIPVisionTower, HybridVisionTower)");
             JsonElement vp = Obj(vc, "params", source, "vision_config.");
+            SamVitConfig? highRes = null;
+            if (hybrid)
+            {
+                // HybridVisionTower(high_res_cfg, low_res_cfg): the SAM tower, and the SigLIP tower read as a CLIPVisionTower's params
+                highRes = SamVitConfig.FromParams(Obj(vp, "high_res_cfg", source, "vision_config.params."), source);
+                vp = Obj(vp, "low_res_cfg", source, "vision_config.params.");
+            }
             var (vision, modelName) = ParseTower(vp, source);
             double[]? mean = Triple(vp, "pixel_mean", source), std = Triple(vp, "pixel_std", source);
             if ((mean == null) != (std == null)) throw new FurnaceException($"{source}: vision_config.params needs both pixel_mean and pixel_std or neither");
@@ -106,13 +127,22 @@ public sealed record DeepSeekVlConfig
                 throw new FurnaceException($"{source}: aligner_config.cls '{acls}' is not a known aligner (MlpProjector)");
             JsonElement ap = Obj(ac, "params", source, "aligner_config.");
             string ptype = Str(ap, "projector_type", source, "aligner_config.params.") ?? throw new FurnaceException($"{source}: missing field 'aligner_config.params.projector_type'");
+            if (hybrid != (ptype == HybridAlignerConfig.ProjectorType))
+                throw new FurnaceException(hybrid
+                    ? $"{source}: aligner_config.params.projector_type '{ptype}' does not fit vision_config.cls 'HybridVisionTower' (expected '{HybridAlignerConfig.ProjectorType}')"
+                    : $"{source}: aligner_config.params.projector_type '{ptype}' needs vision_config.cls 'HybridVisionTower'");
+            HybridAlignerConfig? hybridAligner = hybrid ? HybridAlignerConfig.FromParams(ap, source) : null;
+            if (hybridAligner is { Depth: < 2 })
+                throw new FurnaceException($"{source}: aligner_config.params.depth {hybridAligner.Depth} is not supported for {HybridAlignerConfig.ProjectorType} (2 or more)");
+            if (highRes != null && highRes.OutputChannels != hybridAligner!.InputDim)
+                throw new FurnaceException($"{source}: aligner_config.params.input_dim {hybridAligner.InputDim} differs from the SAM tower's {highRes.OutputChannels} output channels");
             int depth = Int(ap, "depth", source, "aligner_config.params.") ?? 1;
             DeepSeekVlAligner aligner = ptype switch
             {
                 "linear" => DeepSeekVlAligner.Linear,
                 "mlp_gelu" when depth is 1 or 2 => DeepSeekVlAligner.MlpGelu,
                 "mlp_gelu" => throw new FurnaceException($"{source}: aligner_config.params.depth {depth} is not supported for mlp_gelu (1 or 2)"),
-                "low_high_hybrid_split_mlp_gelu" => throw new FurnaceException($"{source}: aligner_config.params.projector_type 'low_high_hybrid_split_mlp_gelu' (the 7B hybrid's aligner) is not supported yet"),
+                HybridAlignerConfig.ProjectorType => DeepSeekVlAligner.HybridSplit,
                 _ => throw new FurnaceException($"{source}: aligner_config.params.projector_type '{ptype}' is not supported (linear, mlp_gelu)"),
             };
 
@@ -138,6 +168,8 @@ public sealed record DeepSeekVlConfig
                 Aligner = aligner,
                 AlignerDepth = aligner == DeepSeekVlAligner.Linear ? 1 : depth,
                 Text = text,
+                HighRes = highRes,
+                HybridAligner = hybridAligner,
             };
         }
     }

@@ -4,6 +4,9 @@
 // given), the MlpProjector at aligner.layers.*, the Llama decoder at language_model.*, and DeepSeek's "deepseek"
 // conversation as the prompt format. The forward is modeling_vlm.prepare_inputs_embeds: the aligner's rows replace the
 // embeddings at each image slot, num_image_tokens per placeholder, then LlamaForCausalLM.
+// The 7B hybrid (HybridVisionTower): HybridVisionEncoder runs the SAM tower at vision_model.vision_tower_high.*, the
+// SigLIP tower at vision_model.vision_tower_low.vision_tower.* and the aligner up to its last Linear; that Linear
+// (aligner.layers.{2·depth − 3}) is the Projector.
 using Furnace.Formats.Images;
 using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Tokenizers;
@@ -11,6 +14,7 @@ using Furnace.Formats.Weights;
 using Furnace.Models.Llama;
 using Furnace.Models.Lora;
 using Furnace.Models.Projectors;
+using Furnace.Models.Sam;
 using Furnace.Models.Siglip;
 using Furnace.Models.Vlm;
 using Furnace.Tensors;
@@ -25,8 +29,8 @@ public static class DeepSeekVlLoader
         DeepSeekVlConfig c = DeepSeekVlConfig.FromHuggingFace(dir);
         DeepSeekVlProcessorConfig processor = DeepSeekVlProcessorConfig.Load(dir);
         DeepSeekVlImageProcessor images = DeepSeekVlImageProcessor.Load(dir);
-        if (images.ImageSize != c.Vision.ImageSize)
-            throw new FurnaceException($"{Path.Combine(dir, "preprocessor_config.json")}: image_size {images.ImageSize} differs from the vision tower's {c.Vision.ImageSize} (config.json vision_config.params.image_size)");
+        if (images.ImageSize != c.InputSize)
+            throw new FurnaceException($"{Path.Combine(dir, "preprocessor_config.json")}: image_size {images.ImageSize} differs from the vision tower's {c.InputSize} (config.json vision_config.params{(c.HighRes != null ? ".high_res_cfg" : "")}.image_size)");
         if (processor.NumImageTokens != c.Vision.Patches)
             throw new FurnaceException($"{Path.Combine(dir, DeepSeekVlProcessorConfig.FileName)}: num_image_tokens {processor.NumImageTokens} differs from the vision tower's {c.Vision.Patches} feature rows");
         string tj = Path.Combine(dir, "tokenizer.json");
@@ -40,11 +44,25 @@ public static class DeepSeekVlLoader
         try
         {
             var vb = new WeightLoader(source);
-            var tower = SiglipVisionTower.Load(vb.Prefix("vision_model.vision_tower"), c.Vision);
+            IVisionEncoder encoder;
+            Projector projector;
             var aligner = vb.Prefix("aligner.layers");
-            Projector projector = c.Aligner == DeepSeekVlAligner.Linear
-                ? Projector.Load(aligner, ProjectorKind.Linear, c.Vision.Width, c.Text.Dim, first: null)
-                : Projector.Load(aligner, c.AlignerDepth == 1 ? ProjectorKind.Linear : ProjectorKind.Mlp2xGelu, c.Vision.Width, c.Text.Dim, first: "0", second: "2");
+            if (c.HighRes is { } highRes && c.HybridAligner is { } ha)
+            {
+                var high = new SamVisionTower(highRes, SamVitWeights.Load(vb, highRes, SamCheckpointNaming.DeepSeekVl));
+                var low = SiglipVisionTower.Load(vb.Prefix("vision_model.vision_tower_low.vision_tower"), c.Vision);
+                encoder = new HybridVisionEncoder(high, low, HybridAligner.Load(vb, ha, SamCheckpointNaming.DeepSeekVl), images.Preprocess, c.PixelMean, c.PixelStd);
+                projector = Projector.Load(aligner.Prefix((2 * ha.Depth - 3).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    ProjectorKind.Linear, ha.NEmbed, c.Text.Dim, first: null);
+            }
+            else
+            {
+                var tower = SiglipVisionTower.Load(vb.Prefix("vision_model.vision_tower"), c.Vision);
+                projector = c.Aligner == DeepSeekVlAligner.Linear
+                    ? Projector.Load(aligner, ProjectorKind.Linear, c.Vision.Width, c.Text.Dim, first: null)
+                    : Projector.Load(aligner, c.AlignerDepth == 1 ? ProjectorKind.Linear : ProjectorKind.Mlp2xGelu, c.Vision.Width, c.Text.Dim, first: "0", second: "2");
+                encoder = new SiglipVisionEncoder(tower, Preprocess(images, c.PixelMean, c.PixelStd));
+            }
             var weights = LlamaWeights.Load(vb.Prefix("language_model"), c.Text, CheckpointNaming.HuggingFace);
             if (lora != null)
             {
@@ -52,7 +70,6 @@ public static class DeepSeekVlLoader
                 weights = LoraMerge.Apply(weights, c.Text, lora, merged, ggufRowOrder: false, loraScale, source: dir);
             }
             var decoder = new LlamaModel(c.Text, weights, RopeStyle.HalfSplit, packed: merged);
-            var encoder = new SiglipVisionEncoder(tower, Preprocess(images, c.PixelMean, c.PixelStd));
             IDisposable[] owned = merged == null ? [source] : [decoder, source];
             // template null: the "deepseek" conversation renders the prompt and the tokenizer adds BOS once
             return new LlavaModel(encoder, projector, decoder, tokenizer, null, imageId, dir, owned)
@@ -72,16 +89,10 @@ public static class DeepSeekVlLoader
     private static Func<RgbImage, PixelValues> Preprocess(DeepSeekVlImageProcessor images, double[]? mean, double[]? std)
     {
         if (mean == null || std == null) return images.Preprocess;
-        float[] m = mean.Select(v => (float)v).ToArray(), s = std.Select(v => (float)v).ToArray();
         return image =>
         {
             PixelValues px = images.Preprocess(image);
-            int plane = px.Width * px.Height;
-            for (int ch = 0; ch < 3; ch++)
-            {
-                Span<float> p = px.Data.AsSpan(ch * plane, plane);
-                for (int i = 0; i < p.Length; i++) p[i] = (p[i] - m[ch]) / s[ch];
-            }
+            HybridVisionEncoder.Normalize(px.Data, px.Width * px.Height, mean, std);
             return px;
         };
     }

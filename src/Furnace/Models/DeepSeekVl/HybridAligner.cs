@@ -56,6 +56,22 @@ public sealed class HybridAligner
 
     /// <summary>Projected rows (tokens, n_embed) from high and low features, each (tokens, input_dim).</summary>
     public float[] Forward(ReadOnlySpan<float> high, ReadOnlySpan<float> low, int tokens, KernelContext ctx)
+        => Run(high, low, tokens, Layers.Length, ctx);
+
+    /// <summary>
+    /// The aligner up to its last Linear: gelu(x) as that Linear (LastLayer, LastBias) takes it, (tokens, n_embed).
+    /// The VLM seam runs this in the vision encoder and the last Linear as its projector. Needs depth >= 2.
+    /// </summary>
+    public float[] Hidden(ReadOnlySpan<float> high, ReadOnlySpan<float> low, int tokens, KernelContext ctx)
+    {
+        if (Layers.Length == 0) throw new FurnaceException($"aligner depth {Config.Depth} has no hidden layer (depth >= 2 needed)");
+        float[] x = Run(high, low, tokens, Layers.Length - 1, ctx);
+        var gelu = new BiasGeluJob { H = x, Bias = [], Cols = Config.NEmbed };
+        ctx.Run(ref gelu, tokens);
+        return x;
+    }
+
+    private float[] Run(ReadOnlySpan<float> high, ReadOnlySpan<float> low, int tokens, int layerCount, KernelContext ctx)
     {
         int d = Config.InputDim, e = Config.NEmbed, half = e / 2;
         if (tokens < 1) throw new FurnaceException($"aligner token count {tokens} must be positive");
@@ -72,9 +88,9 @@ public sealed class HybridAligner
             Ops.Add(x.AsSpan(i * e, half), HighUpBias);
             Ops.Add(x.AsSpan(i * e + half, half), LowUpBias);
         }
-        if (Layers.Length == 0) return x;
+        if (layerCount == 0) return x;
         var y = new float[tokens * e];
-        for (int k = 0; k < Layers.Length; k++)
+        for (int k = 0; k < layerCount; k++)
         {
             var gelu = new BiasGeluJob { H = x, Bias = [], Cols = e };
             ctx.Run(ref gelu, tokens);

@@ -11,6 +11,7 @@ using Furnace.Formats.SafeTensors;
 using Furnace.Formats.Tokenizers;
 using Furnace.IO;
 using Furnace.Models.Llama;
+using Furnace.Models.Sam;
 using Furnace.Models.Siglip;
 using Furnace.Tensors;
 
@@ -30,6 +31,29 @@ public static class RandomDeepSeekVl
         Aligner = DeepSeekVlAligner.MlpGelu,
         AlignerDepth = 2,
         Text = LlamaConfig.Preset("test-tiny") with { MaxPositions = 1024 }, // the byte-level prompt with its system prompt is ~300 positions
+    };
+
+    /// <summary>
+    /// The tiny 7B-hybrid shape: a SAM tower at 128 px (patch 16, width 32, 4 blocks, 2 heads, window 4, global blocks 1
+    /// and 3, out 16, downsamples 32, 64, CLIP mean/std inside: 24×24×64 after the fixed 96 resize), a SigLIP tower at
+    /// 96 px (patch 4: 576 tokens, width 64, 2 blocks, 4 heads, 0.5/0.5 inside), the hybrid aligner (64 → 64, depth 2),
+    /// Llama test-tiny with 2048 positions (576 image rows + the system prompt).
+    /// </summary>
+    public static DeepSeekVlConfig TestTinyHybrid() => new()
+    {
+        Vision = new SiglipVisionConfig { Width = 64, Layers = 2, Heads = 4, MlpDim = SiglipVisionConfig.MlpDimOf(64, 3.7362), PatchSize = 4, ImageSize = 96, SelectLayer = -1 },
+        VisionModelName = "siglip_test_tiny",
+        PixelMean = [0.5, 0.5, 0.5],
+        PixelStd = [0.5, 0.5, 0.5],
+        Aligner = DeepSeekVlAligner.HybridSplit,
+        AlignerDepth = 2,
+        HighRes = new SamVitConfig
+        {
+            ImageSize = 128, Width = 32, Layers = 4, Heads = 2, WindowSize = 4, GlobalAttnIndexes = [1, 3], OutChans = 16, DownsampleChannels = [32, 64],
+            PixelMean = [0.48145466f, 0.4578275f, 0.40821073f], PixelStd = [0.26862954f, 0.26130258f, 0.27577711f],
+        },
+        HybridAligner = new HybridAlignerConfig { InputDim = 64, NEmbed = 64, Depth = 2 },
+        Text = LlamaConfig.Preset("test-tiny") with { MaxPositions = 2048 },
     };
 
     /// <summary>Writes the directory; type F32 or BF16 (the published checkpoints' dtype) for every tensor.</summary>
@@ -54,11 +78,33 @@ public static class RandomDeepSeekVl
             vparams["patch_size"] = v.PatchSize;
             vparams["mlp_ratio"] = v.MlpDim == SiglipVisionConfig.MlpDimOf(v.Width, 3.7362) ? 3.7362 : (double)v.MlpDim / v.Width;
         }
+        if (c.PixelMean != null && c.PixelStd != null)
+        {
+            vparams["pixel_mean"] = new JsonArray(c.PixelMean.Select(x => JsonValue.Create(x)).ToArray<JsonNode?>());
+            vparams["pixel_std"] = new JsonArray(c.PixelStd.Select(x => JsonValue.Create(x)).ToArray<JsonNode?>());
+        }
+        SamVitConfig? high = c.HighRes;
+        if (high != null && c.HybridAligner == null) throw new ArgumentException("a hybrid config needs HybridAligner", nameof(c));
+        JsonObject vision = high == null
+            ? new JsonObject { ["cls"] = "CLIPVisionTower", ["model_type"] = "vision", ["params"] = vparams }
+            : new JsonObject
+            {
+                ["cls"] = "HybridVisionTower",
+                ["model_type"] = "vision",
+                ["params"] = new JsonObject
+                {
+                    ["concat_type"] = "tuple",
+                    ["freeze_high"] = true,
+                    ["freeze_low"] = true,
+                    ["high_res_cfg"] = HighResCfg(high),
+                    ["low_res_cfg"] = vparams,
+                },
+            };
         var config = new JsonObject
         {
             ["architectures"] = new JsonArray("MultiModalityCausalLM"),
             ["model_type"] = DeepSeekVlConfig.ModelType,
-            ["vision_config"] = new JsonObject { ["cls"] = "CLIPVisionTower", ["model_type"] = "vision", ["params"] = vparams },
+            ["vision_config"] = vision,
             ["aligner_config"] = new JsonObject
             {
                 ["cls"] = "MlpProjector",
@@ -66,9 +112,14 @@ public static class RandomDeepSeekVl
                 ["params"] = new JsonObject
                 {
                     ["depth"] = c.AlignerDepth,
-                    ["input_dim"] = v.Width,
+                    ["input_dim"] = c.HybridAligner?.InputDim ?? v.Width,
                     ["n_embed"] = c.Text.Dim,
-                    ["projector_type"] = c.Aligner == DeepSeekVlAligner.Linear ? "linear" : "mlp_gelu",
+                    ["projector_type"] = c.Aligner switch
+                    {
+                        DeepSeekVlAligner.Linear => "linear",
+                        DeepSeekVlAligner.HybridSplit => HybridAlignerConfig.ProjectorType,
+                        _ => "mlp_gelu",
+                    },
                 },
             },
             ["language_config"] = JsonNode.Parse(c.Text.ToHfConfigJson()),
@@ -86,14 +137,15 @@ public static class RandomDeepSeekVl
           "sft_format": "deepseek"
         }
         """);
+        // the hybrid's processor leaves pixels in [0, 1] (do_normalize false; the mean only sets the pad colour): each tower normalises itself
         WriteText(dir, "preprocessor_config.json", $$"""
         {
           "background_color": [127, 127, 127],
-          "do_normalize": true,
-          "image_mean": [0.5, 0.5, 0.5],
+          "do_normalize": {{(high == null ? "true" : "false")}},
+          "image_mean": {{(high == null ? "[0.5, 0.5, 0.5]" : "[0.48145466, 0.4578275, 0.40821073]")}},
           "image_processor_type": "VLMImageProcessor",
-          "image_size": {{v.ImageSize}},
-          "image_std": [0.5, 0.5, 0.5],
+          "image_size": {{c.InputSize}},
+          "image_std": {{(high == null ? "[0.5, 0.5, 0.5]" : "[0.26862954, 0.26130258, 0.27577711]")}},
           "min_size": 14,
           "processor_class": "VLChatProcessor",
           "rescale_factor": 0.00392156862745098
@@ -103,7 +155,7 @@ public static class RandomDeepSeekVl
 
         var w = new SafeTensorsWriter().AddMetadata("format", "pt");
         int d = v.Width, p = v.PatchSize, ffn = v.MlpDim;
-        const string t = "vision_model.vision_tower.";
+        string t = high == null ? "vision_model.vision_tower." : "vision_model.vision_tower_low.vision_tower.";
         void Add(string name, long[] shape, float center, float amplitude) =>
             w.Add(name, shape, SeededUniform.Values(shape.Aggregate(1L, (a, b) => a * b), seed, name, center, amplitude), type);
         float Fan(int fanIn) => 0.5f * MathF.Sqrt(3f / fanIn);
@@ -136,7 +188,13 @@ public static class RandomDeepSeekVl
         Add(t + "attn_pool.norm.weight", [d], 1, 0.2f);
 
         int e = c.Text.Dim;
-        if (c.Aligner == DeepSeekVlAligner.Linear)
+        if (high != null)
+        {
+            foreach (var (n, shape, values) in RandomSam.Tower(high, seed)) w.Add(SamCheckpointNames.Tower(SamCheckpointNaming.DeepSeekVl, n), shape, values, type);
+            foreach (var (n, shape, values) in RandomHybridAligner.Tensors(c.HybridAligner! with { NEmbed = e, Depth = c.AlignerDepth }, seed))
+                w.Add("aligner." + n, shape, values, type);
+        }
+        else if (c.Aligner == DeepSeekVlAligner.Linear)
         {
             Add("aligner.layers.weight", [e, d], 0, Fan(d));
             Add("aligner.layers.bias", [e], 0, 0.1f);
@@ -154,6 +212,34 @@ public static class RandomDeepSeekVl
         foreach (var n in LlamaTensorNames.All(c.Text))
             w.Add("language_model." + n.Hf, n.Shape, RandomLlama.Tensor(c.Text, n.Hf, seed), type);
         w.Write(Path.Combine(dir, SafeTensorsCheckpoint.SingleFileName));
+    }
+
+    // high_res_cfg as DeepSeek-VL 7B writes it, plus the explicit size keys (create_sam_vit ignores them; SamVitConfig.FromParams reads them)
+    private static JsonObject HighResCfg(SamVitConfig h)
+    {
+        var o = new JsonObject
+        {
+            ["image_size"] = h.ImageSize,
+            ["model_name"] = h.ModelName,
+            ["output_dim"] = h.OutputChannels,
+            ["select_feature"] = "same",
+            ["select_layer"] = -1,
+            ["width"] = h.Width,
+            ["layers"] = h.Layers,
+            ["heads"] = h.Heads,
+            ["patch_size"] = h.PatchSize,
+            ["window_size"] = h.WindowSize,
+            ["mlp_ratio"] = h.MlpRatio,
+            ["global_attn_indexes"] = new JsonArray(h.GlobalAttnIndexes.Select(x => JsonValue.Create(x)).ToArray<JsonNode?>()),
+            ["out_chans"] = h.OutChans,
+            ["downsample_channels"] = new JsonArray(h.DownsampleChannels.Select(x => JsonValue.Create(x)).ToArray<JsonNode?>()),
+        };
+        if (h.PixelMean != null && h.PixelStd != null)
+        {
+            o["pixel_mean"] = new JsonArray(h.PixelMean.Select(x => JsonValue.Create(x)).ToArray<JsonNode?>());
+            o["pixel_std"] = new JsonArray(h.PixelStd.Select(x => JsonValue.Create(x)).ToArray<JsonNode?>());
+        }
+        return o;
     }
 
     // 256 byte tokens (id = byte value), BOS/EOS/<image_placeholder> next, then filler two-byte tokens up to vocabSize

@@ -21,7 +21,7 @@ public sealed class DeepSeekVlInputTests
 
     [Theory]
     [InlineData("vision_config", "EVA02VisionTower", "vision_config.cls 'EVA02VisionTower'")]
-    [InlineData("vision_config", "HybridVisionTower", "vision_config.cls 'HybridVisionTower'")]
+    [InlineData("vision_config", "HybridVisionTower", "vision_config.params.high_res_cfg")]
     [InlineData("aligner_config", "QFormer", "aligner_config.cls 'QFormer'")]
     public void Load_UnknownCls_NamesTheKey(string section, string cls, string expected)
     {
@@ -46,7 +46,7 @@ public sealed class DeepSeekVlInputTests
     }
 
     [Fact]
-    public void Load_HybridAligner_SaysNotSupportedYet()
+    public void Load_HybridAlignerWithClipTower_NamesTheKey()
     {
         using var dir = new TempDir();
         string model = DeepSeekVlOracleTests.WriteTiny(dir);
