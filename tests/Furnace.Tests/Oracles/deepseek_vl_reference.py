@@ -9,7 +9,8 @@
 # models/projector.py (MlpProjector mlp_gelu / linear) and models/modeling_vlm.py (prepare_inputs_embeds), the decoder
 # as LlamaForCausalLM (llava_reference.llama_last_logits). transformers, timm and tokenizers are not used: the test
 # tokenizer is byte-level without merges, so encoding is: special tokens matched first, every other byte its token.
-# Vision, aligner and decoder run in float64. Request JSON:
+# The 7B hybrid (vision_config.cls HybridVisionTower) runs sam_reference.py's SAM tower and hybrid aligner with the
+# SigLIP tower above on the antialiased low-resolution view (hybrid_features). Vision, aligner and decoder run in float64. Request JSON:
 #   {"model": dir, "images": [{"raw": rgb file, "width": w, "height": h}], "user": text, "system": text or null,
 #    "max_tokens": k, "pixels_out": path}
 # Result: "prompt" (sft_format), "input_ids", "features" (images * num_image_tokens, n_embed) and "tokens" (greedy,
@@ -27,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clip_reference import load_safetensors  # noqa: E402
 from llava_reference import llama_last_logits  # noqa: E402
 from pil_oracle import deepseek_vl_preprocess  # noqa: E402
+from sam_reference import aligner as hybrid_aligner, sam_config, sam_tower  # noqa: E402
 
 SYSTEM_PROMPT = (
     "You are a helpful language and vision assistant. "
@@ -84,14 +86,13 @@ def encode(model, text):
     return ids
 
 
-def siglip_tower(W, params, pixels):
+def siglip_tower(W, params, pixels, t="vision_model.vision_tower."):
     cfg = dict(SIGLIP_MODEL_CONFIG.get(params.get("model_name"), {}))
     cfg.update({k: params[k] for k in ("width", "layers", "heads", "patch_size", "mlp_ratio") if k in params})
     select_layer, L = params.get("select_layer", -2), cfg["layers"]
     layers = min(L, L + select_layer + 1) if select_layer <= 0 else min(L, select_layer)
     d, H, p = cfg["width"], cfg["heads"], cfg["patch_size"]
     hd = d // H
-    t = "vision_model.vision_tower."
     if params.get("pixel_mean") is not None:
         m = torch.tensor(params["pixel_mean"], dtype=torch.float64).view(1, 3, 1, 1)
         s = torch.tensor(params["pixel_std"], dtype=torch.float64).view(1, 3, 1, 1)
@@ -126,6 +127,24 @@ def aligner(W, params, x):
     return x
 
 
+def hybrid_features(W, vparams, aparams, pixels):
+    # clip_encoder.py HybridVisionTower.forward: the SAM tower on the processor's tensor (it normalises itself), the
+    # SigLIP tower on Resize(low_res_size, antialias=True) of the same tensor (its own image_norm), then projector.py's
+    # low_high_hybrid_split_mlp_gelu on (high, low)
+    hp, lp = vparams["high_res_cfg"], vparams["low_res_cfg"]
+    hi = "vision_model.vision_tower_high.vision_tower."
+    Wh = {k[len(hi):]: v for k, v in W.items() if k.startswith(hi)}
+    A = {k[len("aligner."):]: v for k, v in W.items() if k.startswith("aligner.")}
+    out = []
+    for img in pixels:
+        _, high = sam_tower(img, Wh, sam_config(hp), hp)
+        L = lp["image_size"]
+        low_px = F.interpolate(img[None], size=(L, L), mode="bilinear", align_corners=False, antialias=True)
+        low = siglip_tower(W, lp, low_px, "vision_model.vision_tower_low.vision_tower.")[0]
+        out.append(hybrid_aligner(high, low, A, aparams))
+    return torch.stack(out)
+
+
 def main():
     req = json.load(open(sys.argv[1], encoding="utf-8"))
     model = req["model"]
@@ -151,7 +170,11 @@ def main():
     pixels = np.stack(images).astype(np.float32)
     pixels.tofile(req["pixels_out"])
     with torch.no_grad():
-        feats = aligner(W, cfg["aligner_config"]["params"], siglip_tower(W, cfg["vision_config"]["params"], torch.from_numpy(pixels).double()))
+        px = torch.from_numpy(pixels).double()
+        if "HybridVisionTower" in cfg["vision_config"]["cls"]:
+            feats = hybrid_features(W, cfg["vision_config"]["params"], cfg["aligner_config"]["params"], px)
+        else:
+            feats = aligner(W, cfg["aligner_config"]["params"], siglip_tower(W, cfg["vision_config"]["params"], px))
         feats = feats.reshape(-1, feats.shape[-1])
         idt = torch.tensor(ids)
         mask = idt == image_id
