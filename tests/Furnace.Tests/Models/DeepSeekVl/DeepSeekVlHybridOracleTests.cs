@@ -1,7 +1,7 @@
 // The DeepSeek-VL 7B hybrid (HybridVisionTower: SAM + SigLIP, low_high_hybrid_split_mlp_gelu) end to end through the
 // DeepSeek-VL loader against Oracles/deepseek_vl_reference.py, which runs sam_reference.py's SAM tower and hybrid
 // aligner with its SigLIP tower on the antialiased low view, on a tiny random hybrid checkpoint
-// (RandomDeepSeekVl.TestTinyHybrid) and a real COCO photo: prompt and ids identical, processor pixels within 1e-6,
+// (RandomDeepSeekVl.TestTinyHybrid) and a real COCO photo: prompt and ids identical (576 image slots),
 // projected features within 1e-4 relative, 16 greedy tokens identical.
 using System.Text.Json;
 using Furnace.Formats.Images;
