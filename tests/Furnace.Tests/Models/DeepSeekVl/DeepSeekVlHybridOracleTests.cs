@@ -35,6 +35,23 @@ public sealed class DeepSeekVlHybridOracleTests
         Assert.Equal(64, m.Projector.InDim);
     }
 
+    [Theory]
+    [InlineData("projector_type", "mlp_gelu", "projector_type 'mlp_gelu' does not fit vision_config.cls 'HybridVisionTower'")]
+    [InlineData("depth", "1", "aligner_config.params.depth 1 is not supported")]
+    [InlineData("input_dim", "32", "aligner_config.params.input_dim 32 differs from the SAM tower's 64 output channels")]
+    public void Load_BadHybridAligner_NamesTheKey(string key, string value, string expected)
+    {
+        using var dir = new TempDir();
+        string model = WriteTinyHybrid(dir), file = Path.Combine(model, "config.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file))!;
+        node["aligner_config"]!["params"]![key] = int.TryParse(value, out int n) ? n : value;
+        File.WriteAllText(file, node.ToJsonString());
+        var e = Assert.ThrowsAny<FurnaceException>(() => LlavaModel.Load(model));
+        Assert.Contains(expected, e.Message);
+        Assert.Contains("config.json", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
     [Fact]
     public void Caption_RealPhoto_MatchesPyTorchReference()
     {
