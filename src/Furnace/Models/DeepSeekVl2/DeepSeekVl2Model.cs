@@ -66,7 +66,7 @@ public sealed class DeepSeekVl2Model : IDisposable
         {
             var vb = new WeightLoader(source);
             var tower = SiglipVisionTower.Load(vb.Prefix("vision"), towerConfig);
-            var projector = DeepSeekVl2Projector.Load(vb.Prefix("projector.layers"), c.Projector);
+            var projector = DeepSeekVl2Projector.Load(vb.Prefix("projector"), c.Projector);
             var layout = DeepSeekVl2ImageLayout.Load(vb, c.Language.Dim, c.GlobalViewPos);
             var decoder = new DeepSeekModel(c.Language, DeepSeekWeights.LoadHf(vb.Prefix("language"), c.Language, packed), null, packed);
             return new DeepSeekVl2Model(c, processor, tower, projector, layout, decoder, source, dir);
