@@ -114,24 +114,34 @@ public sealed class DeepSeekVl2Model : IDisposable
         return new DeepSeekVl2Embedded(prompt, rows, embeddings);
     }
 
-    /// <summary>Greedy decoding: maxTokens ids after the prompt (argmax each step, no stop token: the reference's loop).</summary>
-    public int[] Greedy(DeepSeekVl2Embedded embedded, int maxTokens, KernelContext ctx)
+    /// <summary>Greedy decoding: maxTokens ids after the prompt (argmax each step; the reference's loop), or fewer when
+    /// stopAtEos ends at the tokenizer's EOS (not included).</summary>
+    public int[] Greedy(DeepSeekVl2Embedded embedded, int maxTokens, KernelContext ctx, bool stopAtEos = false)
     {
         IDecoder decoder = Decoder;
         int vocab = decoder.VocabSize;
         IDecoderState state = decoder.NewDecoderState(embedded.Prompt.Positions + maxTokens + 1, 1);
         decoder.ForwardEmbeddings(embedded.Embeddings, state, ctx);
+        int? eos = stopAtEos ? Processor.Tokenizer.EosId : null;
         var tokens = new List<int>();
         for (int i = 0; i < maxTokens; i++)
         {
             ReadOnlySpan<float> logits = state.Logits.AsSpan(0, vocab);
             int best = 0;
             for (int k = 1; k < vocab; k++) if (logits[k] > logits[best]) best = k;
+            if (best == eos) break;
             tokens.Add(best);
             if (i == maxTokens - 1) break;
             decoder.Forward([best], state, ctx);
         }
         return tokens.ToArray();
+    }
+
+    /// <summary>One question about the images answered greedily (the CLI's caption and ask): the decoded text.</summary>
+    public string Answer(string question, IReadOnlyList<RgbImage> images, int maxTokens, KernelContext ctx)
+    {
+        var embedded = Embed(Processor.Ask(question, images), ctx);
+        return Processor.Tokenizer.Decode(Greedy(embedded, maxTokens, ctx, stopAtEos: true), skipSpecial: true).Trim();
     }
 
     public void Dispose()
