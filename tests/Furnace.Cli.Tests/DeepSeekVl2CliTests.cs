@@ -51,4 +51,17 @@ public sealed class DeepSeekVl2CliTests
         Assert.Contains("DeepSeek-VL2", r.Stderr);
         Assert.Single(r.Stderr.Trim().Split('\n'));
     }
+
+    [Fact]
+    public void Ask_DeepSeekVl2PlaceholdersDifferFromImages_OneLineError()
+    {
+        using var dir = new TempDir();
+        string model = WriteModel(dir);
+        string image = dir.File("a.bmp");
+        RandomBmp.Write(image, 40, 30, 1);
+        var r = FurnaceProcess.Run("ask", image, "<image><image> Which is larger?", "--model", model, "-t", "1");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("2 <image> placeholder(s) but 1 image(s)", r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
 }
