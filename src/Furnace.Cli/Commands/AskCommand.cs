@@ -41,6 +41,16 @@ internal static class AskCommand
             }.Validated();
             int threadCount = Cli.CheckThreads(r.GetValue(threads));
             string path = r.GetValue(image)!;
+            if (VlmCli.DeepSeekVl2Dir(r.GetValue(vlm.Model)) is string vl2)
+            {
+                // DeepSeek-VL2: its own model type (tiled views, per-image slot counts); greedy, plain text output
+                if (r.GetValue(temperature) != 0f || r.GetValue(json) || r.GetValue(system) != null)
+                    throw new FurnaceException($"{vl2}: DeepSeek-VL2 answers are greedy plain text for now (--temperature, --json and --system are not supported yet)");
+                using var m = Furnace.Models.DeepSeekVl2.DeepSeekVl2Model.Load(vl2);
+                using var c2 = new KernelContext(threadCount);
+                Console.WriteLine(m.Answer(q, [VlmCli.LoadImage(path)], options.MaxTokens, c2));
+                return 0;
+            }
             using LlavaModel model = vlm.Open(r);
             // "<image>\n" before a question without a placeholder (DeepSeek-VL's demo puts "<image_placeholder>\n" there too)
             if (!q.Contains(LlavaModel.ImagePlaceholder, StringComparison.Ordinal) && !q.Contains(model.ImageTag, StringComparison.Ordinal))

@@ -40,6 +40,20 @@ internal static class CaptionCommand
             }.Validated();
             string[] paths = r.GetValue(images)!;
             int threadCount = Cli.CheckThreads(r.GetValue(threads));
+            if (VlmCli.DeepSeekVl2Dir(r.GetValue(vlm.Model)) is string vl2)
+            {
+                // DeepSeek-VL2: its own model type (tiled views, per-image slot counts); greedy, plain text output
+                if (r.GetValue(temperature) != 0f || r.GetValue(json))
+                    throw new FurnaceException($"{vl2}: DeepSeek-VL2 captions are greedy plain text for now (--temperature and --json are not supported yet)");
+                using var m = Furnace.Models.DeepSeekVl2.DeepSeekVl2Model.Load(vl2);
+                using var c2 = new KernelContext(threadCount);
+                foreach (string path in paths)
+                {
+                    string text = m.Answer(instruction.Replace(LlavaModel.ImagePlaceholder, "").Trim(), [VlmCli.LoadImage(path)], options.MaxTokens, c2);
+                    Console.WriteLine(paths.Length == 1 ? text : $"{VlmCli.Label(path)}\t{text}");
+                }
+                return 0;
+            }
             using LlavaModel model = vlm.Open(r);
             var captioner = new Captioner(model, instruction, options, thinkMode);
             // decode every image before the long part, so a bad file fails at once

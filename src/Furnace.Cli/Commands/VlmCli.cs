@@ -88,6 +88,11 @@ internal sealed class VlmOptions
 
 internal static class VlmCli
 {
+    /// <summary>The --model directory when it is a DeepSeek-VL2 one (config.json model_type deepseek_vl_v2), else null.</summary>
+    public static string? DeepSeekVl2Dir(string? model) =>
+        model != null && File.Exists(Path.Combine(model, "config.json"))
+        && Furnace.Models.DeepSeekVl2.DeepSeekVl2Config.IsDeepSeekVl2(Path.Combine(model, "config.json")) ? model : null;
+
     /// <summary>A CLIP directory (layer -2 hidden states, CLS dropped), an .onnx file, or a directory holding ResNet18.onnx (7x7 grid).</summary>
     public static IVisionEncoder OpenEncoder(string path)
     {
