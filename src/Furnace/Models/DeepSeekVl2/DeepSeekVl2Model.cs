@@ -54,6 +54,8 @@ public sealed class DeepSeekVl2Model : IDisposable
         if (!Directory.Exists(dir)) throw new FurnaceException($"{dir}: not a DeepSeek-VL2 model directory");
         DeepSeekVl2Config c = DeepSeekVl2Config.Load(dir);
         DeepSeekVl2Processor processor = DeepSeekVl2Processor.Load(dir);
+        if (processor.Tokenizer.VocabSize > c.Language.VocabSize)
+            throw new FurnaceException($"{dir}: the tokenizer has {processor.Tokenizer.VocabSize} tokens but the language model only {c.Language.VocabSize}");
         DeepSeekVl2VisionConfig v = c.Vision;
         var towerConfig = new SiglipVisionConfig
         {

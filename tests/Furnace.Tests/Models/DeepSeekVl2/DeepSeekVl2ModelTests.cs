@@ -57,4 +57,17 @@ public class DeepSeekVl2ModelTests
         Assert.True(worst <= 1e-4 * scale, $"image rows: max |diff| {worst} > 1e-4 x {scale}");
         Assert.Equal(refTokens, vl2.Greedy(embedded, 16, ctx));
     }
+
+    [Fact]
+    public void Load_TokenizerLargerThanTheLanguageModel_OneLineErrorNamingBothSizes()
+    {
+        using var dir = new TempDir();
+        var (config, processor) = RandomDeepSeekVl2.TestPreset();
+        string model = dir.File("vl2");
+        RandomDeepSeekVl2.WriteHuggingFace(model, config, processor, seed: 9);
+        int vocab = DeepSeekVl2Fixture.WriteTokenizer(model, Enumerable.Range(0, config.Language.VocabSize + 8).Select(i => "w" + i));
+        var e = Assert.Throws<FurnaceException>(() => DeepSeekVl2Model.Load(model));
+        Assert.Contains($"the tokenizer has {vocab} tokens but the language model only {config.Language.VocabSize}", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
 }
