@@ -76,3 +76,31 @@ public interface IDecoder : IDisposable
     /// </summary>
     void ForwardBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<IDecoderState> states, IDecoderBatch batch, KernelContext ctx);
 }
+
+/// <summary>The argument checks every decoder's ForwardBatch makes before touching its workspace.</summary>
+public static class DecoderBatchArguments
+{
+    /// <summary>
+    /// One token per sequence, at most maxBatch sequences, each with room for one more position, none twice; returns
+    /// the longest context length among the states.
+    /// </summary>
+    public static int Check<TState>(ReadOnlySpan<int> tokens, ReadOnlySpan<TState> states, int maxBatch) where TState : class, IDecoderState
+    {
+        int n = tokens.Length;
+        if (n == 0) throw new ArgumentException("no sequences to advance");
+        if (states.Length != n) throw new ArgumentException($"{n} tokens for {states.Length} sequences");
+        if (n > maxBatch) throw new ArgumentException($"{n} sequences exceed the batch workspace of {maxBatch}");
+        int longest = 0;
+        for (int b = 0; b < n; b++)
+        {
+            if (states[b].Position + 1 > states[b].ContextLength)
+                throw new FurnaceException($"{states[b].Position + 1} tokens exceed the context length {states[b].ContextLength}");
+            for (int o = 0; o < b; o++)
+            {
+                if (ReferenceEquals(states[o], states[b])) throw new ArgumentException("a sequence appears twice in one batch");
+            }
+            longest = Math.Max(longest, states[b].ContextLength);
+        }
+        return longest;
+    }
+}

@@ -211,22 +211,9 @@ public sealed class DeepSeekModel : IDecoder
     public void ForwardBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<DeepSeekState> states, DeepSeekBatch batch, KernelContext ctx)
     {
         int n = tokens.Length;
-        if (n == 0) throw new ArgumentException("no sequences to advance");
-        if (states.Length != n) throw new ArgumentException($"{n} tokens for {states.Length} sequences");
-        if (n > batch.MaxBatch) throw new ArgumentException($"{n} sequences exceed the batch workspace of {batch.MaxBatch}");
+        int longest = DecoderBatchArguments.Check(tokens, states, batch.MaxBatch);
         if (batch.VocabSize != Config.VocabSize || batch.Workspace.Latent.Length != Config.Layers)
             throw new ArgumentException("the batch workspace was made for another model");
-        int longest = 0;
-        for (int b = 0; b < n; b++)
-        {
-            if (states[b].Position + 1 > states[b].ContextLength)
-                throw new FurnaceException($"{states[b].Position + 1} tokens exceed the context length {states[b].ContextLength}");
-            for (int o = 0; o < b; o++)
-            {
-                if (ReferenceEquals(states[o], states[b])) throw new ArgumentException("a sequence appears twice in one batch");
-            }
-            longest = Math.Max(longest, states[b].ContextLength);
-        }
         if (_rope == null || _rope.MaxPositions < longest) _rope = new DeepSeekRope(Config, longest);
         DeepSeekState ws = batch.Workspace;
         Embed(tokens, ws.X.AsSpan(0, n * Config.Dim));

@@ -174,19 +174,8 @@ public sealed class LlamaModel : IDecoder
     public void ForwardBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<LlamaState> states, LlamaBatch batch, KernelContext ctx)
     {
         int n = tokens.Length;
-        if (n == 0) throw new ArgumentException("no sequences to advance");
-        if (states.Length != n) throw new ArgumentException($"{n} tokens for {states.Length} sequences");
-        if (n > batch.MaxBatch) throw new ArgumentException($"{n} sequences exceed the batch workspace of {batch.MaxBatch}");
+        DecoderBatchArguments.Check(tokens, states, batch.MaxBatch);
         if (batch.VocabSize != Config.VocabSize) throw new ArgumentException("the batch workspace was made for another model");
-        for (int b = 0; b < n; b++)
-        {
-            if (states[b].Position + 1 > states[b].ContextLength)
-                throw new FurnaceException($"{states[b].Position + 1} tokens exceed the context length {states[b].ContextLength}");
-            for (int o = 0; o < b; o++)
-            {
-                if (ReferenceEquals(states[o], states[b])) throw new ArgumentException("a sequence appears twice in one batch");
-            }
-        }
         LlamaConfig c = Config;
         int dim = c.Dim;
         Embed(tokens, batch.X.AsSpan(0, n * dim));
